@@ -1,0 +1,256 @@
+"""What each command does, as plain functions: arguments in, data out, collaborators injectable.
+
+cli.py parses and renders; entry.py calls the two fast ones (`key_get`, `env`) without click. Tests call
+these directly with an in-memory secret store and a temporary profile store.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from dsconfig import output
+from dsconfig.credentials import KeyringStore, SecretStore, mask, normalize_key, require_key
+from dsconfig.errors import DsconfigError
+from dsconfig.profiles import Profile, ProfileStore, Resolved, resolve, validate_base_url, validate_name
+from dsconfig.templates import Template, load_template, load_templates
+
+
+@dataclass
+class Context:
+    """The collaborators a command uses; production defaults, swapped in tests."""
+
+    store: ProfileStore = field(default_factory=ProfileStore)
+    secrets: SecretStore = field(default_factory=KeyringStore)
+    environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
+
+
+def _ctx(ctx: Context | None) -> Context:
+    return ctx or Context()
+
+
+def resolved_profile(name: str | None, ctx: Context | None = None) -> Resolved:
+    """The profile `name` (or the active one) with its template applied."""
+    c = _ctx(ctx)
+    profile = c.store.load().pick(name)
+    return resolve(profile, load_template(profile.provider))
+
+
+# --- providers ------------------------------------------------------------------------------------------
+
+
+def providers_doc() -> dict[str, Any]:
+    found = load_templates()
+    return {
+        "providers": [template_doc(t) for t in sorted(found.templates.values(), key=lambda t: (t.id != "deepseek", t.id))],
+        "errors": [{"file": str(e.path), "message": e.message, "hint": e.hint} for e in found.errors],
+    }
+
+
+def template_doc(t: Template) -> dict[str, Any]:
+    return {
+        "id": t.id,
+        "name": t.name,
+        "description": t.description,
+        "base_url": t.base_url,
+        "regions": dict(t.regions),
+        "auth": t.auth,
+        "key_url": t.key_url,
+        "models": dict(t.models),
+        "env": dict(t.env),
+        "desktop": {
+            "supported": t.desktop_supported,
+            "reason": t.desktop_reason,
+            "models": [{"id": m.id, "label": m.label, "tier": m.tier} for m in t.desktop_models],
+        },
+        "source": "built-in" if t.builtin else str(t.source),
+    }
+
+
+# --- profiles -------------------------------------------------------------------------------------------
+
+
+def profile_add(
+    name: str,
+    provider: str,
+    *,
+    base_url: str | None = None,
+    models: Mapping[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
+    key: str | None = None,
+    ctx: Context | None = None,
+) -> Resolved:
+    """Create a profile; store its key first so a keyring failure leaves nothing half-made."""
+    c = _ctx(ctx)
+    validate_name(name)
+    template = load_template(provider)
+    profile = Profile(
+        name=name,
+        provider=template.id,
+        base_url=validate_base_url(base_url) if base_url else None,
+        models=dict(models or {}),
+        env=dict(env or {}),
+    )
+    if name in c.store.load().profiles:
+        raise DsconfigError(f"profile {name!r} already exists", f"change it with `dsconfig profile edit {name} ...`, or remove it first")
+    if key is not None:
+        key = _checked_key(key, template)
+        c.secrets.set(name, key)
+    try:
+        c.store.add(profile)
+    except BaseException:
+        if key is not None:
+            c.secrets.delete(name)
+        raise
+    return resolve(profile, template)
+
+
+def profile_edit(
+    name: str,
+    *,
+    provider: str | None = None,
+    base_url: str | None = None,
+    models: Mapping[str, str] | None = None,
+    env: Mapping[str, str] | None = None,
+    unset_models: tuple[str, ...] = (),
+    unset_env: tuple[str, ...] = (),
+    key: str | None = None,
+    ctx: Context | None = None,
+) -> Resolved:
+    c = _ctx(ctx)
+    current = c.store.load().get(name)
+    template = load_template(provider or current.provider)
+    new_models = {k: v for k, v in {**current.models, **(models or {})}.items() if k not in unset_models}
+    new_env = {k: v for k, v in {**current.env, **(env or {})}.items() if k not in unset_env}
+    updated = replace(
+        current,
+        provider=template.id,
+        base_url=validate_base_url(base_url) if base_url else current.base_url,
+        models=new_models,
+        env=new_env,
+    )
+    if key is not None:
+        c.secrets.set(name, _checked_key(key, template))
+    c.store.update(updated)
+    return resolve(updated, template)
+
+
+def profile_remove(name: str, *, ctx: Context | None = None) -> bool:
+    """Remove the profile and its key; returns whether a key was removed."""
+    c = _ctx(ctx)
+    c.store.load().get(name)
+    removed_key = c.secrets.delete(name)
+    c.store.remove(name)
+    return removed_key
+
+
+def profile_rename(old: str, new: str, *, ctx: Context | None = None) -> None:
+    """Rename the profile and move its key: new key written first, old one removed last."""
+    c = _ctx(ctx)
+    validate_name(new)
+    profiles = c.store.load()
+    profiles.get(old)
+    if new in profiles.profiles:
+        raise DsconfigError(f"profile {new!r} already exists", f"pick another name, or remove it: dsconfig profile rm {new}")
+    key = c.secrets.get(old)
+    if key is not None:
+        c.secrets.set(new, key)
+    try:
+        c.store.rename(old, new)
+    except BaseException:
+        if key is not None:
+            c.secrets.delete(new)
+        raise
+    if key is not None:
+        c.secrets.delete(old)
+
+
+def profile_doc(r: Resolved, *, active: bool, key: str | None, key_error: str | None = None) -> dict[str, Any]:
+    p = r.profile
+    return {
+        "name": p.name,
+        "provider": p.provider,
+        "active": active,
+        "base_url": r.base_url,
+        "models": dict(r.models),
+        "env": dict(r.env),
+        "overrides": {"base_url": p.base_url, "models": dict(p.models), "env": dict(p.env)},
+        "key": mask(key) if key else None,
+        "key_error": key_error,
+    }
+
+
+def profile_list_doc(ctx: Context | None = None) -> dict[str, Any]:
+    c = _ctx(ctx)
+    found = c.store.load()
+    rows = []
+    for profile in found.profiles.values():
+        try:
+            base_url = resolve(profile, load_template(profile.provider)).base_url
+        except DsconfigError:
+            base_url = profile.base_url
+        rows.append({"name": profile.name, "provider": profile.provider, "base_url": base_url, "active": profile.name == found.active})
+    return {"active": found.active, "profiles": rows}
+
+
+def profile_show_doc(name: str, ctx: Context | None = None) -> dict[str, Any]:
+    c = _ctx(ctx)
+    found = c.store.load()
+    profile = found.get(name)
+    r = resolve(profile, load_template(profile.provider))
+    key_error = None
+    try:
+        key = c.secrets.get(name)
+    except DsconfigError as err:
+        key, key_error = None, err.message
+    return profile_doc(r, active=name == found.active, key=key, key_error=key_error)
+
+
+# --- keys -----------------------------------------------------------------------------------------------
+
+
+def _checked_key(raw: str, template: Template) -> str:
+    key = normalize_key(raw)
+    if not template.key_matches_shape(key):
+        output.warn(
+            f"this key ({mask(key)}) does not look like a {template.name} key"
+            + (f" (expected {template.key_shape})" if template.key_shape else "")
+            + "; stored anyway, providers change formats. `dsconfig verify` tells whether it works."
+        )
+    return key
+
+
+def key_set(name: str, raw: str, ctx: Context | None = None) -> str:
+    c = _ctx(ctx)
+    profile = c.store.load().get(name)
+    key = _checked_key(raw, load_template(profile.provider))
+    c.secrets.set(name, key)
+    return mask(key)
+
+
+def key_get(name: str, ctx: Context | None = None) -> str:
+    """The bare key for `name`. Deliberately does not load the profile file: it must be fast and work even
+    while the profiles file is being edited."""
+    c = _ctx(ctx)
+    validate_name(name)
+    return require_key(c.secrets, name)
+
+
+def key_remove(name: str, ctx: Context | None = None) -> bool:
+    c = _ctx(ctx)
+    validate_name(name)
+    return c.secrets.delete(name)
+
+
+def read_secret_input(stdin_flag: bool, *, prompt: str = "API key (input hidden): ") -> str | None:
+    """The key from stdin (`--stdin`), from a hidden prompt on a terminal, or None."""
+    if stdin_flag:
+        return sys.stdin.read()
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass(prompt) or None
+    return None

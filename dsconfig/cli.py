@@ -1,0 +1,229 @@
+"""Click commands: parse the command line, call actions, render. No file, keyring or network I/O here.
+
+Heavy modules are imported inside the commands that need them, so `dsconfig --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from dsconfig import __version__
+from dsconfig.errors import EXIT_INTERRUPTED, EXIT_USAGE, DsconfigError
+
+TIER_HELP = "TIER=MODEL, tiers: main, opus, sonnet, haiku, subagent (repeatable)"
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="dsconfig")
+def cli() -> None:
+    """Connect Claude Code, Claude Desktop and your shell to DeepSeek and other Anthropic-compatible APIs.
+
+    Start with `dsconfig setup`. Keys live in the OS keyring; every change to another program's file is
+    backed up and undone exactly by `dsconfig off`.
+    """
+
+
+# --- providers ------------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+def providers(as_json: bool) -> None:
+    """List provider templates, built-in and your own."""
+    from dsconfig import actions, output
+
+    doc = actions.providers_doc()
+    if as_json:
+        output.emit_json(doc)
+    else:
+        rows = [[p["id"], p["name"], p["base_url"], "yes" if p["desktop"]["supported"] else "no"] for p in doc["providers"]]
+        output.table(rows, ["ID", "NAME", "BASE URL", "DESKTOP"])
+    for err in doc["errors"]:
+        output.warn(f"{err['file']}: {err['message']}\nhint: {err['hint']}")
+
+
+# --- profiles -------------------------------------------------------------------------------------------
+
+
+@cli.group()
+def profile() -> None:
+    """Create, inspect and change profiles (a provider plus your overrides)."""
+
+
+def _profile_options(required_provider: bool) -> Any:
+    def wrap(fn: Any) -> Any:
+        for opt in reversed([
+            click.option("--provider", required=required_provider, help="Provider template id (see `dsconfig providers`)."),
+            click.option("--base-url", help="Override the template's base URL."),
+            click.option("--model", "models", multiple=True, help=TIER_HELP),
+            click.option("--env", "envs", multiple=True, help="KEY=VALUE extra environment for Claude Code (repeatable)."),
+            click.option("--api-key-stdin", is_flag=True, help="Read the API key from standard input."),
+        ]):
+            fn = opt(fn)
+        return fn
+
+    return wrap
+
+
+def _pairs(models: tuple[str, ...], envs: tuple[str, ...]) -> tuple[dict[str, str], dict[str, str]]:
+    from dsconfig.profiles import parse_env_option, parse_model_option
+
+    return dict(parse_model_option(m) for m in models), dict(parse_env_option(e) for e in envs)
+
+
+@profile.command("add")
+@click.argument("name")
+@_profile_options(required_provider=True)
+def profile_add(name: str, provider: str, base_url: str | None, models: tuple[str, ...], envs: tuple[str, ...], api_key_stdin: bool) -> None:
+    """Create profile NAME for a provider; the key goes to the OS keyring."""
+    from dsconfig import actions, output
+    from dsconfig.profiles import validate_name
+
+    validate_name(name)
+    model_map, env_map = _pairs(models, envs)
+    key = actions.read_secret_input(api_key_stdin)
+    r = actions.profile_add(name, provider, base_url=base_url, models=model_map, env=env_map, key=key)
+    output.note(f"created profile {name!r} ({r.template.name}, {r.base_url})")
+    if key is None:
+        output.warn(f"no API key stored yet: dsconfig key set {name}")
+
+
+@profile.command("edit")
+@click.argument("name")
+@_profile_options(required_provider=False)
+@click.option("--unset-model", "unset_models", multiple=True, help="Drop a tier override (back to the template's).")
+@click.option("--unset-env", "unset_envs", multiple=True, help="Drop an extra variable override.")
+def profile_edit(name: str, provider: str | None, base_url: str | None, models: tuple[str, ...], envs: tuple[str, ...],
+                 api_key_stdin: bool, unset_models: tuple[str, ...], unset_envs: tuple[str, ...]) -> None:
+    """Change profile NAME; unspecified values stay as they are."""
+    from dsconfig import actions, output
+
+    model_map, env_map = _pairs(models, envs)
+    key = actions.read_secret_input(api_key_stdin) if api_key_stdin else None
+    actions.profile_edit(name, provider=provider, base_url=base_url, models=model_map, env=env_map,
+                         unset_models=unset_models, unset_env=unset_envs, key=key)
+    output.note(f"updated profile {name!r}; run `dsconfig use {name}` again to apply the change where it is in use")
+
+
+@profile.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+def profile_list(as_json: bool) -> None:
+    """List profiles; * marks the active one."""
+    from dsconfig import actions, output
+
+    doc = actions.profile_list_doc()
+    if as_json:
+        output.emit_json(doc)
+    elif not doc["profiles"]:
+        output.note("no profiles yet: run `dsconfig setup`")
+    else:
+        output.table([["*" if p["active"] else "", p["name"], p["provider"], p["base_url"] or ""] for p in doc["profiles"]],
+                     ["", "NAME", "PROVIDER", "BASE URL"])
+
+
+@profile.command("show")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+def profile_show(name: str, as_json: bool) -> None:
+    """Show profile NAME with its template applied (key masked)."""
+    from dsconfig import actions, output
+
+    doc = actions.profile_show_doc(name)
+    if as_json:
+        output.emit_json(doc)
+        return
+    lines = [f"name:      {doc['name']}{'  (active)' if doc['active'] else ''}", f"provider:  {doc['provider']}",
+             f"base_url:  {doc['base_url']}", f"key:       {doc['key'] or doc['key_error'] or 'not set'}"]
+    lines += [f"model.{tier}: {model}" for tier, model in doc["models"].items()]
+    lines += [f"env.{var}: {value}" for var, value in doc["env"].items()]
+    click.echo("\n".join(lines))
+
+
+@profile.command("rm")
+@click.argument("name")
+def profile_rm(name: str) -> None:
+    """Remove profile NAME and its key."""
+    from dsconfig import actions, output
+
+    removed_key = actions.profile_remove(name)
+    output.note(f"removed profile {name!r}" + (" and its key" if removed_key else ""))
+
+
+@profile.command("rename")
+@click.argument("old")
+@click.argument("new")
+def profile_rename(old: str, new: str) -> None:
+    """Rename profile OLD to NEW; its key moves with it."""
+    from dsconfig import actions, output
+
+    actions.profile_rename(old, new)
+    output.note(f"renamed profile {old!r} to {new!r}")
+
+
+# --- keys -----------------------------------------------------------------------------------------------
+
+
+@cli.group()
+def key() -> None:
+    """Store, print and remove API keys in the OS keyring."""
+
+
+@key.command("set")
+@click.argument("name")
+@click.option("--stdin", "from_stdin", is_flag=True, help="Read the key from standard input.")
+def key_set(name: str, from_stdin: bool) -> None:
+    """Store the API key of profile NAME."""
+    from dsconfig import actions, output
+
+    raw = actions.read_secret_input(from_stdin)
+    if raw is None:
+        raise DsconfigError("no key given and no terminal to ask on", f"pipe it: printf %s \"$KEY\" | dsconfig key set {name} --stdin")
+    output.note(f"stored key {actions.key_set(name, raw)} for profile {name!r} in the OS keyring")
+
+
+@key.command("get")
+@click.argument("name")
+def key_get(name: str) -> None:
+    """Print the bare key of profile NAME (what Claude Code's apiKeyHelper runs)."""
+    from dsconfig import actions
+
+    click.echo(actions.key_get(name))
+
+
+@key.command("rm")
+@click.argument("name")
+def key_rm(name: str) -> None:
+    """Remove the key of profile NAME from the OS keyring."""
+    from dsconfig import actions, output
+    from dsconfig.errors import NotFoundError
+
+    if not actions.key_remove(name):
+        raise NotFoundError(f"no key stored for profile {name!r}", "nothing to remove")
+    output.note(f"removed the key of profile {name!r}")
+
+
+# --- entry point ----------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        cli.main(args=argv, prog_name="dsconfig", standalone_mode=False)
+    except DsconfigError as err:
+        click.echo(err.render(), err=True)
+        return err.exit_code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_USAGE if isinstance(exc, click.UsageError) else exc.exit_code
+    except (click.Abort, KeyboardInterrupt, EOFError):
+        click.echo("\ninterrupted: nothing was changed by the unfinished step", err=True)
+        return EXIT_INTERRUPTED
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

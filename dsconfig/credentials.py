@@ -1,0 +1,198 @@
+"""API keys in the OS keyring (service "dsconfig", username = profile name), and mask() for display.
+
+`get_key` runs every time Claude Code starts (apiKeyHelper) and every time a shell starts (`dsconfig env`).
+`import keyring` plus its backend auto-detection costs ~135 ms, so on Linux with a Secret Service and no
+keyring configuration of the user's own, the lookup goes straight to the Secret Service through
+`secretstorage` (the library keyring's own SecretService backend uses, with the same item attributes).
+Anything unusual (a keyring config file, PYTHON_KEYRING_BACKEND, no D-Bus session, a locked collection, an
+item not found) falls back to keyring itself, which stays the single authority for writes and errors.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+from dsconfig.errors import KeyringUnavailableError, NotFoundError, UsageError
+
+SERVICE = "dsconfig"
+
+
+class SecretStore(Protocol):
+    def get(self, name: str) -> str | None: ...
+    def set(self, name: str, key: str) -> None: ...
+    def delete(self, name: str) -> bool: ...
+    def describe(self) -> str: ...
+
+
+def mask(key: str | None) -> str:
+    """`sk-…abcd`: enough to tell keys apart, never enough to use one."""
+    if not key:
+        return "(none)"
+    if len(key) < 12:
+        return "…" + "*" * 4
+    dash = key.find("-", 0, 8)
+    prefix = key[: dash + 1] if 0 < dash < 7 else key[:2]
+    return f"{prefix}…{key[-4:]}"
+
+
+def normalize_key(raw: str) -> str:
+    """Trim what a paste adds (spaces, a trailing newline); refuse what cannot be a key."""
+    key = raw.strip()
+    if not key:
+        raise UsageError("the API key is empty", "paste the key, or pipe it: printf %s \"$KEY\" | dsconfig key set NAME --stdin")
+    if any(ch.isspace() for ch in key) or any(ord(ch) < 32 for ch in key):
+        raise UsageError("the API key contains spaces or control characters inside it", "copy the key again from the provider's page; only one key per input")
+    return key
+
+
+class KeyringStore:
+    """The OS keyring through the `keyring` package; `backend` lets tests pass an in-memory one."""
+
+    def __init__(self, backend: Any = None, *, environ: Mapping[str, str] | None = None) -> None:
+        self._backend = backend
+        self._environ = os.environ if environ is None else environ
+
+    # -- reading ---------------------------------------------------------------------------------------
+
+    def get(self, name: str) -> str | None:
+        if self._backend is None:
+            fast = _secret_service_lookup(name, self._environ)
+            if fast is not None:
+                return fast
+        keyring_errors = _keyring_errors()
+        try:
+            return self._keyring().get_password(SERVICE, name)  # type: ignore[no-any-return]
+        except keyring_errors as exc:
+            raise self._unavailable(exc) from None
+
+    # -- writing ---------------------------------------------------------------------------------------
+
+    def set(self, name: str, key: str) -> None:
+        keyring_errors = _keyring_errors()
+        try:
+            self._keyring().set_password(SERVICE, name, key)
+        except keyring_errors as exc:
+            raise self._unavailable(exc) from None
+
+    def delete(self, name: str) -> bool:
+        import keyring.errors
+
+        keyring_errors = _keyring_errors()
+        try:
+            self._keyring().delete_password(SERVICE, name)
+            return True
+        except keyring.errors.PasswordDeleteError:
+            return False
+        except keyring_errors as exc:
+            raise self._unavailable(exc) from None
+
+    def describe(self) -> str:
+        backend = self._keyring()
+        return f"{type(backend).__module__}.{type(backend).__name__}"
+
+    # -- backend choice ----------------------------------------------------------------------------------
+
+    def _keyring(self) -> Any:
+        if self._backend is not None:
+            return self._backend
+        import keyring
+
+        backend = keyring.get_keyring()
+        self._refuse_unsafe(backend)
+        self._backend = backend
+        return backend
+
+    def _refuse_unsafe(self, backend: Any) -> None:
+        import keyring.backends.fail
+
+        if isinstance(backend, keyring.backends.fail.Keyring):
+            raise KeyringUnavailableError("no OS keyring is available", keyring_hint())
+        kind = f"{type(backend).__module__}.{type(backend).__name__}"
+        # keyrings.alt's file backends change keyring's default silently when installed; dsconfig promises
+        # never to fall back to a plaintext file without being asked.
+        if kind.startswith("keyrings.alt.file") or "Plaintext" in kind:
+            raise KeyringUnavailableError(
+                f"the keyring backend in use ({kind}) stores keys in a plain file",
+                "uninstall keyrings.alt, or choose a real backend (PYTHON_KEYRING_BACKEND); " + keyring_hint(),
+            )
+
+    def _unavailable(self, exc: Exception) -> KeyringUnavailableError:
+        import keyring.errors
+
+        if isinstance(exc, KeyringUnavailableError):
+            return exc
+        if isinstance(exc, keyring.errors.KeyringLocked):
+            return KeyringUnavailableError("the OS keyring is locked", "unlock your login keyring (log in to the desktop, or `gnome-keyring-daemon --unlock` on a headless machine) and run again")
+        if isinstance(exc, keyring.errors.NoKeyringError):
+            return KeyringUnavailableError("no OS keyring is available", keyring_hint())
+        # Never include str(exc) blindly: backends sometimes echo the secret they were given.
+        return KeyringUnavailableError(f"the OS keyring failed ({type(exc).__name__})", keyring_hint())
+
+
+def _keyring_errors() -> tuple[type[Exception], ...]:
+    import keyring.errors
+
+    return (keyring.errors.KeyringError, KeyringUnavailableError)
+
+
+def require_key(store: SecretStore, name: str) -> str:
+    key = store.get(name)
+    if not key:
+        raise NotFoundError(f"no API key stored for profile {name!r}", f"store one with: dsconfig key set {name}")
+    return key
+
+
+def keyring_hint(platform: str | None = None) -> str:
+    p = platform or sys.platform
+    if p == "darwin":
+        return "macOS Keychain should always be there: check `security list-keychains`, or log in to the desktop session"
+    if p.startswith("win"):
+        return "Windows Credential Manager should always be there: run dsconfig as your own user, not a service account"
+    wsl = "microsoft" in _osrelease().lower()
+    text = (
+        "install and start a Secret Service: `sudo apt install gnome-keyring libsecret-tools dbus-x11`; on a "
+        "headless machine run dsconfig inside `dbus-run-session -- sh` after "
+        "`printf %s PASSWORD | gnome-keyring-daemon --unlock --components=secrets`"
+    )
+    if wsl:
+        text += "; on WSL the Windows Credential Manager is not reachable from Linux Python, so use the recipe above"
+    return text + "; or, knowingly, keep the key in Claude's file with `dsconfig use NAME --inline-key`"
+
+
+def _osrelease() -> str:
+    try:
+        return Path("/proc/sys/kernel/osrelease").read_text()
+    except OSError:
+        return ""
+
+
+def _secret_service_lookup(name: str, environ: Mapping[str, str]) -> str | None:
+    """The fast path described in the module docstring; None means "ask keyring"."""
+    if not sys.platform.startswith("linux") or environ.get("PYTHON_KEYRING_BACKEND"):
+        return None
+    if not environ.get("DBUS_SESSION_BUS_ADDRESS"):
+        return None
+    config_home = environ.get("XDG_CONFIG_HOME") or os.path.join(environ.get("HOME", "~"), ".config")
+    if os.path.exists(os.path.join(config_home, "python_keyring", "keyringrc.cfg")):
+        return None
+    try:
+        import secretstorage
+
+        conn = secretstorage.dbus_init()
+        try:
+            collection = secretstorage.get_default_collection(conn)
+            if collection.is_locked():
+                return None
+            for item in collection.search_items({"username": name, "service": SERVICE}):
+                if item.is_locked():
+                    return None
+                return item.get_secret().decode("utf-8")  # type: ignore[no-any-return]
+        finally:
+            conn.close()
+    except Exception:  # noqa: BLE001 - any trouble here means "let keyring decide and report"
+        return None
+    return None

@@ -1,0 +1,308 @@
+"""The only way dsconfig writes a file: locked, atomic, durable, through symlinks, with backups.
+
+Also the strict JSON reader for other programs' files: invalid input is refused with path, line and column,
+never replaced by `{}`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import stat
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dsconfig import paths
+from dsconfig.errors import DsconfigError, InvalidFileError
+
+BOM = b"\xef\xbb\xbf"
+
+
+class WriteError(DsconfigError):
+    """A file or folder cannot be written (read-only, permissions, a folder where a file should be)."""
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def real_target(path: Path) -> Path:
+    """The file a write to `path` must replace: the end of its symlink chain, so the link survives."""
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
+
+
+def read_bytes(path: Path) -> bytes | None:
+    """The file's bytes, or None when it does not exist. A folder or an unreadable file is an error."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        if path.is_symlink():
+            raise InvalidFileError(
+                path, "is a symlink to a file that does not exist", "fix or remove the link, then run again"
+            ) from None
+        return None
+    except IsADirectoryError:
+        raise InvalidFileError(path, "is a folder, expected a file", "move the folder away") from None
+    except PermissionError:
+        raise InvalidFileError(
+            path, "cannot be read (permission denied)", f"check the file's owner and mode: ls -l '{path}'"
+        ) from None
+
+
+# --- strict JSON ------------------------------------------------------------------------------------------
+
+
+def parse_json_object(path: Path, data: bytes, *, what: str = "settings file") -> dict[str, Any]:
+    """Parse `data` as a strict JSON object; on any problem raise InvalidFileError with line and column."""
+    if data.startswith(BOM):
+        raise InvalidFileError(
+            path, "starts with a UTF-8 byte-order mark", "save the file as UTF-8 without BOM", line=1, column=1
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, col = _line_col(data[: exc.start].decode("utf-8", "replace"), exc.start)
+        raise InvalidFileError(path, "is not valid UTF-8 text", "save the file as UTF-8", line=line, column=col) from None
+    if not text.strip():
+        raise InvalidFileError(
+            path,
+            "is empty, expected a JSON object",
+            "write {} into it or delete it, then run again",
+            line=1,
+            column=1,
+        )
+    try:
+        doc = json.loads(text, object_pairs_hook=_no_duplicates)
+    except _DuplicateKey as exc:
+        raise InvalidFileError(path, f"key {exc.key!r} appears twice", "remove one of the two entries") from None
+    except json.JSONDecodeError as exc:
+        raise InvalidFileError(
+            path, f"is not valid JSON: {exc.msg}", _json_hint(text, exc), line=exc.lineno, column=exc.colno
+        ) from None
+    except RecursionError:
+        raise InvalidFileError(path, "is nested too deeply to be a " + what, "simplify the file") from None
+    if not isinstance(doc, dict):
+        raise InvalidFileError(
+            path, f"top level is a JSON {type(doc).__name__}, expected an object", "wrap the content in { ... }"
+        )
+    return doc
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
+def _line_col(prefix: str, offset: int) -> tuple[int, int]:
+    line = prefix.count("\n") + 1
+    return line, offset - (prefix.rfind("\n") + 1) + 1
+
+
+def _json_hint(text: str, exc: json.JSONDecodeError) -> str:
+    before = text[: exc.pos].rstrip()
+    after = text[exc.pos : exc.pos + 2]
+    if after.startswith(("//", "/*")):
+        return "JSON has no comments: remove the comment"
+    if before.endswith(",") and after[:1] in ("}", "]"):
+        return "remove the trailing comma before the closing bracket"
+    if exc.msg.startswith("Expecting property name enclosed in double quotes"):
+        return "JSON keys need double quotes"
+    return "fix the JSON at that position (a validator such as `python -m json.tool FILE` shows it too)"
+
+
+@dataclass(frozen=True)
+class JsonStyle:
+    """How a JSON file was laid out, so a rewrite keeps its indentation and final newline."""
+
+    indent: str | None = "  "
+    final_newline: bool = True
+    ensure_ascii: bool = False
+
+    @classmethod
+    def of(cls, data: bytes | None) -> JsonStyle:
+        if not data:
+            return cls()
+        text = data.decode("utf-8", "replace")
+        match = re.search(r"^[{\[][ \t]*\r?\n([ \t]+)\S", text)
+        indent: str | None = match.group(1) if match else None
+        if indent is None and "\n" in text.strip():
+            indent = "  "
+        non_ascii_escaped = re.search(r"\\u00[89a-fA-F][0-9a-fA-F]|\\u0[1-9a-fA-F][0-9a-fA-F]{2}|\\u[1-9a-fA-F]", text)
+        raw_non_ascii = any(ord(ch) > 127 for ch in text)
+        return cls(indent=indent, final_newline=text.endswith("\n"), ensure_ascii=bool(non_ascii_escaped) and not raw_non_ascii)
+
+    def dump(self, doc: Any) -> bytes:
+        # indent=None keeps a one-line file on one line.
+        text = json.dumps(doc, indent=self.indent, ensure_ascii=self.ensure_ascii)
+        if self.final_newline:
+            text += "\n"
+        return text.encode("utf-8")
+
+
+# --- locks ------------------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def locked(path: Path, *, timeout: float = 30.0) -> Iterator[None]:
+    """Serialize dsconfig processes that change `path`.
+
+    The lock file lives in dsconfig's state folder (named after the file's real path), not beside the user's
+    file, so nothing stray appears in their folders. An OS lock is released by the kernel when its holder dies,
+    so a killed process never leaves a stale lock behind.
+    """
+    target = os.path.realpath(path)
+    lock_dir = paths.locks_dir()
+    lock_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    lock_path = lock_dir / (hashlib.sha256(target.encode()).hexdigest()[:32] + ".lock")
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        _acquire(fd, timeout, path)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _acquire(fd: int, timeout: float, path: Path) -> None:
+    deadline = time.monotonic() + timeout
+    if os.name == "nt":  # pragma: no cover - exercised on Windows only
+        import msvcrt
+
+        while True:
+            try:
+                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.05)
+    else:
+        import fcntl
+
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.02)
+    raise DsconfigError(
+        f"another dsconfig process has been changing {path} for {timeout:.0f} s",
+        "wait for it to finish, or find it with `ps aux | grep dsconfig`",
+    )
+
+
+# --- writing ----------------------------------------------------------------------------------------------
+
+
+def ensure_dir(folder: Path) -> None:
+    """Create `folder` and missing parents; folders dsconfig creates are 0700 (they may hold secrets)."""
+    missing = []
+    current = folder
+    while not current.exists():
+        missing.append(current)
+        if current.parent == current:
+            break
+        current = current.parent
+    for item in reversed(missing):
+        try:
+            item.mkdir(mode=0o700)
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise WriteError(f"cannot create folder {item}: {exc.strerror}", f"check the permissions of {item.parent}") from None
+    if folder.exists() and not folder.is_dir():
+        raise WriteError(f"{folder} is a file, expected a folder", "move the file away")
+
+
+def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
+    """Replace `path` with `data` atomically: temp file in the same folder, fsync, os.replace, fsync folder.
+
+    Writes through a symlink (the link stays, its target changes). Keeps the existing file's permission bits;
+    a new file gets `mode` (default 0600: dsconfig's files may reference secrets).
+    """
+    target = real_target(path)
+    ensure_dir(target.parent)
+    if target.is_dir():
+        raise WriteError(f"{target} is a folder, expected a file", "move the folder away")
+    try:
+        keep_mode = stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        keep_mode = 0o600 if mode is None else mode
+    if mode is not None:
+        keep_mode = mode
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".dsconfig-tmp", dir=target.parent)
+    except OSError as exc:
+        raise WriteError(
+            f"cannot write in {target.parent}: {exc.strerror}", f"check the folder's permissions: ls -ld '{target.parent}'"
+        ) from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, keep_mode)
+        os.replace(tmp, target)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise WriteError(f"cannot write {target}: {exc.strerror}", f"check its permissions: ls -l '{target}'") from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(target.parent)
+
+
+def _fsync_dir(folder: Path) -> None:
+    if os.name == "nt":  # pragma: no cover
+        return
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def remove_file(path: Path) -> None:
+    target = real_target(path)
+    try:
+        target.unlink()
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise WriteError(f"cannot remove {target}: {exc.strerror}", f"check its permissions: ls -l '{target}'") from None
+    _fsync_dir(target.parent)
+
+
+def backup(path: Path, data: bytes) -> Path:
+    """Copy the bytes a file held before dsconfig's first change into the backups folder (0600)."""
+    folder = paths.backups_dir()
+    ensure_dir(folder)
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "_", str(path).strip("/\\"))[-120:]
+    dest = folder / f"{stamp}-{slug}"
+    n = 1
+    while dest.exists():
+        n += 1
+        dest = folder / f"{stamp}-{slug}.{n}"
+    atomic_write(dest, data, mode=0o600)
+    return dest

@@ -1,0 +1,339 @@
+"""Profiles: a provider template plus the user's overrides, stored in one TOML file.
+
+The file is edited with tomlkit so the user's comments and layout survive; it is read with the fast
+stdlib parser (tomlread) on the paths that run on every shell start. A profile never holds the key: that
+lives in the OS keyring under the profile's name (credentials.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dsconfig import fileio, paths, tomlread
+from dsconfig.errors import DsconfigError, InvalidFileError, NotFoundError, UsageError
+from dsconfig.templates import TIERS, Template
+
+SCHEMA_VERSION = 1
+MAX_NAME = 64
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_URL = re.compile(r"^https?://[^\s/?#]+(/\S*)?$")
+_PROFILE_KEYS = {"provider", "base_url", "models", "env"}
+
+# The Claude Code variable each model tier sets.
+TIER_VARIABLES = {
+    "main": "ANTHROPIC_MODEL",
+    "opus": "ANTHROPIC_DEFAULT_OPUS_MODEL",
+    "sonnet": "ANTHROPIC_DEFAULT_SONNET_MODEL",
+    "haiku": "ANTHROPIC_DEFAULT_HAIKU_MODEL",
+    "subagent": "CLAUDE_CODE_SUBAGENT_MODEL",
+}
+# Variables that carry the key or the endpoint: a profile's extra env may not set them (the key has its own
+# store; the endpoint has base_url).
+RESERVED_ENV = {"ANTHROPIC_BASE_URL", "ANTHROPIC_AUTH_TOKEN"} | set(TIER_VARIABLES.values())
+
+
+def validate_name(name: str) -> str:
+    """Profile names end up in file names, keyring entries and shell commands: keep them boring."""
+    if not name:
+        raise UsageError("a profile name cannot be empty", "use letters, digits, '-', '_' and '.', e.g. ds")
+    if len(name) > MAX_NAME:
+        raise UsageError(f"profile name is {len(name)} characters long; the limit is {MAX_NAME}", "choose a shorter name")
+    if not _NAME.match(name) or ".." in name:
+        raise UsageError(
+            f"invalid profile name {name!r}",
+            "use letters, digits, '-', '_' and '.', starting with a letter or digit, with no '..' (e.g. ds, deepseek-work)",
+        )
+    return name
+
+
+def validate_base_url(url: str) -> str:
+    if not _URL.match(url):
+        raise UsageError(f"{url!r} is not an http(s) URL", "give a URL such as https://api.deepseek.com/anthropic")
+    return url.rstrip("/")
+
+
+def parse_model_option(text: str) -> tuple[str, str]:
+    tier, sep, model = text.partition("=")
+    if not sep or tier not in TIERS or not model.strip():
+        raise UsageError(f"--model {text!r}: expected TIER=MODEL", f"tiers: {', '.join(TIERS)}; e.g. --model haiku=deepseek-v4-flash")
+    return tier, model.strip()
+
+
+def parse_env_option(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not _ENV_NAME.match(name):
+        raise UsageError(f"--env {text.split('=')[0]!r}: expected KEY=VALUE with a valid variable name", "e.g. --env API_TIMEOUT_MS=600000")
+    if name in RESERVED_ENV:
+        raise UsageError(f"--env {name} is set by dsconfig itself", "use --base-url or --model TIER=MODEL; keys go in the keyring")
+    if "\0" in value:
+        raise UsageError(f"--env {name}: the value contains a NUL character", "remove it")
+    return name, value
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What the user chose: a provider template id and overrides. `None`/empty means the template's value."""
+
+    name: str
+    provider: str
+    base_url: str | None = None
+    models: Mapping[str, str] = field(default_factory=dict)
+    env: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A profile with its template applied: the values every target writes."""
+
+    profile: Profile
+    template: Template
+    base_url: str
+    models: Mapping[str, str]
+    env: Mapping[str, str]
+
+    @property
+    def name(self) -> str:
+        return self.profile.name
+
+    def claude_env(self) -> dict[str, str]:
+        """The `env` entries Claude Code needs, key excluded (it comes from apiKeyHelper or the caller)."""
+        out = {"ANTHROPIC_BASE_URL": self.base_url}
+        for tier in TIERS:
+            if self.models.get(tier):
+                out[TIER_VARIABLES[tier]] = self.models[tier]
+        out.update(self.env)
+        return out
+
+    def distinct_models(self) -> list[str]:
+        """Model ids as sent on the wire (Claude Code strips a `[1m]` suffix), each once, in tier order."""
+        seen: list[str] = []
+        for tier in TIERS:
+            model = self.models.get(tier)
+            if model:
+                wire = strip_context_suffix(model)
+                if wire not in seen:
+                    seen.append(wire)
+        return seen
+
+
+def strip_context_suffix(model: str) -> str:
+    return re.sub(r"\[\w+\]$", "", model)
+
+
+def resolve(profile: Profile, template: Template) -> Resolved:
+    return Resolved(
+        profile=profile,
+        template=template,
+        base_url=profile.base_url or template.base_url,
+        models={**template.models, **profile.models},
+        env={**template.env, **profile.env},
+    )
+
+
+@dataclass(frozen=True)
+class ProfileSet:
+    profiles: Mapping[str, Profile]
+    active: str | None
+
+    def get(self, name: str) -> Profile:
+        if name not in self.profiles:
+            known = ", ".join(self.profiles) or "none yet"
+            raise NotFoundError(f"no profile named {name!r}", f"profiles: {known}; create one with `dsconfig profile add {name} --provider deepseek`")
+        return self.profiles[name]
+
+    def pick(self, name: str | None) -> Profile:
+        """`name`, or the active profile when name is None."""
+        if name is not None:
+            return self.get(name)
+        if self.active and self.active in self.profiles:
+            return self.profiles[self.active]
+        if not self.profiles:
+            raise NotFoundError("no profile yet", "run `dsconfig setup`, or `dsconfig profile add ds --provider deepseek --api-key-stdin`")
+        raise NotFoundError("no active profile", f"name one ({', '.join(self.profiles)}) or activate one with `dsconfig use NAME`")
+
+
+class ProfileStore:
+    """The profiles file. Reads are lock-free; every change is lock + tomlkit edit + atomic write."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or paths.profiles_file()
+
+    # -- reading (fast: tomllib) --
+
+    def load(self) -> ProfileSet:
+        if not self.path.exists():
+            return ProfileSet({}, None)
+        data = tomlread.read(self.path, hint=self._hint())
+        return self._parse(data)
+
+    def _hint(self) -> str:
+        return f"fix {self.path} by hand (it is plain TOML), or move it away to start over"
+
+    def _parse(self, data: Mapping[str, Any]) -> ProfileSet:
+        version = data.get("schema_version", SCHEMA_VERSION)
+        if not isinstance(version, int) or version > SCHEMA_VERSION:
+            raise InvalidFileError(
+                self.path,
+                f"schema_version {version!r} is newer than this dsconfig understands ({SCHEMA_VERSION})",
+                "upgrade dsconfig: pip install -U dsconfig",
+            )
+        unknown = sorted(set(data) - {"schema_version", "active", "profiles"})
+        if unknown:
+            raise InvalidFileError(self.path, f"unknown key {unknown[0]!r}", "known top-level keys: schema_version, active, profiles")
+        table = data.get("profiles", {})
+        if not isinstance(table, dict):
+            raise InvalidFileError(self.path, "'profiles' must be a table", "write profiles as [profiles.NAME] tables")
+        profiles = {name: self._parse_profile(name, item) for name, item in table.items()}
+        active = data.get("active")
+        if active is not None and not isinstance(active, str):
+            raise InvalidFileError(self.path, "'active' must be a string", 'set active = "NAME" or remove the line')
+        return ProfileSet(profiles, active or None)
+
+    def _parse_profile(self, name: str, item: Any) -> Profile:
+        where = f"profiles.{name}"
+        try:
+            validate_name(name)
+        except UsageError as err:
+            raise InvalidFileError(self.path, f"[{where}]: {err.message}", err.hint) from None
+        if not isinstance(item, dict):
+            raise InvalidFileError(self.path, f"{where} must be a table", f"write it as [{where}]")
+        unknown = sorted(set(item) - _PROFILE_KEYS)
+        if unknown:
+            raise InvalidFileError(self.path, f"{where}: unknown key {unknown[0]!r}", f"known keys: {', '.join(sorted(_PROFILE_KEYS))}")
+        provider = item.get("provider")
+        if not isinstance(provider, str) or not provider:
+            raise InvalidFileError(self.path, f"{where}: 'provider' is missing", f'add provider = "deepseek" under [{where}]')
+        base_url = item.get("base_url")
+        if base_url is not None:
+            if not isinstance(base_url, str) or not _URL.match(base_url):
+                raise InvalidFileError(self.path, f"{where}.base_url: {base_url!r} is not an http(s) URL", "give a URL such as https://api.deepseek.com/anthropic")
+        models = self._str_table(item.get("models", {}), f"{where}.models")
+        bad = sorted(set(models) - set(TIERS))
+        if bad:
+            raise InvalidFileError(self.path, f"{where}.models.{bad[0]} is not a tier", f"tiers: {', '.join(TIERS)}")
+        env = self._str_table(item.get("env", {}), f"{where}.env")
+        for var in env:
+            if not _ENV_NAME.match(var):
+                raise InvalidFileError(self.path, f"{where}.env: {var!r} is not a variable name", "use letters, digits and _")
+        return Profile(name=name, provider=provider, base_url=base_url.rstrip("/") if base_url else None, models=models, env=env)
+
+    def _str_table(self, value: Any, where: str) -> dict[str, str]:
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise InvalidFileError(self.path, f"{where} must be a table of strings", f'write it as [{where}] with NAME = "value" lines')
+        return dict(value)
+
+    # -- changing (tomlkit keeps comments) --
+
+    def _edit(self, change: Any) -> ProfileSet:
+        import tomlkit
+
+        with fileio.locked(self.path):
+            old = fileio.read_bytes(self.path)
+            if old is None:
+                doc = tomlkit.document()
+                doc.add(tomlkit.comment("dsconfig profiles: edit with `dsconfig profile edit` or by hand. No keys here: they live in the OS keyring."))
+                doc["schema_version"] = SCHEMA_VERSION
+            else:
+                text = old.decode("utf-8", "replace")
+                self._parse(tomlread.loads(self.path, text, hint=self._hint()))  # refuse a broken file before editing
+                doc = tomlkit.parse(text)
+            change(doc)
+            result = self._parse(doc.unwrap())
+            new = tomlkit.dumps(doc).encode("utf-8")
+            if new != old:
+                fileio.atomic_write(self.path, new)
+        return result
+
+    def add(self, profile: Profile, *, replace_existing: bool = False) -> ProfileSet:
+        import tomlkit
+
+        def change(doc: Any) -> None:
+            profiles = doc.setdefault("profiles", tomlkit.table(is_super_table=True))
+            if profile.name in profiles and not replace_existing:
+                raise DsconfigError(f"profile {profile.name!r} already exists", f"change it with `dsconfig profile edit {profile.name} ...`, or remove it first")
+            profiles[profile.name] = _profile_table(profile)
+
+        return self._edit(change)
+
+    def update(self, profile: Profile) -> ProfileSet:
+        def change(doc: Any) -> None:
+            table = _existing(doc, profile.name)
+            _merge_into(table, profile)
+
+        return self._edit(change)
+
+    def remove(self, name: str) -> ProfileSet:
+        def change(doc: Any) -> None:
+            _existing(doc, name)
+            del doc["profiles"][name]
+            if doc.get("active") == name:
+                del doc["active"]
+
+        return self._edit(change)
+
+    def rename(self, old: str, new: str) -> ProfileSet:
+        def change(doc: Any) -> None:
+            table = _existing(doc, old)
+            if new in doc["profiles"]:
+                raise DsconfigError(f"profile {new!r} already exists", f"pick another name, or remove it: dsconfig profile rm {new}")
+            del doc["profiles"][old]
+            doc["profiles"][new] = table
+            if doc.get("active") == old:
+                doc["active"] = new
+
+        return self._edit(change)
+
+    def set_active(self, name: str | None) -> ProfileSet:
+        def change(doc: Any) -> None:
+            if name is None:
+                if "active" in doc:
+                    del doc["active"]
+                return
+            _existing(doc, name)
+            # tomlkit places a new plain key before the first table, so `active` lands near the top.
+            doc["active"] = name
+
+        return self._edit(change)
+
+
+def _existing(doc: Any, name: str) -> Any:
+    profiles = doc.get("profiles")
+    if profiles is None or name not in profiles:
+        raise NotFoundError(f"no profile named {name!r}", "see `dsconfig profile list`")
+    return profiles[name]
+
+
+def _profile_table(profile: Profile) -> Any:
+    import tomlkit
+
+    table = tomlkit.table()
+    _merge_into(table, profile)
+    return table
+
+
+def _merge_into(table: Any, profile: Profile) -> None:
+    import tomlkit
+
+    table["provider"] = profile.provider
+    if profile.base_url is not None:
+        table["base_url"] = profile.base_url
+    elif "base_url" in table:
+        del table["base_url"]
+    for key, values in (("models", profile.models), ("env", profile.env)):
+        if values:
+            sub = table.get(key)
+            if sub is None:
+                sub = tomlkit.table()
+                table[key] = sub
+            for name in [n for n in sub if n not in values]:
+                del sub[name]
+            for name, value in values.items():
+                if sub.get(name) != value:
+                    sub[name] = value
+        elif key in table:
+            del table[key]

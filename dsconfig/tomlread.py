@@ -1,0 +1,51 @@
+"""Read TOML fast: the stdlib's tomllib where it exists (Python >= 3.11), tomlkit on 3.10.
+
+`dsconfig env` reads profiles and templates on every shell start; tomlkit costs tens of milliseconds to
+import, tomllib almost nothing. Editing (which must keep the user's comments) always uses tomlkit.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from dsconfig.errors import InvalidFileError
+
+_AT = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+def loads(path: Path, text: str, *, hint: str) -> dict[str, Any]:
+    """Parse TOML `text` read from `path`; a syntax error names the file, line and column."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+
+        try:
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            msg = str(exc)
+            match = _AT.search(msg)
+            line = int(match.group(1)) if match else None
+            col = int(match.group(2)) if match else None
+            problem = _AT.sub("", msg).strip()
+            raise InvalidFileError(path, f"is not valid TOML: {problem}", hint, line=line, column=col) from None
+    import tomlkit  # pragma: no cover - Python 3.10
+    from tomlkit.exceptions import ParseError  # pragma: no cover
+
+    try:  # pragma: no cover
+        return tomlkit.parse(text).unwrap()
+    except ParseError as exc:  # pragma: no cover
+        raise InvalidFileError(path, f"is not valid TOML: {exc}", hint, line=exc.line, column=exc.col) from None
+
+
+def read(path: Path, *, hint: str) -> dict[str, Any]:
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidFileError(path, "is not UTF-8 text", hint) from None
+    except IsADirectoryError:
+        raise InvalidFileError(path, "is a folder, expected a file", "move the folder away") from None
+    except PermissionError:
+        raise InvalidFileError(path, "cannot be read (permission denied)", f"check its mode: ls -l '{path}'") from None
+    return loads(path, text.removeprefix("\ufeff"), hint=hint)

@@ -1,0 +1,175 @@
+"""Test isolation and the real components every integration test shares.
+
+- `_isolate` (autouse): each test gets its own HOME, XDG folders, APPDATA/LOCALAPPDATA and DSCONFIG_HOME, and
+  no ANTHROPIC_*/CLAUDE_* variables or D-Bus session of the developer's: no test can touch the real home
+  folder, the real keyring or a real provider.
+- `secret_service`: a real gnome-keyring Secret Service on a private D-Bus session bus, unlocked, for the
+  whole run. When it cannot start, tests that need it FAIL (in CI and as root); they skip only for a developer
+  running without root outside CI, with the reason printed.
+- The fake provider server and the real Claude Code CLI come from tests/fakes (pytest plugin below).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["fakes.fixtures"]
+
+REPO = Path(__file__).resolve().parent.parent
+KEYRING_PASSWORD = "dsconfig-test-keyring"
+
+
+@pytest.fixture(autouse=True)
+def _isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home"
+    home.mkdir()
+    for var in list(os.environ):
+        if var.startswith(("ANTHROPIC_", "CLAUDE_", "DSCONFIG_")) or var in ("PYTHON_KEYRING_BACKEND", "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+            monkeypatch.delenv(var, raising=False)
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("USERPROFILE", str(home))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / ".cache"))
+    monkeypatch.setenv("APPDATA", str(home / "AppData" / "Roaming"))
+    monkeypatch.setenv("LOCALAPPDATA", str(home / "AppData" / "Local"))
+    monkeypatch.setenv("DSCONFIG_HOME", str(tmp_path / "dsconfig-home"))
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.chdir(tmp_path)
+    return home
+
+
+@pytest.fixture
+def home(_isolate: Path) -> Path:
+    return _isolate
+
+
+class MemoryKeyring:
+    """An in-memory SecretStore for unit tests (same interface as credentials.KeyringStore)."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, str] = {}
+
+    def get(self, name: str) -> str | None:
+        return self.items.get(name)
+
+    def set(self, name: str, key: str) -> None:
+        self.items[name] = key
+
+    def delete(self, name: str) -> bool:
+        return self.items.pop(name, None) is not None
+
+    def describe(self) -> str:
+        return "memory"
+
+
+@pytest.fixture
+def memory_keyring() -> MemoryKeyring:
+    return MemoryKeyring()
+
+
+# --- the real Secret Service --------------------------------------------------------------------------
+
+
+class SecretService:
+    def __init__(self, address: str) -> None:
+        self.address = address
+
+    def lookup(self, name: str, service: str = "dsconfig") -> str | None:
+        """Read an item back with libsecret's own `secret-tool`, independent of Python's keyring."""
+        proc = subprocess.run(
+            ["secret-tool", "lookup", "service", service, "username", name],
+            capture_output=True, text=True, env={**os.environ, "DBUS_SESSION_BUS_ADDRESS": self.address}, timeout=20,
+        )
+        return proc.stdout if proc.returncode == 0 else None
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI") or (hasattr(os, "geteuid") and os.geteuid() == 0):
+        pytest.fail(f"the real Secret Service is required and could not be started: {reason}")
+    pytest.skip(f"Secret Service unavailable and not running as root outside CI: {reason}")
+
+
+@pytest.fixture(scope="session")
+def _secret_service_session() -> Iterator[SecretService | str]:
+    missing = [tool for tool in ("dbus-daemon", "gnome-keyring-daemon", "secret-tool") if shutil.which(tool) is None]
+    if missing:
+        yield f"missing programs: {', '.join(missing)} (apt-get install --no-install-recommends gnome-keyring libsecret-tools dbus-x11)"
+        return
+    root = Path(tempfile.mkdtemp(prefix="dsconfig-secret-service-"))
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(root), "XDG_DATA_HOME": str(root / "data"),
+           "XDG_RUNTIME_DIR": str(root / "run"), "XDG_CONFIG_HOME": str(root / "config")}
+    (root / "run").mkdir(mode=0o700)
+    bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1", f"--address=unix:path={root}/bus"],
+                           stdout=subprocess.PIPE, text=True, env=env)
+    assert bus.stdout is not None
+    address = bus.stdout.readline().strip()
+    env["DBUS_SESSION_BUS_ADDRESS"] = address
+    keyring_daemon = subprocess.Popen(
+        ["gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets"],
+        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True,
+    )
+    assert keyring_daemon.stdin is not None
+    keyring_daemon.stdin.write(KEYRING_PASSWORD.encode())
+    keyring_daemon.stdin.close()
+    service = SecretService(address)
+    ready = False
+    for _ in range(100):  # the daemon needs a moment to claim org.freedesktop.secrets
+        probe = subprocess.run(["secret-tool", "store", "--label=probe", "service", "dsconfig-probe", "username", "probe"],
+                               input="x", capture_output=True, text=True, env=env, timeout=20)
+        if probe.returncode == 0:
+            ready = True
+            break
+        time.sleep(0.1)
+    try:
+        yield service if ready else "gnome-keyring-daemon did not answer on the session bus"
+    finally:
+        for proc in (keyring_daemon, bus):
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def secret_service(_secret_service_session: SecretService | str, monkeypatch: pytest.MonkeyPatch) -> SecretService:
+    """The real Secret Service, exported to this test's environment (and so to its subprocesses)."""
+    if isinstance(_secret_service_session, str):
+        _unavailable(_secret_service_session)
+    assert isinstance(_secret_service_session, SecretService)
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", _secret_service_session.address)
+    return _secret_service_session
+
+
+# --- running the installed command -------------------------------------------------------------------
+
+
+def dsconfig_command() -> list[str]:
+    """The console script installed beside this Python, or `python -m dsconfig` as a fallback."""
+    script = Path(sys.executable).parent / "dsconfig"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "dsconfig"]
+
+
+@pytest.fixture
+def run_dsconfig() -> object:
+    def run(*args: str, input: str | None = None, env: dict[str, str] | None = None, timeout: float = 60,
+            cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*dsconfig_command(), *args], input=input, capture_output=True, text=True,
+                              env={**os.environ, **(env or {})}, timeout=timeout, cwd=cwd)
+
+    return run
