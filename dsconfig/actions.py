@@ -254,3 +254,61 @@ def read_secret_input(stdin_flag: bool, *, prompt: str = "API key (input hidden)
 
         return getpass.getpass(prompt) or None
     return None
+
+
+# --- shell environment and exec -------------------------------------------------------------------------
+
+
+def env(name: str | None, *, shell: str | None = None, unset: bool = False, ctx: Context | None = None) -> str:
+    """The statements `dsconfig env` prints: set (or unset) the profile's variables for `shell`."""
+    from dsconfig.targets import shell as sh
+
+    c = _ctx(ctx)
+    r = resolved_profile(name, c)
+    chosen = shell or sh.detect_shell(c.environ, sys.platform)
+    if unset:
+        return sh.render_unset(list(r.process_env("-")), chosen)
+    variables = r.process_env(require_key(c.secrets, r.name))
+    to_set = {k: v for k, v in variables.items() if v is not None}
+    to_unset = [k for k, v in variables.items() if v is None]
+    return sh.render_set(to_set, chosen) + (sh.render_unset(to_unset, chosen) if to_unset else "")
+
+
+def exec_environment(name: str, command: list[str], ctx: Context | None = None) -> tuple[list[str], dict[str, str]]:
+    """The argv and full environment `dsconfig exec NAME -- COMMAND...` runs with. The key is only in memory."""
+    c = _ctx(ctx)
+    r = resolved_profile(name, c)
+    environ = dict(c.environ)
+    for var, value in r.process_env(require_key(c.secrets, r.name)).items():
+        if value is None:
+            environ.pop(var, None)
+        else:
+            environ[var] = value
+    argv = list(command)
+    if argv and os.path.basename(argv[0]) in ("claude", "claude.exe"):
+        from dsconfig.targets import TargetContext
+        from dsconfig.targets.claude_code import claude_run_overrides
+
+        extra_args, extra_env = claude_run_overrides(r, TargetContext(environ=environ))
+        argv = [argv[0], *extra_args, *argv[1:]]
+        environ.update(extra_env)
+    return argv, environ
+
+
+def run_exec(argv: list[str], environ: Mapping[str, str]) -> int:
+    """Replace this process with the command (POSIX), so signals, stdin/stdout and the exit code are its own."""
+    import shutil
+
+    program = shutil.which(argv[0], path=environ.get("PATH"))
+    if program is None:
+        from dsconfig.errors import NotFoundError
+
+        raise NotFoundError(f"command not found: {argv[0]}", "check the name, or give its full path")
+    if os.name == "nt":  # pragma: no cover - no exec() semantics on Windows
+        import subprocess
+
+        return subprocess.call([program, *argv[1:]], env=dict(environ))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(program, argv, dict(environ))
+    return 127  # unreachable: execve does not return

@@ -205,6 +205,38 @@ def key_rm(name: str) -> None:
     output.note(f"removed the key of profile {name!r}")
 
 
+# --- shell environment and exec -----------------------------------------------------------------------
+
+
+@cli.command("env")
+@click.argument("name", required=False)
+@click.option("--shell", type=click.Choice(["bash", "zsh", "fish", "powershell", "cmd"]), help="Default: detected from $SHELL.")
+@click.option("--unset", is_flag=True, help="Print the statements that remove the variables instead.")
+def env_command(name: str | None, shell: str | None, unset: bool) -> None:
+    """Print shell statements that set profile NAME's variables (default: the active profile).
+
+    bash/zsh: eval "$(dsconfig env)"   fish: dsconfig env | source
+    PowerShell: dsconfig env --shell powershell | Invoke-Expression
+    """
+    from dsconfig import actions
+
+    click.echo(actions.env(name, shell=shell, unset=unset), nl=False)
+
+
+@cli.command("exec", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.argument("name")
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
+def exec_command(name: str, command: tuple[str, ...]) -> None:
+    """Run COMMAND with profile NAME's environment (key from the keyring, never on disk).
+
+    dsconfig exec ds -- claude      (the profile wins over what settings.json has, for this run only)
+    """
+    from dsconfig import actions
+
+    argv, environ = actions.exec_environment(name, list(command))
+    raise SystemExit(actions.run_exec(argv, environ))
+
+
 # --- entry point ----------------------------------------------------------------------------------------
 
 

@@ -109,6 +109,27 @@ class Resolved:
         out.update(self.env)
         return out
 
+    def process_env(self, key: str) -> dict[str, str | None]:
+        """Variables for a process (a shell, the SDKs, `claude` run by `dsconfig exec`), key included.
+
+        The key goes where both readers look: `ANTHROPIC_AUTH_TOKEN` (sent as `Authorization: Bearer`; Claude
+        Code uses it without the one-time approval prompt that `ANTHROPIC_API_KEY` triggers in interactive
+        sessions, and it beats an apiKeyHelper) and, for providers that accept `x-api-key`,
+        `ANTHROPIC_API_KEY` (what the official SDKs read first). A provider that wants Bearer only gets
+        `ANTHROPIC_API_KEY` unset: the SDK then sends the token alone. None means "unset this variable".
+        """
+        out: dict[str, str | None] = {"ANTHROPIC_BASE_URL": self.base_url}
+        if self.template.auth in ("bearer", "both"):
+            out["ANTHROPIC_AUTH_TOKEN"] = key
+        else:
+            out["ANTHROPIC_AUTH_TOKEN"] = None
+        out["ANTHROPIC_API_KEY"] = key if self.template.auth in ("x-api-key", "both") else None
+        for name, value in self.claude_env().items():
+            if name != "ANTHROPIC_BASE_URL":
+                # An empty template value (openrouter's ANTHROPIC_API_KEY = "") means "must not be set".
+                out[name] = value if value != "" else None
+        return out
+
     def distinct_models(self) -> list[str]:
         """Model ids as sent on the wire (Claude Code strips a `[1m]` suffix), each once, in tier order."""
         seen: list[str] = []

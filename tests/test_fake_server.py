@@ -17,7 +17,6 @@ from typing import Any
 import anthropic
 import httpx
 import pytest
-
 from fakes.claude import (
     CLAUDE_CODE_VERSION,
     claude_env,
@@ -44,7 +43,9 @@ WEATHER_TOOLS = [
 ]
 
 
-def message_body(text: str = "Hi", *, model: str = "claude-sonnet-4-5", stream: bool = False, **extra: Any) -> dict:
+def message_body(
+    text: str = "Hi", *, model: str = "claude-sonnet-4-5", stream: bool = False, **extra: Any
+) -> dict[str, Any]:
     return {
         "model": model,
         "max_tokens": 64,
@@ -82,7 +83,7 @@ def sse_events(text: str) -> list[tuple[str, dict[str, Any]]]:
 
 def assert_openai_error(response: httpx.Response, status: int, error_type: str) -> dict[str, Any]:
     assert response.status_code == status
-    error = response.json()["error"]
+    error: dict[str, Any] = response.json()["error"]
     assert set(error) == {"message", "type", "param", "code"}
     assert error["type"] == error_type
     assert error["param"] is None
@@ -132,7 +133,9 @@ def test_streaming_reply_follows_anthropic_event_order(fake_deepseek: FakeDeepSe
 def test_claude_code_shaped_request_gets_text_despite_tools(fake_deepseek: FakeDeepSeek) -> None:
     """Claude Code always sends tools, a role "system" message, thinking, metadata: it must get text."""
     body = message_body("say hi", tools=WEATHER_TOOLS)
-    body["messages"][0]["content"].insert(0, {"type": "text", "text": "<system-reminder>use any tool</system-reminder>"})
+    body["messages"][0]["content"].insert(
+        0, {"type": "text", "text": "<system-reminder>use any tool</system-reminder>"}
+    )
     body["messages"].append({"role": "system", "content": [{"type": "text", "text": "# Environment"}]})
     body.update(
         system=[{"type": "text", "text": "You are Claude Code"}],
@@ -404,7 +407,9 @@ def test_stop_cuts_a_stalled_request_whose_client_still_waits(fake_deepseek: Fak
 
 def test_stop_does_not_wait_for_idle_keepalive_clients(fake_deepseek: FakeDeepSeek) -> None:
     with httpx.Client(timeout=5) as client:
-        assert client.post(f"{fake_deepseek.base_url}/v1/messages", json=message_body(), headers=AUTH).status_code == 200
+        assert (
+            client.post(f"{fake_deepseek.base_url}/v1/messages", json=message_body(), headers=AUTH).status_code == 200
+        )
         started = time.monotonic()
         fake_deepseek.stop()
         assert time.monotonic() - started < 2
@@ -550,7 +555,7 @@ def test_two_fakes_are_independent(fake_deepseek: FakeDeepSeek, fake_deepseek_2:
 @pytest.mark.filterwarnings("ignore:The model .* is deprecated:DeprecationWarning")
 def test_anthropic_sdk_create_and_stream(fake_deepseek: FakeDeepSeek) -> None:
     client = anthropic.Anthropic(base_url=fake_deepseek.base_url, api_key=DEFAULT_KEY, max_retries=0, timeout=10)
-    messages = [{"role": "user", "content": "Hi"}]
+    messages: list[anthropic.types.MessageParam] = [{"role": "user", "content": "Hi"}]
 
     created = client.messages.create(model="claude-opus-4-5", max_tokens=64, messages=messages)
     with client.messages.stream(model="claude-sonnet-4-5", max_tokens=64, messages=messages) as stream:
@@ -585,7 +590,7 @@ def test_anthropic_sdk_bearer_token_and_streamed_tool_use(
     block = final.content[0]
     assert block.type == "tool_use"
     assert block.name == "get_weather"
-    assert set(block.input) == {"city", "days"}  # type: ignore[arg-type]
+    assert set(block.input) == {"city", "days"}
     assert fake_deepseek.message_requests[0].headers["authorization"] == f"Bearer {DEFAULT_KEY}"
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import re
 import secrets
 import socket
@@ -29,8 +30,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qsl, urlsplit
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 DEFAULT_KEY = "sk-test-fake-key-0001"
 """Accepted by default. Deliberately not shaped like a real key (``sk-`` + 32 hex characters)."""
@@ -134,6 +138,11 @@ class FakeDeepSeek:
 
     All behaviour knobs are plain attributes that tests may change while the server runs; each
     request reads them when it needs them. ``reset()`` restores the values given to the constructor.
+
+    A ``POST .../v1/messages`` goes through, in order: ``latency``; the key (401); ``fail_with``; body
+    validation (400); the model (400 or flash, per ``unknown_model``); then ``stall``, ``openai_format``
+    or the real answer. ``fail_with`` and ``stall`` affect only messages, so ``/models`` and
+    ``/user/balance`` keep answering, as DeepSeek's do when an account runs dry or is throttled.
     """
 
     def __init__(
@@ -177,7 +186,7 @@ class FakeDeepSeek:
             "models": self.models,
         }
 
-    def start(self) -> FakeDeepSeek:
+    def start(self) -> Self:
         """Bind a free loopback port and serve in the background. A restart gets a new port."""
         if self._server is not None:
             raise RuntimeError("FakeDeepSeek is already running")
@@ -202,7 +211,7 @@ class FakeDeepSeek:
         thread.join()
         self._server = self._thread = None
 
-    def __enter__(self) -> FakeDeepSeek:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(
@@ -215,6 +224,7 @@ class FakeDeepSeek:
 
     @property
     def port(self) -> int:
+        """The bound port; only known once started."""
         if self._server is None:
             raise RuntimeError("FakeDeepSeek is not running")
         return int(self._server.server_address[1])
@@ -237,13 +247,14 @@ class FakeDeepSeek:
 
     @property
     def request_count(self) -> int:
+        """How many requests were answered so far, any path."""
         with self._log_lock:
             return len(self._log)
 
     @property
     def message_requests(self) -> list[RecordedRequest]:
         """Only the ``POST .../v1/messages`` requests: what a chat actually sent."""
-        return [r for r in self.requests if r.method == "POST" and r.path.endswith("/v1/messages")]
+        return [r for r in self.requests if r.method == "POST" and r.path.rstrip("/").endswith("/v1/messages")]
 
     def reset(self) -> None:
         """Forget the request log and restore the constructor's behaviour settings."""
@@ -367,22 +378,25 @@ def _tool_input(tool: dict[str, Any]) -> dict[str, Any]:
     schema = tool.get("input_schema") or {}
     properties = schema.get("properties") or {}
     return {
-        name: placeholders.get((properties.get(name) or {}).get("type"), "fake")
+        name: placeholders.get(str((properties.get(name) or {}).get("type")), "fake")
         for name in schema.get("required") or []
     }
 
 
 def _chunks(text: str, parts: int = 3) -> list[str]:
     """Split ``text`` into a few pieces so streaming clients really have to reassemble it."""
-    size = max(1, -(-len(text) // parts))
+    size = max(1, math.ceil(len(text) / parts))
     return [text[i : i + size] for i in range(0, len(text), size)] or [""]
 
 
 def _token_estimate(value: Any) -> int:
+    """A rough token count: clients only need a plausible positive integer in ``usage``."""
     return max(1, len(json.dumps(value)) // 4)
 
 
 class _Handler(BaseHTTPRequestHandler):
+    """One connection; HTTP/1.1 keep-alive like the real API, so clients reuse connections as they would."""
+
     protocol_version = "HTTP/1.1"
     server_version = "FakeDeepSeek/1"
     timeout = 30  # an idle keep-alive client must not pin a thread forever
@@ -396,7 +410,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.untrack(self.connection)
         super().finish()
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         """Silence per-request stderr lines; the request log is the record."""
 
     def _dispatch(self) -> None:
@@ -530,9 +544,7 @@ class _Handler(BaseHTTPRequestHandler):
             "object": "chat.completion",
             "created": int(time.time()),
             "model": self._model_answered,
-            "choices": [
-                {"index": 0, "message": {"role": "assistant", "content": reply_text}, "finish_reason": "stop"}
-            ],
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": reply_text}, "finish_reason": "stop"}],
             "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15},
         }
 
@@ -552,6 +564,7 @@ class _Handler(BaseHTTPRequestHandler):
                 },
             },
         )
+        start: dict[str, Any]
         if block["type"] == "text":
             start = {"type": "text", "text": ""}
             deltas = [{"type": "text_delta", "text": part} for part in _chunks(block["text"])]
