@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from dsconfig import output
-from dsconfig.credentials import KeyringStore, SecretStore, mask, normalize_key, require_key
+from dsconfig.credentials import KeyringStore, SecretStore, mask, normalize_key, profile_key, require_key
 from dsconfig.errors import DsconfigError
 from dsconfig.profiles import Profile, ProfileStore, Resolved, resolve, validate_base_url, validate_name
 from dsconfig.templates import Template, load_template, load_templates
@@ -234,9 +234,7 @@ def key_set(name: str, raw: str, ctx: Context | None = None) -> str:
 def key_get(name: str, ctx: Context | None = None) -> str:
     """The bare key for `name`. Deliberately does not load the profile file: it must be fast and work even
     while the profiles file is being edited."""
-    c = _ctx(ctx)
-    validate_name(name)
-    return require_key(c.secrets, name)
+    return profile_key(name, _ctx(ctx).secrets)
 
 
 def key_remove(name: str, ctx: Context | None = None) -> bool:

@@ -59,9 +59,9 @@ def _parse_env_args(rest: list[str]) -> tuple[str | None, str | None, bool] | No
 
 
 def _key_get(name: str) -> None:
-    from dsconfig import actions
+    from dsconfig.credentials import profile_key
 
-    sys.stdout.write(actions.key_get(name) + "\n")
+    sys.stdout.write(profile_key(name) + "\n")
 
 
 def _env(name: str | None, shell: str | None, unset: bool) -> None:

@@ -13,13 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dsconfig import fileio, paths, tomlread
+from dsconfig import paths, tomlread
+from dsconfig.names import validate_name
 from dsconfig.errors import DsconfigError, InvalidFileError, NotFoundError, UsageError
 from dsconfig.templates import TIERS, Template
 
 SCHEMA_VERSION = 1
-MAX_NAME = 64
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _URL = re.compile(r"^https?://[^\s/?#]+(/\S*)?$")
 _PROFILE_KEYS = {"provider", "base_url", "models", "env"}
@@ -35,20 +34,6 @@ TIER_VARIABLES = {
 # Variables that carry the key or the endpoint: a profile's extra env may not set them (the key has its own
 # store; the endpoint has base_url).
 RESERVED_ENV = {"ANTHROPIC_BASE_URL", "ANTHROPIC_AUTH_TOKEN"} | set(TIER_VARIABLES.values())
-
-
-def validate_name(name: str) -> str:
-    """Profile names end up in file names, keyring entries and shell commands: keep them boring."""
-    if not name:
-        raise UsageError("a profile name cannot be empty", "use letters, digits, '-', '_' and '.', e.g. ds")
-    if len(name) > MAX_NAME:
-        raise UsageError(f"profile name is {len(name)} characters long; the limit is {MAX_NAME}", "choose a shorter name")
-    if not _NAME.match(name) or ".." in name:
-        raise UsageError(
-            f"invalid profile name {name!r}",
-            "use letters, digits, '-', '_' and '.', starting with a letter or digit, with no '..' (e.g. ds, deepseek-work)",
-        )
-    return name
 
 
 def validate_base_url(url: str) -> str:
@@ -252,6 +237,8 @@ class ProfileStore:
 
     def _edit(self, change: Any) -> ProfileSet:
         import tomlkit
+
+        from dsconfig import fileio  # writing only: keeps the read path (`dsconfig env`) light
 
         with fileio.locked(self.path):
             old = fileio.read_bytes(self.path)

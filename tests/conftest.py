@@ -12,12 +12,8 @@
 from __future__ import annotations
 
 import os
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,8 +21,9 @@ import pytest
 
 pytest_plugins = ["fakes.fixtures"]
 
+from secret_service import SecretService, SecretServiceError, running_secret_service
+
 REPO = Path(__file__).resolve().parent.parent
-KEYRING_PASSWORD = "dsconfig-test-keyring"
 
 
 @pytest.fixture(autouse=True)
@@ -84,19 +81,6 @@ def memory_keyring() -> MemoryKeyring:
 # --- the real Secret Service --------------------------------------------------------------------------
 
 
-class SecretService:
-    def __init__(self, address: str) -> None:
-        self.address = address
-
-    def lookup(self, name: str, service: str = "dsconfig") -> str | None:
-        """Read an item back with libsecret's own `secret-tool`, independent of Python's keyring."""
-        proc = subprocess.run(
-            ["secret-tool", "lookup", "service", service, "username", name],
-            capture_output=True, text=True, env={**os.environ, "DBUS_SESSION_BUS_ADDRESS": self.address}, timeout=20,
-        )
-        return proc.stdout if proc.returncode == 0 else None
-
-
 def _unavailable(reason: str) -> None:
     if os.environ.get("CI") or (hasattr(os, "geteuid") and os.geteuid() == 0):
         pytest.fail(f"the real Secret Service is required and could not be started: {reason}")
@@ -105,45 +89,11 @@ def _unavailable(reason: str) -> None:
 
 @pytest.fixture(scope="session")
 def _secret_service_session() -> Iterator[SecretService | str]:
-    missing = [tool for tool in ("dbus-daemon", "gnome-keyring-daemon", "secret-tool") if shutil.which(tool) is None]
-    if missing:
-        yield f"missing programs: {', '.join(missing)} (apt-get install --no-install-recommends gnome-keyring libsecret-tools dbus-x11)"
-        return
-    root = Path(tempfile.mkdtemp(prefix="dsconfig-secret-service-"))
-    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(root), "XDG_DATA_HOME": str(root / "data"),
-           "XDG_RUNTIME_DIR": str(root / "run"), "XDG_CONFIG_HOME": str(root / "config")}
-    (root / "run").mkdir(mode=0o700)
-    bus = subprocess.Popen(["dbus-daemon", "--session", "--nofork", "--print-address=1", f"--address=unix:path={root}/bus"],
-                           stdout=subprocess.PIPE, text=True, env=env)
-    assert bus.stdout is not None
-    address = bus.stdout.readline().strip()
-    env["DBUS_SESSION_BUS_ADDRESS"] = address
-    keyring_daemon = subprocess.Popen(
-        ["gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets"],
-        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, start_new_session=True,
-    )
-    assert keyring_daemon.stdin is not None
-    keyring_daemon.stdin.write(KEYRING_PASSWORD.encode())
-    keyring_daemon.stdin.close()
-    service = SecretService(address)
-    ready = False
-    for _ in range(100):  # the daemon needs a moment to claim org.freedesktop.secrets
-        probe = subprocess.run(["secret-tool", "store", "--label=probe", "service", "dsconfig-probe", "username", "probe"],
-                               input="x", capture_output=True, text=True, env=env, timeout=20)
-        if probe.returncode == 0:
-            ready = True
-            break
-        time.sleep(0.1)
     try:
-        yield service if ready else "gnome-keyring-daemon did not answer on the session bus"
-    finally:
-        for proc in (keyring_daemon, bus):
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-        shutil.rmtree(root, ignore_errors=True)
+        with running_secret_service() as service:
+            yield service
+    except SecretServiceError as err:
+        yield str(err)
 
 
 @pytest.fixture

@@ -213,6 +213,23 @@ def test_tool_result_turn_ends_the_round_trip_in_text(fake_deepseek: FakeDeepSee
     assert message["content"][0]["type"] == "text"
 
 
+def test_reminder_only_turn_does_not_trigger_a_tool(fake_deepseek: FakeDeepSeek) -> None:
+    """Claude Code sends background-task notifications as reminder-only user turns that mention tools."""
+    body = message_body("say hi", tools=WEATHER_TOOLS)
+    body["messages"] += [
+        {"role": "assistant", "content": [{"type": "text", "text": "Hello"}]},
+        {
+            "role": "user",
+            "content": [{"type": "text", "text": "<system-reminder>\nA background tool finished.\n</system-reminder>"}],
+        },
+    ]
+
+    message = post(fake_deepseek, body).json()
+
+    assert message["stop_reason"] == "end_turn"
+    assert message["content"][0]["type"] == "text"
+
+
 def test_streaming_tool_use_sends_input_json_deltas(fake_deepseek: FakeDeepSeek) -> None:
     response = post(fake_deepseek, message_body("use the tool", stream=True, tools=WEATHER_TOOLS))
 

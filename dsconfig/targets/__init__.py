@@ -10,43 +10,13 @@ Every target module (claude_code, claude_desktop) offers the same three function
 
 from __future__ import annotations
 
-import os
-import shlex
-import sys
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from pathlib import Path
-
-from dsconfig.changes import Journal
+# `dsconfig env` imports dsconfig.targets.shell on every shell start, which runs this file: keep it free of
+# imports. TargetContext (which pulls in the edit engine) loads on first use.
 
 
-def _self_command() -> tuple[str, ...]:
-    """How another program runs this dsconfig: the console script's absolute path when we run from it."""
-    argv0 = Path(sys.argv[0]) if sys.argv and sys.argv[0] else None
-    if argv0 is not None and argv0.name in ("dsconfig", "dsconfig.exe") and argv0.exists():
-        return (str(argv0.resolve()),)
-    script = Path(sys.executable).parent / ("dsconfig.exe" if os.name == "nt" else "dsconfig")
-    if script.exists():
-        return (str(script),)
-    return (sys.executable, "-m", "dsconfig")
+def __getattr__(name: str) -> object:
+    if name == "TargetContext":
+        from dsconfig.targets.context import TargetContext
 
-
-@dataclass(frozen=True)
-class TargetContext:
-    """Where a target looks and writes. Tests pass a temp home, another platform and a made-up environment."""
-
-    home: Path = field(default_factory=Path.home)
-    platform: str = sys.platform
-    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
-    cwd: Path = field(default_factory=Path.cwd)
-    journal: Journal = field(default_factory=Journal)
-    dsconfig_command: tuple[str, ...] = field(default_factory=_self_command)
-
-    def key_command(self, profile: str) -> str:
-        """A shell command line printing the profile's key (`/bin/sh` on Unix, `cmd` on Windows)."""
-        argv = [*self.dsconfig_command, "key", "get", profile]
-        if self.platform.startswith("win"):
-            import subprocess
-
-            return subprocess.list2cmdline(argv)
-        return shlex.join(argv)
+        return TargetContext
+    raise AttributeError(name)

@@ -191,16 +191,13 @@ def _check_value(name: str, value: str, shell: str) -> None:
         if 0xD800 <= code <= 0xDFFF:
             # A lone surrogate (from undecodable bytes) cannot be written out as UTF-8.
             raise UnsafeValueError(
-                f"the value of {name} is not valid Unicode (it contains U+{code:04X}); cannot"
-                f" render it for {shell}",
+                f"the value of {name} is not valid Unicode (it contains U+{code:04X}); cannot render it for {shell}",
                 hint=f"re-enter {name}, it was probably read from mis-encoded bytes",
             )
         if shell == "cmd" and (char in '"%!' or (code < 0x20 and char != "\t")):
             raise UnsafeValueError(
-                f"the value of {name} contains {_describe(char)}, which cmd.exe cannot quote"
-                " reliably",
-                hint='in cmd.exe values cannot contain ", %, ! or line breaks;'
-                " use `--shell powershell` instead",
+                f"the value of {name} contains {_describe(char)}, which cmd.exe cannot quote reliably",
+                hint='in cmd.exe values cannot contain ", %, ! or line breaks; use `--shell powershell` instead',
             )
 
 

@@ -269,13 +269,14 @@ class FakeDeepSeek:
 
 
 class _Server(ThreadingHTTPServer):
-    """Tracks open connections so stop() can cut stalled and keep-alive ones instead of hanging.
+    """Tracks open connections so stop() can cut them and then wait for every handler thread.
 
-    ``server_close()`` joins every handler thread (``block_on_close``), so a handler blocked on an
-    idle keep-alive socket or stalling on purpose would otherwise hang the test teardown.
+    Handler threads are not daemons, so ``server_close()`` joins them: once stop() returns nothing
+    answers any more and the request log is final (no late entry leaks into the next assertion).
+    Joining alone would hang on a handler blocked on an idle keep-alive socket, hence the cut.
     """
 
-    daemon_threads = True
+    daemon_threads = False
 
     def __init__(self, fake: FakeDeepSeek) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
