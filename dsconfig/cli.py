@@ -233,8 +233,30 @@ def exec_command(name: str, command: tuple[str, ...]) -> None:
     """
     from dsconfig import actions
 
-    argv, environ = actions.exec_environment(name, list(command))
+    # With interspersed args off, click hands over a `--` after NAME as part of COMMAND.
+    argv = list(command[1:] if command[:1] == ("--",) else command)
+    if not argv:
+        raise click.UsageError("no COMMAND given after --")
+    argv, environ = actions.exec_environment(name, argv)
     raise SystemExit(actions.run_exec(argv, environ))
+
+
+# --- shell completion -------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+def completion(shell: str) -> None:
+    """Print the completion script for SHELL.
+
+    bash: eval "$(dsconfig completion bash)"   zsh: eval "$(dsconfig completion zsh)"
+    fish: dsconfig completion fish | source
+    """
+    from click.shell_completion import get_completion_class
+
+    cls = get_completion_class(shell)
+    assert cls is not None  # click ships bash, zsh and fish
+    click.echo(cls(cli, {}, "dsconfig", "_DSCONFIG_COMPLETE").source())
 
 
 # --- entry point ----------------------------------------------------------------------------------------

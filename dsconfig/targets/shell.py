@@ -27,7 +27,7 @@ erase a persistent universal variable of the same name.
 
 PowerShell: `$env:NAME = 'value'`. Only printable ASCII goes inside the single-quoted literal
 (`'` doubled); every other character is appended as `[char]0xHHHH` (one per UTF-16 code
-unit). Why not simply double quotes: PowerShell also treats the typographic quotes U+2018-201B
+unit). Doubling quotes alone is not enough: PowerShell also treats the typographic quotes U+2018-201B
 as single quotes, `Invoke-Expression` receives native output line by line (a newline inside
 a literal would split the statement and run its second half as a command), and PowerShell
 decodes our output with the console code page, where e.g. the UTF-8 bytes of "Ē" read as
@@ -39,8 +39,8 @@ when saved to a .cmd file and run: inside the quotes `& | < > ^ ( )` are literal
 contexts, and the characters whose meaning differs between them, or that no quoting
 disarms, are refused instead of escaped: `%` (expanded in a batch file, literal in `for /f`),
 `!` (expanded when delayed expansion is on), `"` (ends the quoted span), and control
-characters other than tab (a line feed ends the statement; a batch file reads Ctrl-Z as a
-line feed). An empty value is refused: `set "NAME="` deletes the variable. Non-ASCII is
+characters other than tab (a line feed ends the statement, and cmd's batch reader treats
+Ctrl-Z as one). An empty value is refused: `set "NAME="` deletes the variable. Non-ASCII is
 emitted as is; it arrives intact only if the console code page matches the output encoding
 (e.g. `chcp 65001` for UTF-8), but a mismatch can garble it, never unquote it, because no
 legacy code page decodes bytes outside ASCII into `"`, `%` or `!`.
