@@ -15,7 +15,8 @@ from typing import Any
 from dsconfig import output
 from dsconfig.credentials import KeyringStore, SecretStore, mask, normalize_key, profile_key, require_key
 from dsconfig.errors import DsconfigError
-from dsconfig.profiles import Profile, ProfileStore, Resolved, resolve, validate_base_url, validate_name
+from dsconfig.names import validate_name
+from dsconfig.profiles import Profile, ProfileStore, Resolved, resolve, validate_base_url
 from dsconfig.templates import Template, load_template, load_templates
 
 
@@ -188,6 +189,7 @@ def profile_list_doc(ctx: Context | None = None) -> dict[str, Any]:
     found = c.store.load()
     rows = []
     for profile in found.profiles.values():
+        base_url: str | None
         try:
             base_url = resolve(profile, load_template(profile.provider)).base_url
         except DsconfigError:

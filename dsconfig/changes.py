@@ -22,7 +22,7 @@ import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 from dsconfig import fileio, paths
 from dsconfig.errors import InvalidFileError
@@ -46,7 +46,7 @@ class Match:
     value: str
 
 
-Segment = Union[str, Match]
+Segment = str | Match
 KeyPath = tuple[Segment, ...]
 
 JOURNAL_VERSION = 1
@@ -283,12 +283,12 @@ def plan_json(
     created: list[KeyPath] = list(record.created_containers) if record else []
     keys: list[KeyRecord] = []
     wanted = dict(edits)
-    for old in record.keys if record else []:
-        if old.path not in wanted:
-            wanted[old.path] = old.before  # no longer ours: back to the original
+    for owned in record.keys if record else []:
+        if owned.path not in wanted:
+            wanted[owned.path] = owned.before  # no longer ours: back to the original
     for kpath, value in wanted.items():
-        old = record.key(kpath) if record else None
-        original = old.before if old else get_at(doc, kpath)
+        previous = record.key(kpath) if record else None
+        original = previous.before if previous else get_at(doc, kpath)
         set_at(new_doc, kpath, value, created)
         keys.append(KeyRecord(kpath, original, value))
     _prune_containers(new_doc, created, keys)

@@ -6,7 +6,7 @@ Heavy modules are imported inside the commands that need them, so `dsconfig --he
 from __future__ import annotations
 
 import sys
-from typing import Any
+from collections.abc import Callable
 
 import click
 
@@ -53,8 +53,8 @@ def profile() -> None:
     """Create, inspect and change profiles (a provider plus your overrides)."""
 
 
-def _profile_options(required_provider: bool) -> Any:
-    def wrap(fn: Any) -> Any:
+def _profile_options(required_provider: bool) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    def wrap(fn: Callable[..., None]) -> Callable[..., None]:
         for opt in reversed([
             click.option("--provider", required=required_provider, help="Provider template id (see `dsconfig providers`)."),
             click.option("--base-url", help="Override the template's base URL."),
@@ -80,7 +80,7 @@ def _pairs(models: tuple[str, ...], envs: tuple[str, ...]) -> tuple[dict[str, st
 def profile_add(name: str, provider: str, base_url: str | None, models: tuple[str, ...], envs: tuple[str, ...], api_key_stdin: bool) -> None:
     """Create profile NAME for a provider; the key goes to the OS keyring."""
     from dsconfig import actions, output
-    from dsconfig.profiles import validate_name
+    from dsconfig.names import validate_name
 
     validate_name(name)
     model_map, env_map = _pairs(models, envs)

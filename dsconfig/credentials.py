@@ -193,8 +193,8 @@ def _secret_service_lookup(name: str, environ: Mapping[str, str]) -> str | None:
     if os.path.exists(os.path.join(config_home, "python_keyring", "keyringrc.cfg")):
         return None
     try:
-        from jeepney import DBusAddress, new_method_call
-        from jeepney.io.blocking import open_dbus_connection
+        from jeepney import DBusAddress, new_method_call  # type: ignore[import-untyped]
+        from jeepney.io.blocking import open_dbus_connection  # type: ignore[import-untyped]
 
         service = DBusAddress("/org/freedesktop/secrets", bus_name="org.freedesktop.secrets",
                               interface="org.freedesktop.Secret.Service")

@@ -185,7 +185,7 @@ def _acquire(fd: int, timeout: float, path: Path) -> None:
 
         while True:
             try:
-                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+                msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
                 return
             except OSError:
                 if time.monotonic() > deadline:

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from dsconfig import paths, tomlread
-from dsconfig.names import validate_name
 from dsconfig.errors import DsconfigError, InvalidFileError, NotFoundError, UsageError
+from dsconfig.names import validate_name
 from dsconfig.templates import TIERS, Template
 
 SCHEMA_VERSION = 1
@@ -215,9 +215,8 @@ class ProfileStore:
         if not isinstance(provider, str) or not provider:
             raise InvalidFileError(self.path, f"{where}: 'provider' is missing", f'add provider = "deepseek" under [{where}]')
         base_url = item.get("base_url")
-        if base_url is not None:
-            if not isinstance(base_url, str) or not _URL.match(base_url):
-                raise InvalidFileError(self.path, f"{where}.base_url: {base_url!r} is not an http(s) URL", "give a URL such as https://api.deepseek.com/anthropic")
+        if base_url is not None and (not isinstance(base_url, str) or not _URL.match(base_url)):
+            raise InvalidFileError(self.path, f"{where}.base_url: {base_url!r} is not an http(s) URL", "give a URL such as https://api.deepseek.com/anthropic")
         models = self._str_table(item.get("models", {}), f"{where}.models")
         bad = sorted(set(models) - set(TIERS))
         if bad:

@@ -20,16 +20,8 @@ import pytest
 from dsconfig import actions
 from dsconfig.credentials import mask
 from dsconfig.errors import EXIT_INVALID_FILE, EXIT_NOT_FOUND, EXIT_USAGE, DsconfigError, InvalidFileError, NotFoundError, UsageError
-from dsconfig.profiles import (
-    MAX_NAME,
-    Profile,
-    ProfileStore,
-    parse_env_option,
-    parse_model_option,
-    resolve,
-    validate_base_url,
-    validate_name,
-)
+from dsconfig.names import MAX_NAME, validate_name
+from dsconfig.profiles import Profile, ProfileStore, parse_env_option, parse_model_option, resolve, validate_base_url
 from dsconfig.templates import load_template
 
 DEEPSEEK_URL = "https://api.deepseek.com/anthropic"
@@ -281,8 +273,8 @@ def test_bad_names_are_refused_and_nothing_written(ctx: actions.Context, profile
     assert memory_keyring.items == {}
 
 
-@pytest.mark.xfail(reason="BUG: profiles._NAME/_URL/_ENV_NAME use `$`, which matches before a trailing newline: "
-                          "'ds\\n', 'https://x.test\\n' and 'FOO\\n' pass validation", strict=True)
+@pytest.mark.xfail(reason="BUG: names._NAME and profiles._URL/_ENV_NAME use `$`, which matches before a trailing "
+                          "newline: 'ds\\n', 'https://x.test\\n' and 'FOO\\n' pass validation", strict=True)
 @pytest.mark.parametrize("check", [
     lambda: validate_name("ds\n"),
     lambda: validate_base_url("https://api.example.test/anthropic\n"),
