@@ -13,8 +13,16 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from dsconfig import output
-from dsconfig.credentials import KeyringStore, SecretStore, mask, normalize_key, profile_key, require_key
-from dsconfig.errors import DsconfigError
+from dsconfig.credentials import (
+    KeyringLockedError,
+    KeyringStore,
+    SecretStore,
+    mask,
+    normalize_key,
+    profile_key,
+    require_key,
+)
+from dsconfig.errors import DsconfigError, KeyringUnavailableError
 from dsconfig.names import validate_name
 from dsconfig.profiles import Profile, ProfileStore, Resolved, resolve, validate_base_url
 from dsconfig.templates import Template, load_template, load_templates
@@ -98,8 +106,9 @@ def profile_add(
     if name in c.store.load().profiles:
         raise DsconfigError(f"profile {name!r} already exists", f"change it with `dsconfig profile edit {name} ...`, or remove it first")
     if key is not None:
-        key = _checked_key(key, template)
+        key, shape_warning = _checked_key(key, template)
         c.secrets.set(name, key)
+        _warn(shape_warning)
     try:
         c.store.add(profile)
     except BaseException:
@@ -134,7 +143,9 @@ def profile_edit(
         env=new_env,
     )
     if key is not None:
-        c.secrets.set(name, _checked_key(key, template))
+        checked, shape_warning = _checked_key(key, template)
+        c.secrets.set(name, checked)
+        _warn(shape_warning)
     c.store.update(updated)
     return resolve(updated, template)
 
@@ -143,7 +154,14 @@ def profile_remove(name: str, *, ctx: Context | None = None) -> bool:
     """Remove the profile and its key; returns whether a key was removed."""
     c = _ctx(ctx)
     c.store.load().get(name)
-    removed_key = c.secrets.delete(name)
+    try:
+        removed_key = c.secrets.delete(name)
+    except KeyringLockedError:
+        raise  # a locked keyring may hold this profile's key: removing the profile would orphan it
+    except KeyringUnavailableError:
+        # No keyring at all: nothing can be stored there, so a profile made for --inline-key use can still go.
+        output.warn("no OS keyring is available, so no key of this profile could be stored or removed there")
+        removed_key = False
     c.store.remove(name)
     return removed_key
 
@@ -156,7 +174,13 @@ def profile_rename(old: str, new: str, *, ctx: Context | None = None) -> None:
     profiles.get(old)
     if new in profiles.profiles:
         raise DsconfigError(f"profile {new!r} already exists", f"pick another name, or remove it: dsconfig profile rm {new}")
-    key = c.secrets.get(old)
+    try:
+        key = c.secrets.get(old)
+    except KeyringLockedError:
+        raise
+    except KeyringUnavailableError:
+        output.warn("no OS keyring is available, so the profile is renamed without looking for a key to move")
+        key = None
     if key is not None:
         c.secrets.set(new, key)
     try:
@@ -214,22 +238,29 @@ def profile_show_doc(name: str, ctx: Context | None = None) -> dict[str, Any]:
 # --- keys -----------------------------------------------------------------------------------------------
 
 
-def _checked_key(raw: str, template: Template) -> str:
+def _checked_key(raw: str, template: Template) -> tuple[str, str | None]:
+    """The normalized key, and a warning to show once it is stored if it does not look like the provider's."""
     key = normalize_key(raw)
-    if not template.key_matches_shape(key):
-        output.warn(
-            f"this key ({mask(key)}) does not look like a {template.name} key"
-            + (f" (expected {template.key_shape})" if template.key_shape else "")
-            + "; stored anyway, providers change formats. `dsconfig verify` tells whether it works."
-        )
-    return key
+    if template.key_matches_shape(key):
+        return key, None
+    return key, (
+        f"this key ({mask(key)}) does not look like a {template.name} key"
+        + (f" (expected {template.key_shape})" if template.key_shape else "")
+        + "; stored anyway, providers change formats. `dsconfig verify` tells whether it works."
+    )
+
+
+def _warn(message: str | None) -> None:
+    if message:
+        output.warn(message)
 
 
 def key_set(name: str, raw: str, ctx: Context | None = None) -> str:
     c = _ctx(ctx)
     profile = c.store.load().get(name)
-    key = _checked_key(raw, load_template(profile.provider))
+    key, shape_warning = _checked_key(raw, load_template(profile.provider))
     c.secrets.set(name, key)
+    _warn(shape_warning)
     return mask(key)
 
 

@@ -42,7 +42,7 @@ def providers(as_json: bool) -> None:
         rows = [[p["id"], p["name"], p["base_url"], "yes" if p["desktop"]["supported"] else "no"] for p in doc["providers"]]
         output.table(rows, ["ID", "NAME", "BASE URL", "DESKTOP"])
     for err in doc["errors"]:
-        output.warn(f"{err['file']}: {err['message']}\nhint: {err['hint']}")
+        output.warn(f"{err['message']}\nhint: {err['hint']}")
 
 
 # --- profiles -------------------------------------------------------------------------------------------

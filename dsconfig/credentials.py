@@ -17,6 +17,10 @@ from typing import Any, Protocol
 
 from dsconfig.errors import KeyringUnavailableError, NotFoundError, UsageError
 
+
+class KeyringLockedError(KeyringUnavailableError):
+    """A keyring exists but is locked: unlike a missing one, it may hold a key we must not orphan."""
+
 SERVICE = "dsconfig"
 
 
@@ -33,14 +37,16 @@ def mask(key: str | None) -> str:
         return "(none)"
     if len(key) < 12:
         return "…" + "*" * 4
-    dash = key.find("-", 0, 8)
-    prefix = key[: dash + 1] if 0 < dash < 7 else key[:2]
-    return f"{prefix}…{key[-4:]}"
+    if len(key) < 20:
+        return f"…{key[-4:]}"
+    # At most 3 leading characters ("sk-") and the last 4: never more than a third of the key.
+    return f"{key[:3]}…{key[-4:]}"
 
 
 def normalize_key(raw: str) -> str:
     """Trim what a paste adds (spaces, a trailing newline); refuse what cannot be a key."""
-    key = raw.strip()
+    # Zero-width characters and BOMs come along with copies from web pages; they are never part of a key.
+    key = raw.strip().strip("\u200b\u200c\u200d\u2060\ufeff").strip()
     if not key:
         raise UsageError("the API key is empty", "paste the key, or pipe it: printf %s \"$KEY\" | dsconfig key set NAME --stdin")
     if any(ch.isspace() for ch in key) or any(ord(ch) < 32 for ch in key):
@@ -125,7 +131,7 @@ class KeyringStore:
         if isinstance(exc, KeyringUnavailableError):
             return exc
         if isinstance(exc, keyring.errors.KeyringLocked):
-            return KeyringUnavailableError("the OS keyring is locked", "unlock your login keyring (log in to the desktop, or `gnome-keyring-daemon --unlock` on a headless machine) and run again")
+            return KeyringLockedError("the OS keyring is locked", "unlock your login keyring (log in to the desktop, or `gnome-keyring-daemon --unlock` on a headless machine) and run again")
         if isinstance(exc, keyring.errors.NoKeyringError):
             return KeyringUnavailableError("no OS keyring is available", keyring_hint())
         # Never include str(exc) blindly: backends sometimes echo the secret they were given.

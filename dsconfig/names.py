@@ -15,7 +15,7 @@ def validate_name(name: str) -> str:
         raise UsageError("a profile name cannot be empty", "use letters, digits, '-', '_' and '.', e.g. ds")
     if len(name) > MAX_NAME:
         raise UsageError(f"profile name is {len(name)} characters long; the limit is {MAX_NAME}", "choose a shorter name")
-    if not _NAME.match(name) or ".." in name:
+    if not _NAME.fullmatch(name) or ".." in name:
         raise UsageError(
             f"invalid profile name {name!r}",
             "use letters, digits, '-', '_' and '.', starting with a letter or digit, with no '..' (e.g. ds, deepseek-work)",

@@ -34,10 +34,11 @@ TIER_VARIABLES = {
 # Variables that carry the key or the endpoint: a profile's extra env may not set them (the key has its own
 # store; the endpoint has base_url).
 RESERVED_ENV = {"ANTHROPIC_BASE_URL", "ANTHROPIC_AUTH_TOKEN"} | set(TIER_VARIABLES.values())
+KEY_VARIABLES = {"ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"}
 
 
 def validate_base_url(url: str) -> str:
-    if not _URL.match(url):
+    if not _URL.fullmatch(url):
         raise UsageError(f"{url!r} is not an http(s) URL", "give a URL such as https://api.deepseek.com/anthropic")
     return url.rstrip("/")
 
@@ -51,10 +52,13 @@ def parse_model_option(text: str) -> tuple[str, str]:
 
 def parse_env_option(text: str) -> tuple[str, str]:
     name, sep, value = text.partition("=")
-    if not sep or not _ENV_NAME.match(name):
+    if not sep or not _ENV_NAME.fullmatch(name):
         raise UsageError(f"--env {text.split('=')[0]!r}: expected KEY=VALUE with a valid variable name", "e.g. --env API_TIMEOUT_MS=600000")
     if name in RESERVED_ENV:
         raise UsageError(f"--env {name} is set by dsconfig itself", "use --base-url or --model TIER=MODEL; keys go in the keyring")
+    if name in KEY_VARIABLES and value:
+        # Only "must be empty" is allowed (as OpenRouter wants): a key here would sit in plain text.
+        raise UsageError(f"--env {name}=... would store a key in plain text", f"store keys with `dsconfig key set NAME`; --env {name}= (empty) is allowed")
     if "\0" in value:
         raise UsageError(f"--env {name}: the value contains a NUL character", "remove it")
     return name, value
@@ -215,7 +219,7 @@ class ProfileStore:
         if not isinstance(provider, str) or not provider:
             raise InvalidFileError(self.path, f"{where}: 'provider' is missing", f'add provider = "deepseek" under [{where}]')
         base_url = item.get("base_url")
-        if base_url is not None and (not isinstance(base_url, str) or not _URL.match(base_url)):
+        if base_url is not None and (not isinstance(base_url, str) or not _URL.fullmatch(base_url)):
             raise InvalidFileError(self.path, f"{where}.base_url: {base_url!r} is not an http(s) URL", "give a URL such as https://api.deepseek.com/anthropic")
         models = self._str_table(item.get("models", {}), f"{where}.models")
         bad = sorted(set(models) - set(TIERS))
@@ -223,7 +227,7 @@ class ProfileStore:
             raise InvalidFileError(self.path, f"{where}.models.{bad[0]} is not a tier", f"tiers: {', '.join(TIERS)}")
         env = self._str_table(item.get("env", {}), f"{where}.env")
         for var in env:
-            if not _ENV_NAME.match(var):
+            if not _ENV_NAME.fullmatch(var):
                 raise InvalidFileError(self.path, f"{where}.env: {var!r} is not a variable name", "use letters, digits and _")
         return Profile(name=name, provider=provider, base_url=base_url.rstrip("/") if base_url else None, models=models, env=env)
 

@@ -106,7 +106,7 @@ def load_template(template_id: str, user_dir: Path | None = None, builtin_dir: P
     """One template by id, reading only its own file (the fast path for `env` and `key get`)."""
     user_dir = user_dir if user_dir is not None else paths.user_templates_dir()
     builtin_dir = builtin_dir or paths.builtin_templates_dir()
-    if _ID.match(template_id):
+    if _ID.fullmatch(template_id):
         for folder, builtin in ((user_dir, False), (builtin_dir, True)):
             path = folder / f"{template_id}.toml"
             if path.is_file():
@@ -125,7 +125,7 @@ def _bad(path: Path, key: str, problem: str, fix: str) -> InvalidFileError:
 
 
 def _check_url(path: Path, key: str, value: Any) -> str:
-    if not isinstance(value, str) or not re.match(r"^https?://[^\s/?#]+(/[^\s]*)?$", value):
+    if not isinstance(value, str) or not re.fullmatch(r"https?://[^\s/?#]+(/\S*)?", value):
         raise _bad(path, key, f"{value!r} is not an http(s) URL", f'set {key} = "https://host/path"')
     return value.rstrip("/")
 
@@ -141,7 +141,7 @@ def _str_table(path: Path, key: str, value: Any, *, names: re.Pattern[str] | Non
         raise _bad(path, key, "expected a table", f"write it as [{key}] with NAME = \"value\" lines")
     out: dict[str, str] = {}
     for name, item in value.items():
-        if names is not None and not names.match(name):
+        if names is not None and not names.fullmatch(name):
             raise _bad(path, f"{key}.{name}", "is not a valid name", "use letters, digits and underscores")
         out[name] = _str(path, f"{key}.{name}", item)
     return out
@@ -156,7 +156,7 @@ def parse_template(path: Path, data: Mapping[str, Any], *, builtin: bool) -> Tem
         raise _bad(path, "schema_version", f"{version!r} is newer than this dsconfig understands",
                    "upgrade dsconfig (pip install -U dsconfig) or set schema_version = 1")
     tid = _str(path, "id", data.get("id", path.stem))
-    if not _ID.match(tid):
+    if not _ID.fullmatch(tid):
         raise _bad(path, "id", f"{tid!r} is not a valid id", "use lowercase letters, digits, '-' and '_'")
     if tid != path.stem:
         raise _bad(path, "id", f"{tid!r} does not match the file name {path.name!r}", f"rename the file to {tid}.toml")

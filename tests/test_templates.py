@@ -232,8 +232,6 @@ def test_broken_builtin_template_is_a_packaging_error(tmp_path: Path) -> None:
         load_templates(user_dir=tmp_path / "none", builtin_dir=builtin)
 
 
-@pytest.mark.xfail(reason="BUG: templates._check_url's `$` matches before a trailing newline, so a base_url "
-                          "ending in \\n is accepted and kept", strict=True)
 def test_base_url_with_trailing_newline_is_refused(user_templates: Path) -> None:
     _write(user_templates, "gw", 'base_url = "https://gw.test/anthropic\\n"\n')
     with pytest.raises(InvalidFileError):

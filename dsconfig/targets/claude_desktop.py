@@ -45,7 +45,7 @@ from dsconfig.changes import FilePlan, FileRecord, Match, plan_json, plan_undo, 
 from dsconfig.credentials import normalize_key
 from dsconfig.errors import EXIT_CONFLICT, DsconfigError, InvalidFileError
 from dsconfig.profiles import Resolved
-from dsconfig.targets import TargetContext
+from dsconfig.targets.context import TargetContext
 
 TARGET = "claude-desktop"
 # Never change: entry ids derive from it, and a new namespace would orphan every entry already written.
@@ -92,7 +92,7 @@ def run_quietly(argv: Sequence[str], timeout: float = 3.0) -> Ran | None:
     detection must never crash or stall a command."""
     try:
         proc = subprocess.run(
-            list(argv), capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+            list(argv), check=False, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
             creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),
         )
     except (OSError, subprocess.SubprocessError, ValueError):
@@ -308,8 +308,8 @@ def _linux_installs(ctx: TargetContext, system: System) -> list[dict[str, Any]]:
     for folder in (ctx.home / "Applications", ctx.home / ".local/bin", ctx.home / "AppImages"):
         for image in sorted(_children(folder)):
             if re.search(r"(?i)claude.*\.appimage$", image.name):
-                version = re.search(r"(\d+(?:\.\d+)+)", image.name)
-                found.append(_install("appimage", image, version.group(1) if version else None))
+                number = re.search(r"(\d+(?:\.\d+)+)", image.name)
+                found.append(_install("appimage", image, number.group(1) if number else None))
     for folder in (system.root / "var/lib/flatpak/app", ctx.home / ".local/share/flatpak/app"):
         found += [_install("flatpak", app, None) for app in sorted(_children(folder)) if "claude" in app.name.lower()]
     return found
@@ -609,7 +609,9 @@ def plan_use(
     # Files of an earlier `use` this one does not write again (another profile's entry and helper, a helper
     # after --inline-key): undone, after `_meta.json` stopped naming them.
     wanted = {p.path for p in plans}
-    plans += [plan_undo(r.path, journal=ctx.journal, what=_what(r.path)) for r in _records(ctx) if r.path not in wanted]
+    stale = [plan_undo(r.path, journal=ctx.journal, what=_what(r.path)) for r in _records(ctx) if r.path not in wanted]
+    plans += stale
+    _warn_notes(stale)
     if key is not None:
         output.warn(f"--inline-key: the API key is stored in plain text in {entry} (0600); without --inline-key "
                     "Claude Desktop reads it from the OS keyring through a helper")
@@ -633,12 +635,17 @@ def plan_off(ctx: TargetContext, *, scope: str = "user", force: bool = False, sy
     del scope
     records = sorted(_records(ctx), key=_undo_order)
     plans = [plan_undo(r.path, journal=ctx.journal, force=force, what=_what(r.path)) for r in records]
-    for plan in plans:
-        for note in plan.notes:
-            output.warn(note)
+    _warn_notes(plans)
     if any(p.changed for p in plans):
         _warn_if_running(ctx, system or System())
     return plans
+
+
+def _warn_notes(plans: list[FilePlan]) -> None:
+    # The engine's notes say where it kept a value the user changed, or found a file already gone.
+    for plan in plans:
+        for note in plan.notes:
+            output.warn(note)
 
 
 def _warn_if_running(ctx: TargetContext, system: System) -> None:
