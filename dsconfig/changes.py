@@ -145,6 +145,7 @@ class FileRecord:
     keys: list[KeyRecord] = field(default_factory=list)
     created_containers: list[KeyPath] = field(default_factory=list)
     sticky: bool = False  # undo only when untouched since (Claude Code's own state file)
+    created_dirs: list[str] = field(default_factory=list)  # folders made for this file, removed with it when empty
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -156,10 +157,11 @@ class FileRecord:
             "written_sha256": self.written_sha256,
             "sticky": self.sticky,
             "keys": [
-                {"path": _encode_path(k.path), **_value_json("before", k.before), **_value_json("wrote", k.wrote)}
+                {"path": _encode_path(k.path), **_value_json("before", k.before), **_wrote_json(k)}
                 for k in self.keys
             ],
             "created_containers": [_encode_path(p) for p in self.created_containers],
+            "created_dirs": self.created_dirs,
         }
 
     @classmethod
@@ -175,10 +177,43 @@ class FileRecord:
             sticky=bool(raw.get("sticky", False)),
             keys=[KeyRecord(_decode_path(k["path"]), _value_from(k, "before"), _value_from(k, "wrote")) for k in raw.get("keys", [])],
             created_containers=[_decode_path(p) for p in raw.get("created_containers", [])],
+            created_dirs=list(raw.get("created_dirs", [])),
         )
 
     def key(self, path: KeyPath) -> KeyRecord | None:
         return next((k for k in self.keys if k.path == path), None)
+
+
+# Values dsconfig writes under these names are API keys (`use --inline-key`): the journal keeps only their hash,
+# enough to notice a later change, so the journal never becomes one more file holding the key.
+SECRET_NAMES = frozenset({"ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY", "inferenceGatewayApiKey"})
+
+
+@dataclass(frozen=True)
+class Hashed:
+    """A written secret as the journal remembers it."""
+
+    sha256: str
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Hashed):
+            return other.sha256 == self.sha256
+        return isinstance(other, str) and fileio.sha256(other.encode()) == self.sha256
+
+    def __hash__(self) -> int:
+        return hash(self.sha256)
+
+
+def _is_secret(path: KeyPath) -> bool:
+    return bool(path) and isinstance(path[-1], str) and path[-1] in SECRET_NAMES
+
+
+def _wrote_json(k: KeyRecord) -> dict[str, Any]:
+    if isinstance(k.wrote, Hashed):
+        return {"wrote_sha256": k.wrote.sha256}
+    if _is_secret(k.path) and isinstance(k.wrote, str) and k.wrote:
+        return {"wrote_sha256": fileio.sha256(k.wrote.encode())}
+    return _value_json("wrote", k.wrote)
 
 
 def _value_json(name: str, value: Any) -> dict[str, Any]:
@@ -186,6 +221,8 @@ def _value_json(name: str, value: Any) -> dict[str, Any]:
 
 
 def _value_from(raw: Mapping[str, Any], name: str) -> Any:
+    if f"{name}_sha256" in raw:
+        return Hashed(raw[f"{name}_sha256"])
     return ABSENT if raw.get(f"{name}_absent") else raw.get(name)
 
 
@@ -292,6 +329,8 @@ def plan_json(
         set_at(new_doc, kpath, value, created)
         keys.append(KeyRecord(kpath, original, value))
     _prune_containers(new_doc, created, keys)
+    if before is None and new_doc == {}:
+        return FilePlan(path, None, None, None)  # nothing to set in a file that does not exist: leave it absent
     style = fileio.JsonStyle.of(before) if before is not None else (new_file_style or fileio.JsonStyle())
     after = style.dump(new_doc)
     if after == before or (before is not None and new_doc == doc):
@@ -307,6 +346,7 @@ def plan_json(
         keys=keys,
         created_containers=created,
         sticky=sticky,
+        created_dirs=list(record.created_dirs) if record else [],
     )
     return FilePlan(path, before, after, new_record)
 
@@ -325,7 +365,7 @@ def plan_whole(path: Path, data: bytes, *, owner: Mapping[str, str], journal: Jo
     if before is not None and record is None:
         raise InvalidFileError(path, "exists and was not made by dsconfig", "move it away, then run again")
     rec = FileRecord(path=path, owner=dict(owner), kind="whole", created=True, original_sha256=None, backup=None,
-                     written_sha256=fileio.sha256(data))
+                     written_sha256=fileio.sha256(data), created_dirs=list(record.created_dirs) if record else [])
     return FilePlan(path, before, data, rec)
 
 
@@ -390,19 +430,41 @@ def apply(plan: FilePlan, *, journal: Journal, mode: int | None = None) -> None:
         if record is not None and plan.before is not None and record.backup is None and not record.created:
             record.backup = str(fileio.backup(plan.path, plan.before))
         if record is None:
+            old = journal.get(plan.path)
             if plan.changed:
                 _write(plan, mode)
+            if old is not None and plan.after is None:
+                _remove_empty_dirs(old.created_dirs)
             journal.drop(plan.path)
             return
         if not plan.changed:
             if journal.get(plan.path) is not None or plan.before is None:
                 journal.put(record)
             return
+        if plan.before is None and record.created and not record.created_dirs:
+            record.created_dirs = [str(d) for d in _missing_dirs(fileio.real_target(plan.path).parent)]
         pending = copy.copy(record)
         pending.written_sha256 = None  # journal first: a kill before the write leaves a record undo can use
         journal.put(pending)
         _write(plan, mode)
         journal.put(record)
+
+
+def _missing_dirs(folder: Path) -> list[Path]:
+    """The folders `fileio.ensure_dir(folder)` is about to create, deepest first."""
+    missing = []
+    while not folder.exists() and folder.parent != folder:
+        missing.append(folder)
+        folder = folder.parent
+    return missing
+
+
+def _remove_empty_dirs(folders: Iterable[str]) -> None:
+    for folder in folders:  # deepest first, as recorded
+        try:
+            Path(folder).rmdir()
+        except OSError:
+            return  # not empty (someone put something there) or already gone: stop climbing
 
 
 def _write(plan: FilePlan, mode: int | None) -> None:

@@ -259,6 +259,93 @@ def completion(shell: str) -> None:
     click.echo(cls(cli, {}, "dsconfig", "_DSCONFIG_COMPLETE").source())
 
 
+# --- verify ---------------------------------------------------------------------------------------------
+
+
+@cli.command("verify")
+@click.argument("name", required=False)
+@click.option("--all", "all_profiles", is_flag=True, help="Check every profile at once; one table.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+@click.option("--via-claude", is_flag=True, help="Also run the installed `claude -p` with the profile.")
+@click.option("--timeout", type=click.FloatRange(min=0.1, max=3600), default=30.0, show_default=True, help="Seconds each check may take.")
+def verify_command(name: str | None, all_profiles: bool, as_json: bool, via_claude: bool, timeout: float) -> None:
+    """Call the provider the way Claude Code does: every model, streaming, tool use, model list, balance.
+
+    Exit 0 when all pass; 6 key or credit problem; 7 network problem (DNS, refused, TLS, proxy, timeout,
+    stall); 1 anything else. Default NAME: the active profile.
+    """
+    from dsconfig import verify, verify_render
+    from dsconfig.errors import UsageError
+
+    if name and all_profiles:
+        raise UsageError("give a profile NAME or --all, not both", "dsconfig verify NAME, or dsconfig verify --all")
+    with verify_render.spinner("verifying " + ("every profile" if all_profiles else name or "the active profile")):
+        report = verify.run(name, all_profiles=all_profiles, timeout=timeout, via_claude=via_claude)
+    verify_render.render(report, as_json=as_json)
+    failed = report.error()
+    if failed is not None:
+        raise failed
+
+
+# --- use, off, detect: switching Claude Code / Claude Desktop ---------------------------------------------
+
+_TARGET_OPTION = click.option("--target", type=click.Choice(["claude-code", "claude-desktop", "all"]), default="claude-code",
+                              show_default=True, help="all: Claude Code, plus Claude Desktop when it is on this machine.")
+_SCOPE_OPTION = click.option("--scope", type=click.Choice(["user", "project"]), default="user", show_default=True,
+                             help="project: .claude/settings.local.json in the current folder (Claude Code only).")
+
+
+def _render_switch(result: object) -> None:
+    from dsconfig import output, switch
+
+    assert isinstance(result, switch.SwitchResult)
+    if result.dry_run:
+        click.echo(result.diff(), nl=False)
+    for line in switch.summary(result):
+        output.note(line)
+
+
+@cli.command("use")
+@click.argument("name")
+@_TARGET_OPTION
+@_SCOPE_OPTION
+@click.option("--dry-run", is_flag=True, help="Print the diff of every file it would change; write nothing.")
+@click.option("--inline-key", is_flag=True, help="Write the key into the settings file (no keyring needed); 0600.")
+@click.option("--api-key-stdin", is_flag=True, help="With --inline-key: read the key from standard input.")
+def use_command(name: str, target: str, scope: str, dry_run: bool, inline_key: bool, api_key_stdin: bool) -> None:
+    """Switch Claude Code (and/or Claude Desktop) to profile NAME; the key stays in the OS keyring."""
+    from dsconfig import actions, switch
+
+    result = switch.use(name, target=target, scope=scope, dry_run=dry_run, inline_key=inline_key,
+                        read_key=lambda: actions.read_secret_input(api_key_stdin), key_from_input=api_key_stdin)
+    _render_switch(result)
+
+
+@cli.command("off")
+@_TARGET_OPTION
+@_SCOPE_OPTION
+@click.option("--dry-run", is_flag=True, help="Print the diff of every file it would change; write nothing.")
+@click.option("--force", is_flag=True, help="Also restore keys you changed by hand since `use` wrote them.")
+def off_command(target: str, scope: str, dry_run: bool, force: bool) -> None:
+    """Undo `dsconfig use`: every key back to what it held before (byte-identical if untouched since)."""
+    from dsconfig import switch
+
+    _render_switch(switch.off(target=target, scope=scope, dry_run=dry_run, force=force))
+
+
+@cli.command("detect")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+def detect_command(as_json: bool) -> None:
+    """Find Claude Code and Claude Desktop installs and the settings files that decide what they use."""
+    from dsconfig import detect, output
+
+    doc = detect.detect()
+    if as_json:
+        output.emit_json(doc)
+    else:
+        click.echo(detect.render_text(doc), nl=False)
+
+
 # --- entry point ----------------------------------------------------------------------------------------
 
 
@@ -270,9 +357,13 @@ def main(argv: list[str] | None = None) -> int:
         return err.exit_code
     except click.exceptions.Exit as exc:
         return exc.exit_code
+    except click.UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx else "dsconfig"
+        click.echo(f"error: {exc.format_message()}\nhint: see `{where} --help`", err=True)
+        return EXIT_USAGE
     except click.ClickException as exc:
-        exc.show()
-        return EXIT_USAGE if isinstance(exc, click.UsageError) else exc.exit_code
+        click.echo(f"error: {exc.format_message()}", err=True)
+        return exc.exit_code
     except (click.Abort, KeyboardInterrupt, EOFError):
         click.echo("\ninterrupted: nothing was changed by the unfinished step", err=True)
         return EXIT_INTERRUPTED

@@ -615,7 +615,7 @@ def _status_failure(
         if messages_endpoint:
             problems, fix = _base_url_fix(target.resolved, f"check the base URL: dsconfig profile edit {name} --base-url URL")
             why = f": {problems}" if problems else ""
-            return Failure("not_found", f"{what} got HTTP 404 from {target.base_url}/v1/messages: the base URL path is wrong{why}", fix, status, said)
+            return Failure("not_found", f"HTTP 404 from {target.base_url}/v1/messages: the base URL path is wrong{why}", fix, status, said)
         return Failure(
             "not_found",
             f"{what} got HTTP 404: this host has no such endpoint{suffix}",
@@ -1406,8 +1406,13 @@ def _with_list(target: _Target, check: MessageCheck, known: tuple[str, ...]) -> 
     failure = check.failure
     if failure is not None and (failure.kind == "unknown_model" or (failure.kind == "bad_request" and not listed)):
         check = replace(check, failure=_unknown_model(target, check.model, failure.status, failure.detail, known))
-    elif check.ok and check.check == "model" and not listed and check.answered_by and check.answered_by != check.model:
-        check = replace(check, detail=f"answered, but by {check.answered_by}: the provider mapped an unlisted name")
+    elif check.ok and check.check == "model":
+        if listed:
+            check = replace(check, detail="answered, listed")
+        elif check.answered_by and check.answered_by != check.model:
+            check = replace(check, detail=f"answered as {check.answered_by}: not on the provider's list, it maps the name")
+        else:
+            check = replace(check, detail="answered, not on the provider's list")
     return check
 
 

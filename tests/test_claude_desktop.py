@@ -48,7 +48,7 @@ def nothing_outside_home(tmp_path: Path) -> System:
     """A machine with no managed source, no processes and no package manager answering."""
     root = tmp_path / "sysroot"
     (root / "proc").mkdir(parents=True, exist_ok=True)
-    return System(root=root, run=lambda argv: None, registry=lambda: [])
+    return System(root=root, run=lambda argv: None, registry=list)
 
 
 def make_ctx(home: Path, platform: str = "linux", env: dict[str, str] | None = None, **kw: Any) -> TargetContext:
@@ -63,7 +63,7 @@ def profile(name: str = "ds", provider: str = "deepseek", base_url: str | None =
 
 def use(ctx: TargetContext, r: Resolved, system: System, inline_key: str | None = None) -> list[FilePlan]:
     return changes.apply_all(lambda: cd.plan_use(r, ctx, scope="user", inline_key=inline_key, system=system),
-                             journal=ctx.journal, modes=cd.file_modes(ctx, r.name))
+                             journal=ctx.journal, modes=cd.file_modes(ctx, r.name, inline_key=inline_key is not None))
 
 
 def off(ctx: TargetContext, system: System, force: bool = False) -> list[FilePlan]:
@@ -84,7 +84,9 @@ def snapshot(home: Path, ctx: TargetContext) -> dict[str, bytes]:
     """Every file of the home, plus the helpers; the journal too, so "nothing written" covers it."""
     files = tree(home)
     files.update({f"_helpers/{k}": v for k, v in tree(helpers(ctx)).items()})
-    files.update({"_journal": v for v in [fileio.read_bytes(ctx.journal.path)] if v is not None})
+    journal = fileio.read_bytes(ctx.journal.path)
+    if journal is not None:
+        files["_journal"] = journal
     return files
 
 
@@ -314,6 +316,22 @@ def test_inline_key_then_helper_then_off(home: Path, tmp_path: Path, capsys: pyt
     assert tree(home / ".config") == {}
 
 
+def test_warnings_can_be_collected_instead_of_printed(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    system = nothing_outside_home(tmp_path)
+    _proc(system.root, 7, "/opt/claude-desktop/claude-desktop")
+    collected: list[str] = []
+    cd.plan_use(profile(), make_ctx(home), scope="user", inline_key=KEY, system=system, warn=collected.append)
+    assert [w.split(":")[0] for w in collected] == ["--inline-key", "Claude Desktop is running"]
+    assert capsys.readouterr().err == ""
+    assert KEY not in " ".join(collected)
+
+
+def test_only_the_helper_needs_a_mode_of_its_own(home: Path) -> None:
+    ctx = make_ctx(home)
+    assert cd.file_modes(ctx, "ds") == {cd.helper_path("ds", ctx): 0o700}
+    assert cd.file_modes(ctx, "ds", scope="user", inline_key=True) == {}
+
+
 def test_inline_key_is_trimmed_and_an_empty_one_refused(home: Path, tmp_path: Path) -> None:
     ctx = make_ctx(home)
     with pytest.raises(UsageError):
@@ -493,9 +511,11 @@ def test_running_app_on_linux_gets_a_quit_and_reopen_warning(home: Path, tmp_pat
     assert cd.is_running(ctx, system) is False
     assert "running" not in capsys.readouterr().err
     _proc(system.root, 4242, "/usr/lib/claude-desktop/node_modules/electron/dist/electron", "--type=renderer")
-    off(ctx, system)
+    use(ctx, profile("work"), system)
     err = capsys.readouterr().err
     assert "Claude Desktop is running" in err and "only when it starts" in err and "open it again" in err
+    off(ctx, system)
+    assert "Claude Desktop is running" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(("argv", "expected"), [
@@ -613,7 +633,7 @@ def test_unix_helper_quotes_an_awkward_dsconfig_path(home: Path, tmp_path: Path)
     ctx = make_ctx(home, dsconfig_command=(str(fake),))
     use(ctx, profile(), nothing_outside_home(tmp_path))
     helper = cd.helper_path("ds", ctx)
-    proc = subprocess.run([str(helper)], capture_output=True, text=True, timeout=10)
+    proc = subprocess.run([str(helper)], check=False, capture_output=True, text=True, timeout=10)
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "key|get|ds|", "")
 
 
@@ -650,7 +670,7 @@ def test_helper_prints_the_key_from_the_real_secret_service_and_nothing_else(sto
     assert ctx.dsconfig_command[0] in helper.read_text()
     # The app runs it with its own environment: no DSCONFIG_HOME, some other working folder.
     env = {k: v for k, v in os.environ.items() if k != "DSCONFIG_HOME"}
-    proc = subprocess.run([str(helper)], capture_output=True, text=True, timeout=30, env=env, cwd="/")
+    proc = subprocess.run([str(helper)], check=False, capture_output=True, text=True, timeout=30, env=env, cwd="/")
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, stored_key + "\n", "")
     assert files_containing(stored_key, home, Path(os.environ["DSCONFIG_HOME"])) == []
 
@@ -659,5 +679,23 @@ def test_helper_prints_the_key_from_the_real_secret_service_and_nothing_else(sto
 def test_helper_fails_loudly_without_a_key(secret_service: Any, home: Path, tmp_path: Path) -> None:
     ctx = TargetContext(home=home, platform=sys.platform, environ=dict(os.environ), journal=Journal())
     use(ctx, profile("nokey"), nothing_outside_home(tmp_path))
-    proc = subprocess.run([str(cd.helper_path("nokey", ctx))], capture_output=True, text=True, timeout=30)
+    proc = subprocess.run([str(cd.helper_path("nokey", ctx))], check=False, capture_output=True, text=True, timeout=30)
     assert proc.returncode != 0 and proc.stdout == "" and "nokey" in proc.stderr
+
+
+# --- engine gaps found while building this target (changes.py is not this module's file) -------------------
+
+
+def test_off_in_a_clean_home_leaves_no_folders_behind(home: Path, tmp_path: Path) -> None:
+    ctx = make_ctx(home)
+    system = nothing_outside_home(tmp_path)
+    use(ctx, profile(), system)
+    off(ctx, system)
+    assert sorted(p.relative_to(home).as_posix() for p in home.rglob("*")) == []
+
+
+def test_removing_keys_from_a_missing_file_creates_nothing(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal.json")
+    plan = changes.plan_json(tmp_path / "claude_desktop_config.json", {("deploymentMode",): changes.ABSENT},
+                             owner=cd._owner("ds"), journal=journal)
+    assert plan.after is None and not plan.changed

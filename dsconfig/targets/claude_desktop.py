@@ -85,6 +85,7 @@ class Ran:
 
 
 Runner = Callable[[Sequence[str]], "Ran | None"]
+Warn = Callable[[str], None]
 
 
 def run_quietly(argv: Sequence[str], timeout: float = 3.0) -> Ran | None:
@@ -318,11 +319,14 @@ def _linux_installs(ctx: TargetContext, system: System) -> list[dict[str, Any]]:
 def is_running(ctx: TargetContext, system: System | None = None) -> bool | None:
     """Whether Claude Desktop runs now; None when it cannot be told (no /proc, no pgrep, no tasklist)."""
     system = system or System()
+    # Only this user's app matters: another user's copy reads and writes its own files.
     if _is_windows(ctx.platform):
-        ran = system.run(["tasklist", "/FI", "IMAGENAME eq Claude.exe", "/FO", "CSV", "/NH"])
+        user = _env(ctx, "USERNAME")
+        argv = ["tasklist", "/FI", "IMAGENAME eq Claude.exe", *(["/FI", f"USERNAME eq {user}"] if user else []), "/FO", "CSV", "/NH"]
+        ran = system.run(argv)
         return None if ran is None or ran.returncode != 0 else '"claude.exe"' in ran.stdout.lower()
     if ctx.platform == "darwin":
-        ran = system.run(["pgrep", "-x", "Claude"])
+        ran = system.run(["pgrep", "-x", *(["-u", str(os.getuid())] if hasattr(os, "getuid") else []), "Claude"])
         return None if ran is None or ran.returncode not in (0, 1) else ran.returncode == 0
     return _linux_running(system.root / "proc")
 
@@ -332,11 +336,14 @@ def _linux_running(proc: Path) -> bool | None:
         pids = [p for p in proc.iterdir() if p.name.isdigit()]
     except OSError:
         return None
+    uid = os.getuid() if hasattr(os, "getuid") else None
     for pid in pids:
         try:
+            if uid is not None and pid.stat().st_uid != uid:
+                continue
             argv = (pid / "cmdline").read_bytes().split(b"\0")
         except OSError:
-            continue  # the process ended meanwhile, or belongs to another user
+            continue  # the process ended meanwhile
         if _is_desktop_command([a.decode("utf-8", "replace") for a in argv if a]):
             return True
     return False
@@ -422,7 +429,8 @@ def helper_path(profile: str, ctx: TargetContext) -> Path:
 
 
 def helper_script(profile: str, ctx: TargetContext) -> bytes:
-    """An executable the app can run by path, printing exactly what `dsconfig key get NAME` prints."""
+    """An executable the app can run by path, printing exactly what `dsconfig key get NAME` prints: the bare
+    key and a newline (TARGETS: the helper's stdout is the token)."""
     if _is_windows(ctx.platform):
         return _cmd_script(profile, [*ctx.dsconfig_command, "key", "get", profile])
     lines = [
@@ -437,6 +445,8 @@ def helper_script(profile: str, ctx: TargetContext) -> bytes:
 
 
 def _cmd_script(profile: str, argv: list[str]) -> bytes:
+    # (uncertain) Node refuses to spawn a .cmd without a shell since its 2024 fix for batch-file injection; if
+    # the app spawns the helper that way, Windows needs an .exe helper instead. The .cmd is what the issue asks.
     lines = [
         "@echo off",
         f"rem Claude Desktop credential helper for the dsconfig profile {profile}: prints its key from the OS keyring.",
@@ -461,10 +471,11 @@ def _cmd_quote(arg: str) -> str:
     return '"' + arg.replace("%", "%%") + '"'
 
 
-def file_modes(ctx: TargetContext, profile: str) -> dict[Path, int]:
-    """Modes `changes.apply_all(modes=...)` must give new files: the helper must be executable (0700); every
-    other file gets the engine's default 0600."""
-    return {helper_path(profile, ctx): HELPER_MODE}
+def file_modes(ctx: TargetContext, profile: str, *, scope: str = "user", inline_key: bool = False) -> dict[Path, int]:
+    """Modes `changes.apply_all(modes=...)` must give files `use` writes: the helper must be executable (0700);
+    every other file gets the engine's default 0600. (FilePlan carries no mode, hence this side channel.)"""
+    del scope
+    return {} if inline_key else {helper_path(profile, ctx): HELPER_MODE}
 
 
 # --- checks before anything is planned -------------------------------------------------------------------
@@ -578,10 +589,11 @@ def plan_use(
     scope: str = "user",
     inline_key: str | None = None,
     system: System | None = None,
+    warn: Warn = output.warn,
 ) -> list[FilePlan]:
     """Plan making `resolved` the applied Claude Desktop configuration. `scope` is ignored: Desktop has one
     configuration per user. Every file is read and validated here, so a malformed one stops the command
-    before anything is written."""
+    before anything is written. Warnings (running app, --inline-key, the engine's notes) go to `warn`."""
     del scope
     system = system or System()
     check_supported(resolved)
@@ -611,11 +623,11 @@ def plan_use(
     wanted = {p.path for p in plans}
     stale = [plan_undo(r.path, journal=ctx.journal, what=_what(r.path)) for r in _records(ctx) if r.path not in wanted]
     plans += stale
-    _warn_notes(stale)
+    _warn_notes(stale, warn)
     if key is not None:
-        output.warn(f"--inline-key: the API key is stored in plain text in {entry} (0600); without --inline-key "
-                    "Claude Desktop reads it from the OS keyring through a helper")
-    _warn_if_running(ctx, system)
+        warn(f"--inline-key: the API key is stored in plain text in {entry} (0600); without --inline-key "
+             "Claude Desktop reads it from the OS keyring through a helper")
+    _warn_if_running(ctx, system, warn)
     return plans
 
 
@@ -628,31 +640,33 @@ def _undo_order(record: FileRecord) -> int:
     return 2 if record.kind == "json" or record.path.suffix == ".json" else 3
 
 
-def plan_off(ctx: TargetContext, *, scope: str = "user", force: bool = False, system: System | None = None) -> list[FilePlan]:
+def plan_off(
+    ctx: TargetContext, *, scope: str = "user", force: bool = False, system: System | None = None, warn: Warn = output.warn
+) -> list[FilePlan]:
     """Plan undoing every file dsconfig changed for Claude Desktop: our entry and helper go, `appliedId` and
     `deploymentMode` get their earlier values (or absence) back. A value the user changed since is kept
     (with a warning) unless `force`."""
     del scope
     records = sorted(_records(ctx), key=_undo_order)
     plans = [plan_undo(r.path, journal=ctx.journal, force=force, what=_what(r.path)) for r in records]
-    _warn_notes(plans)
+    _warn_notes(plans, warn)
     if any(p.changed for p in plans):
-        _warn_if_running(ctx, system or System())
+        _warn_if_running(ctx, system or System(), warn)
     return plans
 
 
-def _warn_notes(plans: list[FilePlan]) -> None:
+def _warn_notes(plans: list[FilePlan], warn: Warn) -> None:
     # The engine's notes say where it kept a value the user changed, or found a file already gone.
     for plan in plans:
         for note in plan.notes:
-            output.warn(note)
+            warn(note)
 
 
-def _warn_if_running(ctx: TargetContext, system: System) -> None:
+def _warn_if_running(ctx: TargetContext, system: System, warn: Warn) -> None:
     if is_running(ctx, system):
-        output.warn("Claude Desktop is running: it reads this configuration only when it starts, and writes its "
-                    "settings when it quits (which can undo this change). Quit it completely (menu Claude > Quit, "
-                    "or Quit from the tray icon), then open it again.")
+        warn("Claude Desktop is running: it reads this configuration only when it starts, and writes its "
+             "settings when it quits (which can undo this change). Quit it completely (menu Claude > Quit, "
+             "or Quit from the tray icon), then open it again.")
 
 
 # --- detect and status -----------------------------------------------------------------------------------

@@ -1,0 +1,342 @@
+"""`dsconfig use` and `dsconfig off`: switch the chosen programs to a profile, or back, all or nothing.
+
+Every target module's plans are made first (each reads and validates the files it will write), so one
+malformed or read-only file stops the command before anything is written; then dsconfig.changes applies them.
+
+Targets (`--target`):
+
+- `claude-code` (the default) and `claude-desktop` name one program.
+- `all` is Claude Code plus Claude Desktop when Desktop is on this machine: installed, or its configuration
+  folders exist (its `detect()` says so). A Desktop that is absent is skipped with a note rather than set up
+  for an app that is not there. With `--scope project` Desktop is skipped too (it has one configuration per
+  user); `--target claude-desktop --scope project` is a usage error. When the profile's provider cannot drive
+  Desktop, `all` skips it with a warning (naming `claude-desktop` explicitly fails instead). `off --target all`
+  undoes every target dsconfig has changed, present or not.
+
+The active profile (profiles.toml `active`) follows the user scope: set after a successful user-scope `use`,
+cleared after an `off` that leaves nothing applied at user scope anywhere.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from dsconfig import actions, changes, output
+from dsconfig.credentials import mask, normalize_key
+from dsconfig.errors import DsconfigError, KeyringUnavailableError, NotFoundError, UsageError
+from dsconfig.profiles import Resolved
+from dsconfig.targets.context import TargetContext
+
+CLAUDE_CODE = "claude-code"
+CLAUDE_DESKTOP = "claude-desktop"
+TARGETS = (CLAUDE_CODE, CLAUDE_DESKTOP, "all")
+_MODULES = {CLAUDE_CODE: "dsconfig.targets.claude_code", CLAUDE_DESKTOP: "dsconfig.targets.claude_desktop"}
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One file `use`/`off` changed (or would change, with --dry-run)."""
+
+    target: str
+    path: str
+    action: str  # "create", "update", "remove", "unchanged"
+    diff: str  # unified diff, any inline key masked
+
+    def to_json(self) -> dict[str, str]:
+        return {"target": self.target, "path": self.path, "action": self.action, "diff": self.diff}
+
+
+@dataclass(frozen=True)
+class SwitchResult:
+    """What `use` or `off` did: the data cli.py renders."""
+
+    command: str  # "use" or "off"
+    profile: str | None
+    scope: str
+    targets: tuple[str, ...]
+    dry_run: bool
+    files: tuple[FileChange, ...] = ()
+    warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def changed(self) -> tuple[FileChange, ...]:
+        return tuple(f for f in self.files if f.action != "unchanged")
+
+    def diff(self) -> str:
+        return "".join(f.diff for f in self.changed)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"command": self.command, "profile": self.profile, "scope": self.scope, "targets": list(self.targets),
+                "dry_run": self.dry_run, "files": [f.to_json() for f in self.files], "warnings": list(self.warnings),
+                "notes": list(self.notes)}
+
+
+# --- choosing targets ---------------------------------------------------------------------------------------
+
+
+def _module(target: str) -> ModuleType | None:
+    """The target's module, or None when this dsconfig has none (imported lazily: Desktop is heavy)."""
+    name = _MODULES[target]
+    if importlib.util.find_spec(name) is None:
+        return None
+    return importlib.import_module(name)
+
+
+def _check_target(target: str, scope: str) -> None:
+    if target not in TARGETS:
+        raise UsageError(f"unknown target {target!r}", f"use --target {' | '.join(TARGETS)}")
+    if scope not in ("user", "project"):
+        raise UsageError(f"unknown scope {scope!r}", "use --scope user or --scope project")
+    if target == CLAUDE_DESKTOP and scope == "project":
+        raise UsageError("Claude Desktop has no project scope: it has one configuration per user",
+                         "drop --scope project, or use --target claude-code")
+
+
+def _required(target: str) -> ModuleType:
+    module = _module(target)
+    if module is None:
+        raise UsageError(f"this dsconfig cannot configure {target} yet", "use --target claude-code")
+    return module
+
+
+def desktop_present(module: ModuleType, ctx: TargetContext) -> bool:
+    """Desktop counts as present when installed or when its configuration folders exist."""
+    doc = module.detect(ctx)
+    if doc.get("installed"):
+        return True
+    library = doc.get("library") or {}
+    return bool(library.get("exists")) or any(f.get("exists") for f in doc.get("config_files") or [])
+
+
+def _targets_for_use(target: str, scope: str, resolved: Resolved, ctx: TargetContext,
+                     notes: list[str], warnings: list[str]) -> list[tuple[str, ModuleType]]:
+    _check_target(target, scope)
+    if target != "all":
+        return [(target, _required(target))]
+    chosen = [(CLAUDE_CODE, _required(CLAUDE_CODE))]
+    desktop = _module(CLAUDE_DESKTOP)
+    if desktop is None or scope == "project":
+        notes.append("Claude Desktop skipped: " + ("it has no project scope" if desktop else "not supported by this dsconfig"))
+    elif not desktop_present(desktop, ctx):
+        notes.append("Claude Desktop skipped: not found on this machine")
+    else:
+        try:
+            desktop.check_supported(resolved)
+            chosen.append((CLAUDE_DESKTOP, desktop))
+        except DsconfigError as err:
+            warnings.append(f"Claude Desktop skipped: {err.message}")
+    return chosen
+
+
+def _targets_for_off(target: str, scope: str, notes: list[str]) -> list[tuple[str, ModuleType]]:
+    _check_target(target, scope)
+    if target != "all":
+        return [(target, _required(target))]
+    chosen = [(CLAUDE_CODE, _required(CLAUDE_CODE))]
+    desktop = _module(CLAUDE_DESKTOP)
+    if desktop is not None and scope == "user":
+        chosen.append((CLAUDE_DESKTOP, desktop))
+    elif desktop is not None:
+        notes.append("Claude Desktop skipped: it has no project scope")
+    return chosen
+
+
+# --- planning and applying ----------------------------------------------------------------------------------
+
+
+def _planner(chosen: Sequence[tuple[str, ModuleType]], plan: Callable[[ModuleType], list[changes.FilePlan]],
+             owners: dict[Path, str]) -> Callable[[], list[changes.FilePlan]]:
+    """A function making every target's plans; apply_all calls it again when a file changed meanwhile."""
+
+    def make() -> list[changes.FilePlan]:
+        plans: list[changes.FilePlan] = []
+        for name, module in chosen:
+            for p in plan(module):
+                owners.setdefault(p.path, name)
+                plans.append(p)
+        return plans
+
+    return make
+
+
+def _action(plan: changes.FilePlan) -> str:
+    if not plan.changed:
+        return "unchanged"
+    if plan.before is None:
+        return "create"
+    return "remove" if plan.after is None else "update"
+
+
+def _files(plans: Sequence[changes.FilePlan], owners: dict[Path, str], secret: str | None) -> tuple[FileChange, ...]:
+    out = []
+    for p in plans:
+        diff = p.diff() if p.changed else ""
+        if secret:
+            diff = diff.replace(secret, mask(secret))
+        out.append(FileChange(owners.get(p.path, "?"), str(p.path), _action(p), diff))
+    return tuple(out)
+
+
+def _modes(chosen: Sequence[tuple[str, ModuleType]], ctx: TargetContext, scope: str, profile: str,
+           inline: bool) -> dict[Path, int]:
+    modes: dict[Path, int] = {}
+    for _, module in chosen:
+        modes.update(module.file_modes(ctx, profile, scope=scope, inline_key=inline))
+    return modes
+
+
+def _emit(warnings: Sequence[str], notes: Sequence[str]) -> None:
+    for text in warnings:
+        output.warn(text)
+    for text in notes:
+        output.note(text)
+
+
+# --- use ----------------------------------------------------------------------------------------------------
+
+
+def inline_key_for(name: str, actx: actions.Context, read_key: Callable[[], str | None] | None,
+                   *, prefer_input: bool = False) -> str:
+    """The key --inline-key writes: typed or piped in (`prefer_input`), else the keyring, else the input."""
+    if prefer_input and read_key is not None:
+        raw = read_key()
+        if raw is not None:
+            return normalize_key(raw)
+    try:
+        stored = actx.secrets.get(name)
+    except KeyringUnavailableError:
+        stored = None
+    if stored:
+        return stored
+    raw = read_key() if read_key is not None and not prefer_input else None
+    if raw is None:
+        raise NotFoundError(f"no API key for profile {name!r} in the keyring to write inline",
+                            f"pipe it in: printf %s \"$KEY\" | dsconfig use {name} --inline-key --api-key-stdin")
+    return normalize_key(raw)
+
+
+def _key_warnings(name: str, actx: actions.Context) -> list[str]:
+    """The helper runs `dsconfig key get NAME` at every start of the program: say now if it cannot work."""
+    try:
+        stored = actx.secrets.get(name)
+    except KeyringUnavailableError as err:
+        return [f"{err.message}: the key helper will fail until it is fixed ({err.hint}); "
+                f"or write the key inline with --inline-key"]
+    if stored:
+        return []
+    return [f"no API key stored for profile {name!r}: Claude will fail to authenticate until you run "
+            f"`dsconfig key set {name}`"]
+
+
+def use(
+    name: str,
+    *,
+    target: str = CLAUDE_CODE,
+    scope: str = "user",
+    dry_run: bool = False,
+    inline_key: bool = False,
+    read_key: Callable[[], str | None] | None = None,
+    key_from_input: bool = False,
+    actx: actions.Context | None = None,
+    tctx: TargetContext | None = None,
+) -> SwitchResult:
+    """Switch the chosen targets to profile `name`; with `dry_run`, only say what would change."""
+    a = actx or actions.Context()
+    t = tctx or TargetContext()
+    resolved = actions.resolved_profile(name, a)
+    notes: list[str] = []
+    warnings: list[str] = []
+    chosen = _targets_for_use(target, scope, resolved, t, notes, warnings)
+    key = inline_key_for(name, a, read_key, prefer_input=key_from_input) if inline_key else None
+    owners: dict[Path, str] = {}
+    make = _planner(chosen, lambda m: list(m.plan_use(resolved, t, scope=scope, inline_key=key)), owners)
+    plans = make()  # every file read and validated before the first write
+    for target_name, module in chosen:
+        if target_name == CLAUDE_CODE:
+            warnings += module.use_warnings(resolved, t, scope=scope, inline_key=key is not None)
+    if key is None:
+        warnings += _key_warnings(name, a)
+    if not dry_run:
+        plans = changes.apply_all(make, journal=t.journal, modes=_modes(chosen, t, scope, name, key is not None))
+        if scope == "user" and a.store.load().active != name:
+            a.store.set_active(name)
+    _emit(warnings, notes)
+    return SwitchResult("use", name, scope, tuple(n for n, _ in chosen), dry_run, _files(plans, owners, key),
+                        tuple(warnings), tuple(notes))
+
+
+# --- off ----------------------------------------------------------------------------------------------------
+
+
+def off(
+    *,
+    target: str = CLAUDE_CODE,
+    scope: str = "user",
+    dry_run: bool = False,
+    force: bool = False,
+    actx: actions.Context | None = None,
+    tctx: TargetContext | None = None,
+) -> SwitchResult:
+    """Undo what `use` did for the chosen targets and scope; with `dry_run`, only say what would change."""
+    a = actx or actions.Context()
+    t = tctx or TargetContext()
+    notes: list[str] = []
+    chosen = _targets_for_off(target, scope, notes)
+    profile = _applied_profile(t, [n for n, _ in chosen], scope)
+    owners: dict[Path, str] = {}
+    make = _planner(chosen, lambda m: list(m.plan_off(t, scope=scope, force=force)), owners)
+    plans = make()
+    # Claude Desktop's plan_off prints its own notes; Claude Code's are surfaced here.
+    warnings = [n for p in plans if owners.get(p.path) == CLAUDE_CODE for n in p.notes]
+    if not plans:
+        notes.append(f"nothing to undo: dsconfig has not changed {' or '.join(n for n, _ in chosen)} at {scope} scope")
+    if not dry_run and plans:
+        plans = changes.apply_all(make, journal=t.journal)
+        if scope == "user" and not _anything_applied(t) and a.store.load().active is not None:
+            a.store.set_active(None)
+    _emit(warnings, notes)
+    return SwitchResult("off", profile, scope, tuple(n for n, _ in chosen), dry_run, _files(plans, owners, None),
+                        tuple(warnings), tuple(notes))
+
+
+def _anything_applied(ctx: TargetContext) -> bool:
+    """Whether any target still has user-scope changes in the journal (then the profile stays active)."""
+    return any(r.owner.get("scope", "user") == "user" for r in ctx.journal.load().values())
+
+
+def _applied_profile(ctx: TargetContext, targets: Sequence[str], scope: str) -> str | None:
+    for record in ctx.journal.load().values():
+        if record.owner.get("target") in targets and record.owner.get("scope", "user") == scope:
+            return record.owner.get("profile")
+    return None
+
+
+# --- rendering helpers for cli.py ---------------------------------------------------------------------------
+
+
+def summary(result: SwitchResult) -> list[str]:
+    """The lines cli.py shows on stderr after `use`/`off` (the diff goes to stdout with --dry-run)."""
+    verbs = {"create": ("would create", "created"), "update": ("would change", "changed"),
+             "remove": ("would remove", "removed")}
+    lines = [f"{verbs[f.action][0 if result.dry_run else 1]} {f.path}" for f in result.changed]
+    if not result.changed and result.files:
+        lines.append("nothing to change: already as requested")
+    if result.dry_run:
+        lines.append("dry run: nothing was written")
+    elif result.command == "use":
+        where = "this folder" if result.scope == "project" else "your user account"
+        lines.append(f"{' and '.join(_label(t) for t in result.targets)} now use{'s' if len(result.targets) == 1 else ''} "
+                     f"profile {result.profile!r} for {where}; undo with `dsconfig off"
+                     f"{' --scope project' if result.scope == 'project' else ''}`")
+    return lines
+
+
+def _label(target: str) -> str:
+    return {CLAUDE_CODE: "Claude Code", CLAUDE_DESKTOP: "Claude Desktop"}.get(target, target)
