@@ -495,3 +495,32 @@ def apply_all(
                     raise fileio.WriteError(f"{plan.path} kept changing while dsconfig wrote it", "close the program writing it and run again") from None
                 plan = next(p for p in make_plans() if p.path == plan.path)
     return done
+
+
+def forget_originals(path: Path, key_paths: Iterable[KeyPath], *, journal: Journal) -> None:
+    """Make `key_paths` count as absent before dsconfig, in the journal and in the file's backup.
+
+    For adoption (`dsconfig setup` moving an inline key from a settings file into the keyring): once the key is
+    in the keyring, `off` must not write it back in plain text, and dsconfig's backup must not keep a copy.
+    The backup is rewritten without those keys (same layout) and becomes the new "original" that `off`
+    restores byte for byte.
+    """
+    paths_set = set(key_paths)
+    with fileio.locked(path):
+        record = journal.get(path)
+        if record is None:
+            return
+        for key in record.keys:
+            if key.path in paths_set:
+                key.before = ABSENT
+        if record.backup is not None:
+            backup_path = Path(record.backup)
+            data = fileio.read_bytes(backup_path)
+            if data is not None:
+                doc = fileio.parse_json_object(backup_path, data, what="backup")
+                for kpath in paths_set:
+                    set_at(doc, kpath, ABSENT, [])
+                cleaned = fileio.JsonStyle.of(data).dump(doc)
+                fileio.atomic_write(backup_path, cleaned, mode=0o600)
+                record.original_sha256 = fileio.sha256(cleaned)
+        journal.put(record)

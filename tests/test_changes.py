@@ -220,3 +220,18 @@ def test_use_switch_off_returns_original_bytes_and_never_touches_foreign_keys(
         assert changes.get_at(after_second, kpath) == changes.get_at(doc, kpath)
     off(f, journal)
     assert f.read_bytes() == original
+
+
+def test_forget_originals_drops_an_adopted_key_from_journal_backup_and_undo(tmp_path: Path, journal: Journal) -> None:
+    f = tmp_path / "settings.json"
+    secret = "sk-test-adopted-inline-key-77"
+    f.write_text(json.dumps({"env": {"ANTHROPIC_AUTH_TOKEN": secret, "KEEP": "1"}}, indent=2) + "\n")
+    use(f, {("env", "ANTHROPIC_AUTH_TOKEN"): ABSENT, ("apiKeyHelper",): "dsconfig key get ds"}, journal)
+    changes.forget_originals(f, [("env", "ANTHROPIC_AUTH_TOKEN")], journal=journal)
+    record = journal.get(f)
+    assert record is not None and record.backup is not None
+    assert secret.encode() not in journal.path.read_bytes()
+    assert secret.encode() not in Path(record.backup).read_bytes()
+    off(f, journal)
+    assert json.loads(f.read_text()) == {"env": {"KEEP": "1"}}
+    assert secret not in f.read_text()

@@ -1,0 +1,94 @@
+"""`dsconfig verify --via-claude`: the real, pinned Claude Code CLI run with the profile against the fake DeepSeek.
+
+The key is in the real Secret Service; `claude` is found on PATH as a user would have it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import MemoryKeyring
+from fakes import server as fake_server
+from fakes.server import DEFAULT_KEY, PRO_MODEL, FakeDeepSeek
+from test_verify import MASKED, OTHER_KEY, forget
+
+from dsconfig import actions, verify
+from dsconfig.errors import EXIT_VERIFY_AUTH
+
+pytestmark = pytest.mark.claude
+
+
+@pytest.fixture(autouse=True)
+def _deep_backlog(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fake_server._Server, "request_queue_size", 128)  # see test_verify.py
+
+
+@pytest.fixture
+def ds_profile(fake_deepseek: FakeDeepSeek, secret_service: Any, run_dsconfig: Any) -> Iterator[str]:
+    added = run_dsconfig("profile", "add", "ds", "--provider", "deepseek", "--base-url", fake_deepseek.base_url,
+                         "--api-key-stdin", input=DEFAULT_KEY)
+    assert added.returncode == 0, added.stderr
+    yield "ds"
+    forget("ds")
+
+
+def path_with(claude_bin: Path) -> dict[str, str]:
+    import os
+
+    return {"PATH": f"{claude_bin.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+
+@pytest.mark.secret_service
+def test_via_claude_passes_against_the_fake(ds_profile: str, fake_deepseek: FakeDeepSeek, claude_bin: Path, run_dsconfig: Any) -> None:
+    proc = run_dsconfig("verify", "ds", "--via-claude", "--json", "--timeout", "30", env=path_with(claude_bin))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert DEFAULT_KEY not in proc.stdout + proc.stderr
+    claude = json.loads(proc.stdout)["profiles"][0]["claude"]
+    assert set(claude) == {"command", "exit_code", "total_ms", "answered", "answered_by", "result", "ok", "detail", "failure"}
+    assert claude["ok"] is True and claude["answered"] is True and claude["exit_code"] == 0
+    assert claude["answered_by"] == PRO_MODEL and claude["result"] == fake_server.DEFAULT_REPLY
+    assert claude["command"] == str(claude_bin) or claude["command"].endswith("/claude")
+    from_claude = [r for r in fake_deepseek.message_requests if "claude-cli" in r.headers.get("user-agent", "")]
+    assert from_claude, "Claude Code itself never reached the fake"
+    assert all(r.key == DEFAULT_KEY and r.params.get("beta") == "true" for r in from_claude)
+    assert {r.body["model"] for r in from_claude} <= {PRO_MODEL, "deepseek-v4-flash"}
+
+
+@pytest.mark.secret_service
+def test_via_claude_refused_key_is_auth(ds_profile: str, fake_deepseek: FakeDeepSeek, claude_bin: Path, run_dsconfig: Any) -> None:
+    fake_deepseek.keys = {OTHER_KEY}
+    proc = run_dsconfig("verify", "ds", "--via-claude", "--timeout", "30", env=path_with(claude_bin))
+    assert proc.returncode == EXIT_VERIFY_AUTH, proc.stdout + proc.stderr
+    assert DEFAULT_KEY not in proc.stdout + proc.stderr
+    row = next(line for line in proc.stdout.splitlines() if line.startswith("ds") and "claude -p" in line)
+    assert row.rstrip().endswith("FAIL auth")
+    assert "claude -p" in next(line for line in proc.stdout.splitlines() if line.startswith("  ds · "))
+    assert f"the provider refused the API key {MASKED}" in proc.stdout and "fix: store the right key: dsconfig key set ds" in proc.stdout
+
+
+def test_via_claude_is_bounded_by_the_timeout(fake_deepseek: FakeDeepSeek, memory_keyring: MemoryKeyring, claude_bin: Path) -> None:
+    ctx = actions.Context(secrets=memory_keyring)
+    actions.profile_add("ds", "deepseek", base_url=fake_deepseek.base_url, key=DEFAULT_KEY, ctx=ctx)
+    fake_deepseek.stall = True
+    start = time.perf_counter()
+    report = verify.run("ds", ctx=ctx, timeout=2, via_claude=True, claude_command=str(claude_bin))
+    assert time.perf_counter() - start < 5
+    claude = report.profiles[0].claude
+    assert claude is not None and claude.failure is not None and claude.failure.kind == "timeout"
+    assert "claude -p got no answer within 2 s (killed)" in claude.failure.message
+    assert {f.kind for _, f in report.profiles[0].failures()} == {"stall", "timeout"}
+
+
+def test_via_claude_without_claude_installed_is_no_claude(fake_deepseek: FakeDeepSeek, memory_keyring: MemoryKeyring, tmp_path: Path) -> None:
+    ctx = actions.Context(secrets=memory_keyring, environ={"PATH": str(tmp_path), "HOME": str(tmp_path)})
+    actions.profile_add("ds", "deepseek", base_url=fake_deepseek.base_url, key=DEFAULT_KEY, ctx=ctx)
+    report = verify.run("ds", ctx=ctx, timeout=5, via_claude=True)
+    claude = report.profiles[0].claude
+    assert claude is not None and claude.failure is not None and claude.failure.kind == "no_claude"
+    assert claude.failure.hint.startswith("install it: npm install -g @anthropic-ai/claude-code")
+    assert report.exit_code == 1
