@@ -151,19 +151,24 @@ def _targets_for_off(target: str, scope: str, notes: list[str]) -> list[tuple[st
 # --- planning and applying ----------------------------------------------------------------------------------
 
 
-def _planner(chosen: Sequence[tuple[str, ModuleType]], plan: Callable[[ModuleType], list[changes.FilePlan]],
+def _planner(chosen: Sequence[tuple[str, ModuleType]], plan: Callable[[str, ModuleType], list[changes.FilePlan]],
              owners: dict[Path, str]) -> Callable[[], list[changes.FilePlan]]:
     """A function making every target's plans; apply_all calls it again when a file changed meanwhile."""
 
     def make() -> list[changes.FilePlan]:
         plans: list[changes.FilePlan] = []
         for name, module in chosen:
-            for p in plan(module):
+            for p in plan(name, module):
                 owners.setdefault(p.path, name)
                 plans.append(p)
         return plans
 
     return make
+
+
+def _root(name: str, root: Path | None) -> dict[str, Any]:
+    # Claude Code looks up managed settings under `root` (tests); Desktop has its own System for that.
+    return {"root": root} if name == CLAUDE_CODE and root is not None else {}
 
 
 def _action(plan: changes.FilePlan) -> str:
@@ -246,8 +251,13 @@ def use(
     key_from_input: bool = False,
     actx: actions.Context | None = None,
     tctx: TargetContext | None = None,
+    root: Path | None = None,
 ) -> SwitchResult:
-    """Switch the chosen targets to profile `name`; with `dry_run`, only say what would change."""
+    """Switch the chosen targets to profile `name`; with `dry_run`, only say what would change.
+
+    `read_key` supplies the key for `inline_key` when the keyring has none (first, with `key_from_input`);
+    `root` is where system-wide files (managed settings) are looked up, for tests.
+    """
     a = actx or actions.Context()
     t = tctx or TargetContext()
     resolved = actions.resolved_profile(name, a)
@@ -256,11 +266,11 @@ def use(
     chosen = _targets_for_use(target, scope, resolved, t, notes, warnings)
     key = inline_key_for(name, a, read_key, prefer_input=key_from_input) if inline_key else None
     owners: dict[Path, str] = {}
-    make = _planner(chosen, lambda m: list(m.plan_use(resolved, t, scope=scope, inline_key=key)), owners)
+    make = _planner(chosen, lambda n, m: list(m.plan_use(resolved, t, scope=scope, inline_key=key, **_root(n, root))), owners)
     plans = make()  # every file read and validated before the first write
     for target_name, module in chosen:
         if target_name == CLAUDE_CODE:
-            warnings += module.use_warnings(resolved, t, scope=scope, inline_key=key is not None)
+            warnings += module.use_warnings(resolved, t, scope=scope, inline_key=key is not None, root=root)
     if key is None:
         warnings += _key_warnings(name, a)
     if not dry_run:
@@ -291,7 +301,7 @@ def off(
     chosen = _targets_for_off(target, scope, notes)
     profile = _applied_profile(t, [n for n, _ in chosen], scope)
     owners: dict[Path, str] = {}
-    make = _planner(chosen, lambda m: list(m.plan_off(t, scope=scope, force=force)), owners)
+    make = _planner(chosen, lambda _n, m: list(m.plan_off(t, scope=scope, force=force)), owners)
     plans = make()
     # Claude Desktop's plan_off prints its own notes; Claude Code's are surfaced here.
     warnings = [n for p in plans if owners.get(p.path) == CLAUDE_CODE for n in p.notes]

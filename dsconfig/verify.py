@@ -51,8 +51,8 @@ the key is only ever shown masked; absent values are null. Every key is always p
     LIST     = {"url", "status", "total_ms", "models", "missing", "ok", "detail", "failure"}
     BALANCE  = {"url", "status", "total_ms", "available", "balances": [{"currency", "total"}], "ok", "detail",
                 "failure"}
-    CLAUDE   = {"command", "exit_code", "total_ms", "answered", "answered_by", "result", "ok", "detail",
-                "failure"}
+    CLAUDE   = {"command", "exit_code", "total_ms", "answered", "model", "result", "ok", "detail", "failure"}
+               # model: the model Claude Code says it used (its modelUsage key, e.g. "deepseek-v4-pro[1m]")
     FAILURE  = {"check", "class", "message", "hint", "status", "detail", "exit_code"}
                # inside a check, "check" names that check ("model deepseek-v4-pro", "balance", ...)
 
@@ -286,7 +286,8 @@ class ClaudeRun:
     exit_code: int | None = None
     total: float | None = None
     answered: bool = False
-    answered_by: str | None = None
+    model: str | None = None
+    """The model Claude Code reports having used (its `modelUsage` key, `[1m]` suffix included)."""
     result: str | None = None
     detail: str = ""
     failure: Failure | None = None
@@ -303,7 +304,7 @@ class ClaudeRun:
             "exit_code": self.exit_code,
             "total_ms": _ms(self.total),
             "answered": self.answered,
-            "answered_by": self.answered_by,
+            "model": self.model,
             "result": self.result,
             "ok": self.ok,
             "detail": self.detail,
@@ -1277,9 +1278,9 @@ async def _claude_check(target: _Target, timeout: float, claude_command: str | N
     base = replace(base, exit_code=proc.returncode, total=elapsed, detail=how)
     result = data.get("result") if data else None
     usage = data.get("modelUsage") if data else None
-    answered_by = next(iter(usage), None) if isinstance(usage, dict) and usage else None
+    used = next(iter(usage), None) if isinstance(usage, dict) and usage else None
     if proc.returncode == 0 and data and not data.get("is_error") and isinstance(result, str) and result.strip():
-        return replace(base, answered=True, answered_by=answered_by, result=_short(result, 120))
+        return replace(base, answered=True, model=used, result=_short(result, 120))
     text = result if isinstance(result, str) and result.strip() else (stderr.strip() or stdout.strip() or f"exit {proc.returncode}")
     return replace(base, result=_short(text, 200), failure=_claude_failure(target, data, text))
 

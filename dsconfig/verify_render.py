@@ -61,7 +61,7 @@ def _message_row(profile: str, check: MessageCheck) -> list[str]:
 def _other_row(profile: str, check: ModelList | Balance | ClaudeRun) -> list[str]:
     if isinstance(check, ClaudeRun):
         detail = f'answered "{check.result}"' if check.answered else check.detail
-        return [profile, "claude -p", "", "", check.answered_by or "", "", "", _duration(check.total), "",
+        return [profile, "claude -p", check.model or "", "", "", "", "", _duration(check.total), "",
                 _result(detail, check.failure)]
     path = check.url.split("://", 1)[-1]
     path = path[path.find("/"):] if "/" in path else path

@@ -49,9 +49,9 @@ def test_via_claude_passes_against_the_fake(ds_profile: str, fake_deepseek: Fake
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert DEFAULT_KEY not in proc.stdout + proc.stderr
     claude = json.loads(proc.stdout)["profiles"][0]["claude"]
-    assert set(claude) == {"command", "exit_code", "total_ms", "answered", "answered_by", "result", "ok", "detail", "failure"}
+    assert set(claude) == {"command", "exit_code", "total_ms", "answered", "model", "result", "ok", "detail", "failure"}
     assert claude["ok"] is True and claude["answered"] is True and claude["exit_code"] == 0
-    assert claude["answered_by"] == PRO_MODEL and claude["result"] == fake_server.DEFAULT_REPLY
+    assert claude["model"] == "deepseek-v4-pro[1m]" and claude["result"] == fake_server.DEFAULT_REPLY  # the profile's main model
     assert claude["command"] == str(claude_bin) or claude["command"].endswith("/claude")
     from_claude = [r for r in fake_deepseek.message_requests if "claude-cli" in r.headers.get("user-agent", "")]
     assert from_claude, "Claude Code itself never reached the fake"
