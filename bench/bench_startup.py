@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from secret_service import running_secret_service  # noqa: E402
+from secret_service import running_secret_service
 
 NAME = "bench"
 KEY = "sk-bench-" + "x" * 24

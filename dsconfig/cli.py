@@ -351,7 +351,8 @@ def detect_command(as_json: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        cli.main(args=argv, prog_name="dsconfig", standalone_mode=False)
+        # Without standalone mode click returns (rather than raises) a command's ctx.exit(N) code.
+        code = cli.main(args=argv, prog_name="dsconfig", standalone_mode=False)
     except DsconfigError as err:
         click.echo(err.render(), err=True)
         return err.exit_code
@@ -367,7 +368,7 @@ def main(argv: list[str] | None = None) -> int:
     except (click.Abort, KeyboardInterrupt, EOFError):
         click.echo("\ninterrupted: nothing was changed by the unfinished step", err=True)
         return EXIT_INTERRUPTED
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":

@@ -232,12 +232,12 @@ def _key_warnings(name: str, actx: actions.Context) -> list[str]:
     try:
         stored = actx.secrets.get(name)
     except KeyringUnavailableError as err:
-        return [f"{err.message}: the key helper will fail until it is fixed ({err.hint}); "
-                f"or write the key inline with --inline-key"]
+        return [(f"{err.message}: the key helper will fail until it is fixed ({err.hint}); "
+                 "or write the key inline with --inline-key")]
     if stored:
         return []
-    return [f"no API key stored for profile {name!r}: Claude will fail to authenticate until you run "
-            f"`dsconfig key set {name}`"]
+    return [(f"no API key stored for profile {name!r}: Claude will fail to authenticate until you run "
+             f"`dsconfig key set {name}`")]
 
 
 def use(
@@ -345,6 +345,8 @@ def summary(result: SwitchResult) -> list[str]:
         lines.append(f"{' and '.join(_label(t) for t in result.targets)} now use{'s' if len(result.targets) == 1 else ''} "
                      f"profile {result.profile!r} for {where}; undo with `dsconfig off"
                      f"{' --scope project' if result.scope == 'project' else ''}`")
+    elif result.changed:
+        lines.append(f"{' and '.join(_label(t) for t in result.targets)}: back to the settings from before dsconfig")
     return lines
 
 

@@ -73,9 +73,9 @@ import ssl
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -896,7 +896,9 @@ async def _stream(client: httpx.AsyncClient, target: _Target, body: dict[str, An
                     progress.events.append(event)
                     if event.name == "content_block_delta" and progress.ttft is None:
                         progress.ttft = event.at
-                    if event.name in ("message_stop", "error") or len(progress.events) >= _MAX_EVENTS:
+                    # Read on after message_stop to the end of the body: the connection then closes cleanly
+                    # (or goes back to the pool) instead of being reset with unread bytes.
+                    if len(progress.events) >= _MAX_EVENTS:
                         return reply
                 elif previous_blank and name is None:
                     progress.keepalives += 1  # DeepSeek's blank keep-alive lines
@@ -1016,6 +1018,10 @@ async def _message_check(client: httpx.AsyncClient, target: _Target, check: str,
         reply = await asyncio.wait_for(_stream(client, target, _request_body(check, model), progress, start, timeout), timeout)
     except (asyncio.TimeoutError, httpx.TimeoutException) as exc:
         elapsed = time.perf_counter() - start
+        if any(e.name == "message_stop" for e in progress.events):
+            # The whole message arrived; only the end of the body did not. Judge what arrived.
+            return _analyze(replace(base, status=200, total=elapsed, ttft=progress.ttft, events=len(progress.events)),
+                            target, progress.events)
         if progress.status is not None and not progress.events:
             failure = _stall(target, timeout, progress.status, progress.keepalives)
         elif progress.status is not None:
@@ -1191,52 +1197,27 @@ async def _balance(client: httpx.AsyncClient, target: _Target, path: str, timeou
 # --- Claude Code itself -----------------------------------------------------------------------------------
 
 
-def claude_environment(resolved: Resolved, key: str, environ: Mapping[str, str]) -> tuple[list[str], dict[str, str], str]:
-    """(extra argv, environment, how it was built) for `claude -p` with this profile, as `dsconfig exec` runs it.
-
-    Uses targets.claude_code.claude_run_overrides when it exists (the exact `exec` behaviour); otherwise the
-    profile's variables in the environment, key included (never on disk or argv), plus a `--settings` JSON
-    string with the non-secret ones so they beat an `env` block in the user's ~/.claude/settings.json.
+def claude_environment(resolved: Resolved, key: str, environ: Mapping[str, str]) -> tuple[list[str], dict[str, str]]:
+    """(extra argv, environment) for `claude -p` with this profile, exactly as `dsconfig exec NAME -- claude`
+    builds them (actions.exec_environment): the profile's process variables, then
+    targets.claude_code.claude_run_overrides (a `--settings` JSON that beats the user's settings files, the key
+    through apiKeyHelper), plus CLAUDE_CODE_MAX_RETRIES=0 so a refused key or connection fails now instead of
+    after minutes of retries.
     """
+    from dsconfig.targets.claude_code import claude_run_overrides
+    from dsconfig.targets.context import TargetContext
+
     env = dict(environ)
-    variables: dict[str, str | None] = {"ANTHROPIC_BASE_URL": resolved.base_url}
-    auth = resolved.template.auth
-    variables["ANTHROPIC_AUTH_TOKEN"] = key if auth in ("bearer", "both") else None
-    variables["ANTHROPIC_API_KEY"] = key if auth in ("x-api-key", "both") else None
-    for var, setting in resolved.claude_env().items():
-        # An empty template value (openrouter's ANTHROPIC_API_KEY = "") means "must not be set".
-        variables[var] = setting if setting != "" else None
-    for var, value in variables.items():
+    for var, value in resolved.process_env(key).items():
         if value is None:
             env.pop(var, None)
         else:
             env[var] = value
-    # Claude Code retries a 401 or a refused connection for minutes; a check must answer now.
+    extra_argv, extra_env = claude_run_overrides(resolved, TargetContext(environ=env))
+    env.update(extra_env)
     env["CLAUDE_CODE_MAX_RETRIES"] = "0"
     env.setdefault("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
-    overrides = _claude_run_overrides()
-    if overrides is None:
-        public = {k: v for k, v in variables.items() if v is not None and k not in ("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY")}
-        return ["--settings", json.dumps({"env": public})], env, "profile environment + --settings (no claude_run_overrides)"
-    from dsconfig.targets.context import TargetContext
-
-    extra_argv, extra_env = overrides(resolved, TargetContext(environ=env))
-    env.update(extra_env)
-    return list(extra_argv), env, "as dsconfig exec (claude_run_overrides)"
-
-
-def _claude_run_overrides() -> Callable[..., tuple[Sequence[str], Mapping[str, str]]] | None:
-    """targets.claude_code.claude_run_overrides when that module provides it (looked up at run time)."""
-    import importlib
-
-    try:
-        module = importlib.import_module("dsconfig.targets.claude_code")
-    except ImportError:
-        return None
-    found: Any = getattr(module, "claude_run_overrides", None)
-    if not callable(found):
-        return None
-    return cast("Callable[..., tuple[Sequence[str], Mapping[str, str]]]", found)
+    return list(extra_argv), env
 
 
 async def _claude_check(target: _Target, timeout: float, claude_command: str | None, environ: Mapping[str, str]) -> ClaudeRun:
@@ -1249,7 +1230,7 @@ async def _claude_check(target: _Target, timeout: float, claude_command: str | N
         ))
     start = time.perf_counter()
     try:
-        extra_argv, env, how = claude_environment(target.resolved, target.key, environ)
+        extra_argv, env = claude_environment(target.resolved, target.key, environ)
     except DsconfigError as problem:
         return replace(base, failure=Failure("error", f"could not prepare the claude run: {problem.message}", problem.hint or "see `dsconfig doctor`"))
     argv = [program, "-p", CLAUDE_PROMPT, "--output-format", "json", *extra_argv]
@@ -1268,14 +1249,14 @@ async def _claude_check(target: _Target, timeout: float, claude_command: str | N
         except asyncio.TimeoutError:
             _kill(proc)
             await proc.wait()
-            return replace(base, total=time.perf_counter() - start, detail=how, failure=Failure(
+            return replace(base, total=time.perf_counter() - start, failure=Failure(
                 "timeout", f"claude -p got no answer within {timeout:g} s (killed)",
                 f"run the HTTP checks without --via-claude to see why, or allow more time: dsconfig verify {target.name} --via-claude --timeout {max(60, int(timeout * 2))}",
             ))
     elapsed = time.perf_counter() - start
     stdout, stderr = target.scrub(out.decode("utf-8", "replace")), target.scrub(err.decode("utf-8", "replace"))
     data = _last_json(stdout)
-    base = replace(base, exit_code=proc.returncode, total=elapsed, detail=how)
+    base = replace(base, exit_code=proc.returncode, total=elapsed)
     result = data.get("result") if data else None
     usage = data.get("modelUsage") if data else None
     used = next(iter(usage), None) if isinstance(usage, dict) and usage else None
@@ -1313,7 +1294,12 @@ def _claude_failure(target: _Target, data: dict[str, Any] | None, text: str) -> 
         found = re.search(r"API Error: (\d{3})\b", text)
         status = int(found.group(1)) if found else None
     said = _short(re.sub(r"^.*?API Error: (\d{3} )?", "", text)) or None
-    if status is not None:
+    if re.search(r"apiKeyHelper", text):
+        # Checked first: Claude Code then sends an empty key, so a 401 follows that says nothing about the key.
+        failure = Failure("no_key", f"Claude Code's apiKeyHelper (`dsconfig key get {target.name}`) failed, so it sent no key",
+                          f"`dsconfig key get {target.name}` must print the key from the keyring Claude Code's user sees; "
+                          f"store it there: dsconfig key set {target.name}")
+    elif status is not None:
         failure = _status_failure(target, status, said, model=target.main_model(), what="claude -p")
     elif re.search(r"ECONNREFUSED|Connection refused", text, re.IGNORECASE):
         failure = Failure("refused", f"Claude Code could not connect to {target.host_port} (connection refused)",

@@ -97,13 +97,19 @@ def _secret_service_session() -> Iterator[SecretService | str]:
 
 
 @pytest.fixture
-def secret_service(_secret_service_session: SecretService | str, monkeypatch: pytest.MonkeyPatch) -> SecretService:
-    """The real Secret Service, exported to this test's environment (and so to its subprocesses)."""
+def secret_service(_secret_service_session: SecretService | str, monkeypatch: pytest.MonkeyPatch) -> Iterator[SecretService]:
+    """The real Secret Service, exported to this test's environment (and so to its subprocesses).
+
+    The daemon lives for the whole session; every dsconfig item is cleared before and after each test so no
+    test sees another's keys.
+    """
     if isinstance(_secret_service_session, str):
         _unavailable(_secret_service_session)
     assert isinstance(_secret_service_session, SecretService)
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", _secret_service_session.address)
-    return _secret_service_session
+    _secret_service_session.clear()
+    yield _secret_service_session
+    _secret_service_session.clear()
 
 
 # --- running the installed command -------------------------------------------------------------------

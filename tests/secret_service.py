@@ -36,6 +36,11 @@ class SecretService:
         )
         return proc.stdout if proc.returncode == 0 else None
 
+    def clear(self, service: str = "dsconfig") -> None:
+        """Remove every item of `service` (secret-tool clear matches on the attribute)."""
+        subprocess.run(["secret-tool", "clear", "service", service], capture_output=True,
+                       env={**os.environ, "DBUS_SESSION_BUS_ADDRESS": self.address}, timeout=20, check=False)
+
 
 @contextlib.contextmanager
 def running_secret_service() -> Iterator[SecretService]:

@@ -18,14 +18,9 @@ from fakes.server import DEFAULT_KEY, PRO_MODEL, FakeDeepSeek
 from test_verify import MASKED, OTHER_KEY, forget
 
 from dsconfig import actions, verify
-from dsconfig.errors import EXIT_VERIFY_AUTH
+from dsconfig.errors import EXIT_VERIFY_AUTH, EXIT_VERIFY_NETWORK
 
 pytestmark = pytest.mark.claude
-
-
-@pytest.fixture(autouse=True)
-def _deep_backlog(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(fake_server._Server, "request_queue_size", 128)  # see test_verify.py
 
 
 @pytest.fixture
@@ -71,17 +66,35 @@ def test_via_claude_refused_key_is_auth(ds_profile: str, fake_deepseek: FakeDeep
     assert f"the provider refused the API key {MASKED}" in proc.stdout and "fix: store the right key: dsconfig key set ds" in proc.stdout
 
 
-def test_via_claude_is_bounded_by_the_timeout(fake_deepseek: FakeDeepSeek, memory_keyring: MemoryKeyring, claude_bin: Path) -> None:
-    ctx = actions.Context(secrets=memory_keyring)
-    actions.profile_add("ds", "deepseek", base_url=fake_deepseek.base_url, key=DEFAULT_KEY, ctx=ctx)
+@pytest.mark.secret_service
+def test_via_claude_is_bounded_by_the_timeout(ds_profile: str, fake_deepseek: FakeDeepSeek, claude_bin: Path, run_dsconfig: Any) -> None:
     fake_deepseek.stall = True
     start = time.perf_counter()
-    report = verify.run("ds", ctx=ctx, timeout=2, via_claude=True, claude_command=str(claude_bin))
-    assert time.perf_counter() - start < 5
-    claude = report.profiles[0].claude
-    assert claude is not None and claude.failure is not None and claude.failure.kind == "timeout"
-    assert "claude -p got no answer within 2 s (killed)" in claude.failure.message
-    assert {f.kind for _, f in report.profiles[0].failures()} == {"stall", "timeout"}
+    proc = run_dsconfig("verify", "ds", "--via-claude", "--json", "--timeout", "2", env=path_with(claude_bin))
+    assert time.perf_counter() - start < 8
+    assert proc.returncode == EXIT_VERIFY_NETWORK, proc.stdout + proc.stderr
+    profile = json.loads(proc.stdout)["profiles"][0]
+    assert profile["claude"]["failure"]["class"] == "timeout"
+    assert profile["claude"]["failure"]["message"] == "claude -p got no answer within 2 s (killed)"
+    assert {f["class"] for f in profile["failures"]} == {"stall", "timeout"}
+    stalled = [r for r in fake_deepseek.message_requests if "claude-cli" in r.headers.get("user-agent", "")]
+    assert stalled and all(r.key == DEFAULT_KEY for r in stalled)  # it got the key from the helper, then waited
+
+
+def test_via_claude_with_a_failing_key_helper_is_no_key(fake_deepseek: FakeDeepSeek, memory_keyring: MemoryKeyring, claude_bin: Path) -> None:
+    # verify reads the key from an in-memory store here, but Claude Code's apiKeyHelper (`dsconfig key get ds`)
+    # asks the OS keyring, which has no Secret Service in this test: the helper fails as it would for a user
+    # whose keyring is locked for the Claude Code process.
+    ctx = actions.Context(secrets=memory_keyring)
+    actions.profile_add("ds", "deepseek", base_url=fake_deepseek.base_url, key=DEFAULT_KEY, ctx=ctx)
+    report = verify.run("ds", ctx=ctx, timeout=20, via_claude=True, claude_command=str(claude_bin))
+    profile = report.profiles[0]
+    assert profile.models[0].ok  # the HTTP checks had the key
+    claude = profile.claude
+    assert claude is not None and claude.failure is not None and claude.failure.kind == "no_key", claude
+    assert "apiKeyHelper (`dsconfig key get ds`) failed" in claude.failure.message
+    assert claude.failure.hint.endswith("dsconfig key set ds")
+    assert report.exit_code == EXIT_VERIFY_AUTH
 
 
 def test_via_claude_without_claude_installed_is_no_claude(fake_deepseek: FakeDeepSeek, memory_keyring: MemoryKeyring, tmp_path: Path) -> None:

@@ -616,16 +616,14 @@ def _kind_from_target(real: str, fallback: str) -> str:
 def find_installs(home: Path, platform: str, environ: Mapping[str, str], *, root: Path | None = None) -> list[Install]:
     """Every `claude` found, the one a shell runs first. Duplicates (links to one program) are listed once."""
     on_path = _path_hits(platform, environ)
-    located = [(p, "path") for p in on_path] + _known_locations(home, platform, environ, root)
+    known = [(p, k) for p, k in _known_locations(home, platform, environ, root) if p.is_file() or p.is_symlink()]
+    kinds = {os.path.realpath(p): k for p, k in reversed(known)}  # first listed wins
     seen: dict[str, Install] = {}
-    for path, kind in located:
-        if not (path.is_file() or path.is_symlink()):
-            continue
+    for path, kind in [(p, "path") for p in on_path] + known:
         real = os.path.realpath(path)
-        if real in seen:
-            continue
-        seen[real] = Install(path, _kind_from_target(real, kind), path in on_path or _same_as(path, on_path),
-                             bool(on_path) and path == on_path[0])
+        if real not in seen:
+            seen[real] = Install(path, _kind_from_target(real, kinds.get(real, kind)), _same_as(path, on_path),
+                                 bool(on_path) and path == on_path[0])
     return list(seen.values())
 
 

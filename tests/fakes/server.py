@@ -276,6 +276,10 @@ class _Server(ThreadingHTTPServer):
     Joining alone would hang on a handler blocked on an idle keep-alive socket, hence the cut.
     """
 
+    # socketserver's default listen backlog is 5: a burst of concurrent connections (verify sends 7+ at once)
+    # would wait ~1 s for a SYN retry. Real providers have deep backlogs.
+    request_queue_size = 128
+
     daemon_threads = False
 
     def __init__(self, fake: FakeDeepSeek) -> None:

@@ -1,0 +1,911 @@
+"""`dsconfig setup`: the one-time wizard, from nothing (or a hand-made setup) to a verified profile in use.
+
+Design (after aws-cli's `configure`, with its injected prompter, and copier's questions as data):
+
+- Every question is data (`QUESTIONS`): an id, a kind, the text, and the flag that answers it. The wizard fills
+  in defaults and choices from what it found; the README's flag table is this table.
+- A question is answered, in order, by its flag; by its default under `--yes`; by the prompter. The prompter is
+  injected: `QuestionaryPrompter` (the only place in dsconfig that imports questionary, lazily) on a terminal,
+  `NoTerminalPrompter` without one (it fails at once, naming the flag), a scripted one in tests.
+- Nothing is written before the last question ("Write these changes?") is answered yes: the profile, the key
+  and every file change are planned in memory first (`switch.use(..., dry_run=True)` on a profile store and a
+  secret store that hold the new profile only in memory). Ctrl-C at any question leaves every file as it was.
+- After the confirmation, in this order: the key into the keyring (a keyring failure stops before any file
+  changes), the profile into profiles.toml, then `switch.use` per target. An adopted inline key is then
+  forgotten by the journal and the backup (`changes.forget_originals`), so neither keeps it in plain text and
+  `dsconfig off` does not write it back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+from urllib.parse import urlsplit
+
+from dsconfig import actions, changes, output
+from dsconfig.credentials import SecretStore, mask, normalize_key
+from dsconfig.errors import DsconfigError, UsageError
+from dsconfig.profiles import TIER_VARIABLES, Profile, ProfileSet, ProfileStore, Resolved, resolve, validate_base_url
+from dsconfig.targets.context import TargetContext
+from dsconfig.templates import TIERS, Template, load_templates
+
+if TYPE_CHECKING:
+    from dsconfig.switch import SwitchResult
+    from dsconfig.verify import ProfileReport, VerifyReport
+
+CLAUDE_CODE = "claude-code"
+CLAUDE_DESKTOP = "claude-desktop"
+SHELL = "shell"
+DESKTOP_MODULE = "dsconfig.targets.claude_desktop"
+TARGET_CHOICES = (CLAUDE_CODE, CLAUDE_DESKTOP, SHELL)
+KEY_VARS = ("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY")
+STALE_HAIKU_VAR = "ANTHROPIC_SMALL_FAST_MODEL"
+VERIFY_TIMEOUT = 30.0
+
+Kind = Literal["confirm", "select", "text", "secret", "checkbox"]
+
+
+# --- the questions, as data -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+    checked: bool = False  # checkbox preselection
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question. `flag` is what answers it on the command line (named in the error without a terminal)."""
+
+    id: str
+    kind: Kind
+    message: str
+    flag: str
+    default: Any = None  # None: no default (--yes cannot answer it)
+    choices: tuple[Choice, ...] = ()
+    instruction: str | None = None
+    validate: Callable[[Any], str | None] | None = field(default=None, compare=False)
+
+    def choice_label(self, value: Any) -> str:
+        return next((c.label for c in self.choices if c.value == value), str(value))
+
+
+QUESTIONS: Mapping[str, Question] = {q.id: q for q in (
+    Question("adopt", "confirm", "Adopt this setup as a dsconfig profile (the key moves into the OS keyring)?",
+             "--adopt / --no-adopt"),
+    Question("provider", "select", "Provider", "--provider ID"),
+    Question("profile", "text", "Profile name", "--profile NAME"),
+    Question("base_url", "text", "Base URL of the Anthropic-compatible endpoint", "--base-url URL"),
+    Question("region", "select", "Endpoint", "--base-url URL"),
+    Question("key", "secret", "API key (input hidden)", "--api-key-stdin"),
+    Question("verify_failed", "select", "The test call failed. What now?", "--no-verify"),
+    Question("models", "select", "Models", "--model TIER=MODEL"),
+    *(Question(f"model.{tier}", "text", f"Model for {tier} ({TIER_VARIABLES[tier]})", f"--model {tier}=MODEL")
+      for tier in TIERS),
+    Question("targets", "checkbox", "Configure", "--target claude-code|claude-desktop|shell"),
+    Question("scope", "select", "Claude Code settings for", "--scope user|project"),
+    Question("confirm", "confirm", "Write these changes?", "--yes"),
+)}
+
+
+def question(qid: str, **values: Any) -> Question:
+    """The question `qid` with this run's defaults and choices filled in."""
+    return replace(QUESTIONS[qid], **values)
+
+
+# --- prompters ----------------------------------------------------------------------------------------
+
+
+class Prompter(Protocol):
+    """Asks one question and returns the answer (the question's default for a plain Enter)."""
+
+    @property
+    def interactive(self) -> bool: ...
+
+    def ask(self, q: Question) -> Any: ...
+
+    def tell(self, text: str) -> None: ...
+
+
+class NoTerminalPrompter:
+    """Without a terminal nothing can be asked: fail at once, naming the flag (never wait for input)."""
+
+    interactive = False
+
+    def ask(self, q: Question) -> Any:
+        hint = f"give {q.flag}" + (", or --yes to accept the default" if q.default is not None else "")
+        if q.id == "key":
+            hint = 'pipe the key in: printf %s "$KEY" | dsconfig setup ... --api-key-stdin'
+        elif q.id == "confirm":
+            hint = "add --yes to write the changes without asking"
+        raise UsageError(f"setup needs an answer to {q.message!r} and there is no terminal to ask on", hint)
+
+    def tell(self, text: str) -> None:
+        output.note(text)
+
+
+class QuestionaryPrompter:
+    """The terminal prompter. questionary (and prompt_toolkit) load only here, only when a question is asked.
+
+    Prompts draw on stderr, like every other message: stdout stays for data. `unsafe_ask` lets Ctrl-C raise
+    KeyboardInterrupt (questionary's `ask` would swallow it and return None).
+    """
+
+    interactive = True
+
+    def __init__(self, stream: Any = None) -> None:
+        self._stream = stream
+
+    def _kwargs(self) -> dict[str, Any]:
+        from prompt_toolkit.output import create_output
+
+        return {"output": create_output(stdout=self._stream or sys.stderr)}
+
+    def ask(self, q: Question) -> Any:
+        import questionary
+
+        kw = self._kwargs()
+        if q.kind == "confirm":
+            return questionary.confirm(q.message, default=bool(q.default), **kw).unsafe_ask()
+        if q.kind == "select":
+            choices = [questionary.Choice(c.label, value=c.value) for c in q.choices]
+            return questionary.select(q.message, choices=choices, default=q.default, instruction=q.instruction,
+                                      **kw).unsafe_ask()
+        if q.kind == "checkbox":
+            choices = [questionary.Choice(c.label, value=c.value, checked=c.checked) for c in q.choices]
+            return tuple(questionary.checkbox(q.message, choices=choices, instruction=q.instruction, **kw).unsafe_ask())
+        check = _questionary_validator(q.validate)
+        if q.kind == "secret":
+            answer = questionary.password(q.message, validate=check, **kw).unsafe_ask()
+            return q.default if answer == "" and q.default is not None else answer
+        return questionary.text(q.message, default=str(q.default or ""), validate=check, **kw).unsafe_ask()
+
+    def tell(self, text: str) -> None:
+        (self._stream or sys.stderr).write(text + "\n")
+
+
+def _questionary_validator(check: Callable[[Any], str | None] | None) -> Callable[[str], bool | str]:
+    def run(text: str) -> bool | str:
+        if check is None or text == "":  # "" is "keep the default": checked by the wizard afterwards
+            return True
+        return check(text) or True
+
+    return run
+
+
+def default_prompter(*, stdin_used: bool) -> Prompter:
+    """The terminal prompter when stdin and stderr are terminals (and stdin is not the piped key)."""
+    if not stdin_used and sys.stdin.isatty() and sys.stderr.isatty():
+        return QuestionaryPrompter()
+    return NoTerminalPrompter()
+
+
+# --- options and result -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SetupOptions:
+    """The flags of `dsconfig setup`; None means "ask" (or the default under --yes)."""
+
+    provider: str | None = None
+    profile: str | None = None
+    api_key: str | None = None  # read from stdin by cli.py (--api-key-stdin)
+    base_url: str | None = None
+    models: Mapping[str, str] = field(default_factory=dict)
+    targets: tuple[str, ...] = ()
+    scope: str | None = None
+    adopt: bool | None = None
+    yes: bool = False
+    no_verify: bool = False
+
+
+@dataclass(frozen=True)
+class SetupResult:
+    profile: str
+    created: bool
+    provider: str
+    base_url: str
+    key: str  # masked
+    key_stored: bool  # False when the stored key was kept as it was
+    adopted_from: str | None
+    verified: str  # "passed", "failed", "skipped"
+    switches: tuple[SwitchResult, ...] = ()
+    shell_line: str | None = None
+
+
+Verifier = Callable[[Resolved, str], "VerifyReport"]
+
+
+def _verify(resolved: Resolved, key: str, timeout: float = VERIFY_TIMEOUT) -> VerifyReport:
+    from dsconfig import verify
+
+    return asyncio.run(verify.verify_many([(resolved, key)], timeout=timeout))
+
+
+# --- a hand-made setup to adopt -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Adoptable:
+    """What a hand-made setup (or another switcher) left: where, which endpoint, key and models."""
+
+    source: str  # a file path, or "environment"
+    path: Path | None  # the settings file, None for the environment
+    base_url: str | None
+    key: str | None = field(repr=False)
+    key_vars: tuple[str, ...]
+    models: Mapping[str, str]
+    env: Mapping[str, str]
+
+    def describe(self) -> str:
+        parts = [f"base URL {self.base_url}" if self.base_url else "no base URL (Anthropic's API)"]
+        if self.key:
+            parts.append(f"key {mask(self.key)} in plain text ({', '.join(self.key_vars)})")
+        if self.models:
+            parts.append("models " + ", ".join(f"{t}={m}" for t, m in self.models.items()))
+        return f"found a setup not made by dsconfig in {self.source}: " + "; ".join(parts)
+
+
+def _settings_env(path: Path) -> dict[str, str]:
+    from dsconfig.targets import claude_code
+
+    layer = claude_code.read_layer("user", path)
+    return layer.env
+
+
+def _written_by_dsconfig(path: Path, var: str, value: str, tctx: TargetContext) -> bool:
+    record = tctx.journal.get(path)
+    if record is None:
+        return False
+    key = record.key(("env", var))
+    return key is not None and key.wrote == value
+
+
+def _adoptable_from(source: str, path: Path | None, env: Mapping[str, str]) -> Adoptable | None:
+    base = env.get("ANTHROPIC_BASE_URL") or None
+    key_vars = tuple(v for v in KEY_VARS if env.get(v))
+    if not base and not key_vars:
+        return None
+    models = {tier: env[var] for tier, var in TIER_VARIABLES.items() if env.get(var)}
+    if "haiku" not in models and env.get(STALE_HAIKU_VAR):
+        models["haiku"] = env[STALE_HAIKU_VAR]  # the deprecated name other switchers still write
+    return Adoptable(source, path, base, env[key_vars[0]] if key_vars else None, key_vars, models, dict(env))
+
+
+def find_adoptable(actx: actions.Context, tctx: TargetContext, profiles: ProfileSet) -> Adoptable | None:
+    """A hand-made setup: Claude Code's user settings first (an inline key, or a base URL dsconfig did not
+    write), else the exported environment (unless it is a profile's own, e.g. from `dsconfig env`)."""
+    from dsconfig.targets import claude_code
+
+    path = claude_code.settings_file(tctx, "user")
+    env = _settings_env(path)
+    has_key = any(env.get(v) for v in KEY_VARS)
+    base = env.get("ANTHROPIC_BASE_URL")
+    if has_key or (base and not _written_by_dsconfig(path, "ANTHROPIC_BASE_URL", base, tctx)):
+        return _adoptable_from(str(path), path, env)
+    exported = {k: v for k, v in tctx.environ.items() if k.startswith(("ANTHROPIC_", "CLAUDE_CODE_"))}
+    found = _adoptable_from("environment", None, exported)
+    if found is None or _belongs_to_profile(found, profiles):
+        return None
+    return found
+
+
+def _belongs_to_profile(found: Adoptable, profiles: ProfileSet) -> bool:
+    from dsconfig.templates import load_template
+
+    for profile in profiles.profiles.values():
+        try:
+            if resolve(profile, load_template(profile.provider)).base_url == (found.base_url or "").rstrip("/"):
+                return True
+        except DsconfigError:
+            continue
+    return False
+
+
+def _same_url(a: str, b: str) -> bool:
+    x, y = urlsplit(a.rstrip("/")), urlsplit(b.rstrip("/"))
+    return (x.scheme.lower(), x.netloc.lower(), x.path) == (y.scheme.lower(), y.netloc.lower(), y.path)
+
+
+def guess_provider(base_url: str | None, templates: Mapping[str, Template]) -> tuple[str, str | None]:
+    """(template id, base URL override) for an endpoint: a template's URL or region, else `custom` with it.
+    No base URL means Claude Code talks to Anthropic's own API."""
+    if not base_url:
+        return ("anthropic", None) if "anthropic" in templates else ("custom", None)
+    for t in _ordered(templates):
+        if t.id == "custom":
+            continue
+        if _same_url(base_url, t.base_url):
+            return t.id, None
+        for url in t.regions.values():
+            if _same_url(base_url, url):
+                return t.id, url
+    return "custom", base_url.rstrip("/")
+
+
+def _ordered(templates: Mapping[str, Template]) -> list[Template]:
+    """DeepSeek first, custom last, the rest by name."""
+    return sorted(templates.values(), key=lambda t: (t.id != "deepseek", t.id == "custom", t.name.lower()))
+
+
+# --- planning in memory ---------------------------------------------------------------------------------
+
+
+class _PendingStore(ProfileStore):
+    """The profiles file plus the profile being set up, in memory: lets `switch.use(dry_run=True)` plan for a
+    profile that is written only after the confirmation. Any write is a bug."""
+
+    def __init__(self, base: ProfileStore, profile: Profile) -> None:
+        super().__init__(base.path)
+        self._base = base
+        self._profile = profile
+
+    def load(self) -> ProfileSet:
+        found = self._base.load()
+        return ProfileSet({**found.profiles, self._profile.name: self._profile}, found.active)
+
+    def _edit(self, change: Any) -> ProfileSet:
+        raise AssertionError("the setup wizard's planning store must not write")
+
+
+class _PendingSecrets:
+    """The keyring, with the key being set up answered from memory (same protocol as KeyringStore)."""
+
+    def __init__(self, base: SecretStore, name: str, key: str | None) -> None:
+        self._base, self._name, self._key = base, name, key
+
+    def get(self, name: str) -> str | None:
+        if name == self._name and self._key is not None:
+            return self._key
+        return self._base.get(name)
+
+    def set(self, name: str, key: str) -> None:
+        raise AssertionError("the setup wizard's planning keyring must not write")
+
+    def delete(self, name: str) -> bool:
+        raise AssertionError("the setup wizard's planning keyring must not write")
+
+    def describe(self) -> str:
+        return self._base.describe()
+
+
+@contextlib.contextmanager
+def _captured_stderr() -> Iterator[io.StringIO]:
+    """Collect what a step warns (switch and the targets write to stderr) so the wizard shows it once."""
+    buffer = io.StringIO()
+    with contextlib.redirect_stderr(buffer):
+        yield buffer
+
+
+# --- the wizard -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Draft:
+    """Every answer so far. Nothing in here is written until the confirmation."""
+
+    template: Template | None = None
+    name: str = ""
+    existing: Profile | None = None
+    base_url: str | None = None  # override; None: the template's
+    key: str | None = field(default=None, repr=False)
+    key_kept: bool = False
+    models: dict[str, str] = field(default_factory=dict)  # overrides of the template's
+    env: dict[str, str] = field(default_factory=dict)
+    adopt: Adoptable | None = None
+    live_models: tuple[str, ...] = ()
+    verified: str = "skipped"
+    targets: tuple[str, ...] = ()
+    scope: str = "user"
+
+    def profile(self) -> Profile:
+        assert self.template is not None
+        return Profile(self.name, self.template.id, self.base_url, dict(self.models), dict(self.env))
+
+    def resolved(self) -> Resolved:
+        assert self.template is not None
+        return resolve(self.profile(), self.template)
+
+
+class _Wizard:
+    def __init__(self, options: SetupOptions, prompter: Prompter, actx: actions.Context, tctx: TargetContext,
+                 verifier: Verifier, root: Path | None) -> None:
+        self.o, self.p, self.actx, self.tctx, self.verifier, self.root = options, prompter, actx, tctx, verifier, root
+        found = load_templates()
+        for err in found.errors:
+            self.p.tell(f"warning: {err.message} (hint: {err.hint})")
+        self.templates = found.templates
+        self.profiles = actx.store.load()
+        self.d = _Draft()
+
+    # -- answering ------------------------------------------------------------------------------------
+
+    def answer(self, q: Question, given: Any = None) -> Any:
+        """The flag's value, else the default under --yes, else the prompter's answer; validated."""
+        if given is not None:
+            self._check(q, given)
+            return given
+        if self.o.yes and q.default is not None:
+            return q.default
+        while True:
+            value = self.p.ask(q)
+            problem = q.validate(value) if q.validate and value != q.default else None
+            if problem is None:
+                return value
+            if not self.p.interactive:
+                raise UsageError(problem, f"give {q.flag}")
+            self.p.tell(f"  {problem}")
+
+    def _check(self, q: Question, value: Any) -> None:
+        problem = q.validate(value) if q.validate else None
+        if problem is not None:
+            raise UsageError(f"{q.flag.split()[0]}: {problem}", f"see `dsconfig setup --help` ({q.flag})")
+
+    # -- the questions, in order -----------------------------------------------------------------------
+
+    def ask_adopt(self) -> None:
+        found = find_adoptable(self.actx, self.tctx, self.profiles)
+        if found is None:
+            return
+        self.p.tell(found.describe())
+        if self.answer(question("adopt", default=True), self.o.adopt):
+            self.d.adopt = found
+
+    def ask_provider(self) -> None:
+        guess: str | None = None
+        if self.d.adopt is not None:
+            guess, self.d.base_url = guess_provider(self.d.adopt.base_url, self.templates)
+        active = self.profiles.profiles.get(self.profiles.active or "")
+        default = guess or (active.provider if active and active.provider in self.templates else "deepseek")
+        choices = tuple(Choice(t.id, f"{t.name}  ({'your gateway URL' if t.id == 'custom' else t.base_url})")
+                        for t in _ordered(self.templates))
+        q = question("provider", default=default, choices=choices, validate=self._known_provider)
+        self.d.template = self.templates[self.answer(q, self.o.provider)]
+
+    def _known_provider(self, value: Any) -> str | None:
+        known = ", ".join(t.id for t in _ordered(self.templates))
+        return None if value in self.templates else f"unknown provider {value!r} (known: {known})"
+
+    def ask_profile(self) -> None:
+        assert self.d.template is not None
+        q = question("profile", default=self._default_name(self.d.template), validate=_name_problem)
+        self.d.name = self.answer(q, self.o.profile)
+        self.d.existing = self.profiles.profiles.get(self.d.name)
+        if self.d.existing is not None and self.d.adopt is None:
+            # Re-running setup edits the profile: its values are every following question's default.
+            same = self.d.existing.provider == self.d.template.id
+            self.d.base_url = self.d.existing.base_url if same else None
+            self.d.models = dict(self.d.existing.models) if same else {}
+            self.d.env = dict(self.d.existing.env)
+        elif self.d.adopt is not None:
+            self._adopt_values(self.d.adopt, self.d.template)
+
+    def _default_name(self, template: Template) -> str:
+        active = self.profiles.profiles.get(self.profiles.active or "")
+        if self.d.adopt is None and active is not None and active.provider == template.id:
+            return active.name
+        same = [p.name for p in self.profiles.profiles.values() if p.provider == template.id]
+        if self.d.adopt is None and same:
+            return same[0]
+        stem = {"deepseek": "ds"}.get(template.id, template.id)
+        name, n = stem, 1
+        while name in self.profiles.profiles:
+            n += 1
+            name = f"{stem}-{n}"
+        return name
+
+    def _adopt_values(self, found: Adoptable, template: Template) -> None:
+        """Models and extra variables of the adopted setup that differ from the template become overrides, so
+        the profile keeps the endpoint and models that already worked."""
+        self.d.models = {t: m for t, m in found.models.items() if template.models.get(t) != m}
+        self.d.env = {var: found.env[var] for var, value in template.env.items()
+                      if var in found.env and found.env[var] != value}
+        if found.base_url and template.id != "custom" and self.d.base_url is None \
+                and not _same_url(found.base_url, template.base_url):
+            self.d.base_url = found.base_url.rstrip("/")
+
+    def ask_base_url(self) -> None:
+        t = self.d.template
+        assert t is not None
+        given = validate_base_url(self.o.base_url) if self.o.base_url else None
+        current = self.d.base_url or t.base_url
+        urls = list(dict.fromkeys([t.base_url, *t.regions.values()]))
+        if given is None and t.id == "custom":
+            given = self.answer(question("base_url", default=current, validate=_url_problem))
+        elif given is None and len(urls) > 1:
+            names = {url: name for name, url in t.regions.items()}
+            choices = [Choice(u, f"{names.get(u, 'default')}: {u}") for u in urls]
+            if current not in urls:
+                choices.append(Choice(current, f"current: {current}"))
+            given = self.answer(question("region", default=current, choices=tuple(choices)))
+        url = (given or current).rstrip("/")
+        self.d.base_url = None if _same_url(url, t.base_url) else url
+
+    def ask_key(self, *, again: bool = False) -> None:
+        t = self.d.template
+        assert t is not None
+        keep = None if again else self._key_to_keep()  # probes the keyring first, whatever the key source
+        if self.o.api_key is not None and not again:
+            self._set_key(normalize_key(self.o.api_key), kept=False)
+            return
+        if t.key_url:
+            self.p.tell(f"Get a {t.name} key at {t.key_url}")
+        instruction = f"Enter keeps {keep[1]}" if keep else None
+        q = question("key", default="" if keep else None, instruction=instruction, validate=_key_problem)
+        if instruction:
+            self.p.tell(instruction)
+        raw = self.answer(q)
+        if raw == "" and keep is not None:
+            self._set_key(keep[0], kept=keep[1].startswith("the stored key"))
+        else:
+            self._set_key(normalize_key(raw), kept=False)
+
+    def _key_to_keep(self) -> tuple[str, str] | None:
+        """(key, description) Enter keeps: the profile's stored key, else the adopted one. The keyring is
+        probed here, before any key is typed: without one nothing could be stored (exit 5)."""
+        stored = self.actx.secrets.get(self.d.name)
+        if stored:
+            return stored, f"the stored key {mask(stored)}"
+        if self.d.adopt is not None and self.d.adopt.key:
+            return self.d.adopt.key, f"the key found in {self.d.adopt.source} ({mask(self.d.adopt.key)})"
+        return None
+
+    def _set_key(self, key: str, *, kept: bool) -> None:
+        t = self.d.template
+        assert t is not None
+        self.d.key, self.d.key_kept = key, kept
+        if not t.key_matches_shape(key):
+            self.p.tell(f"warning: this key ({mask(key)}) does not look like a {t.name} key (expected {t.key_shape}); "
+                        "continuing: the test call tells whether it works")
+
+    def test_call(self) -> None:
+        """The verify of `dsconfig verify`, on the in-memory profile; on failure: re-enter, continue or abort."""
+        from dsconfig import verify_render
+
+        if self.o.no_verify:
+            self.p.tell("test call skipped (--no-verify)")
+            return
+        while True:
+            resolved = self.d.resolved()
+            assert self.d.key is not None
+            with verify_render.spinner(f"test call to {resolved.base_url}"):
+                report = self.verifier(resolved, self.d.key)
+            profile = report.profiles[0]
+            self._remember_models(profile)
+            if profile.ok:
+                self.d.verified = "passed"
+                self.p.tell(f"test call passed: {len(profile.checks())} checks against {resolved.base_url} "
+                            f"in {profile.elapsed * 1000:.0f} ms")
+                return
+            self.p.tell("test call failed:\n" + "\n".join(verify_render.problem_lines(profile)))
+            if not self.p.interactive:
+                self._raise_verify(report)
+            if self._after_failure() == "continue":
+                self.d.verified = "failed"
+                return
+            self.ask_key(again=True)
+
+    def _remember_models(self, profile: ProfileReport) -> None:
+        listed = profile.model_list.models if profile.model_list is not None else None
+        if listed:
+            self.d.live_models = tuple(listed)
+
+    def _raise_verify(self, report: VerifyReport) -> None:
+        err = report.error() or DsconfigError("the test call failed")
+        err.hint = f"{err.hint}; or skip the test call with --no-verify" if err.hint else "or skip it with --no-verify"
+        raise err
+
+    def _after_failure(self) -> str:
+        choices = (Choice("retry", "Enter the key again"), Choice("continue", "Continue anyway (nothing verified)"),
+                   Choice("abort", "Abort (nothing is written)"))
+        # No default: --yes must not loop on a refused key or write a setup that failed its test call.
+        picked = self.answer(question("verify_failed", choices=choices))
+        if picked == "abort":
+            raise DsconfigError("setup aborted after a failed test call: nothing was written",
+                                f"check the key and the endpoint, then run `dsconfig setup` again (or `dsconfig verify {self.d.name}` later)")
+        return str(picked)
+
+    def ask_models(self) -> None:
+        t = self.d.template
+        assert t is not None
+        if self.o.models:
+            chosen = {**self.d.resolved().models, **self.o.models}
+            self.d.models = {k: v for k, v in chosen.items() if t.models.get(k) != v}
+            return
+        current = self.d.resolved().models
+        summary = ", ".join(f"{tier} {current[tier]}" for tier in TIERS if current.get(tier)) or "none set (the endpoint's default)"
+        choices = [Choice("keep", f"{'Current' if self.d.existing or self.d.models else 'Default'} models: {summary}")]
+        if self.d.live_models:
+            choices.append(Choice("pick", f"Pick from the provider's list ({len(self.d.live_models)} models)"))
+        choices.append(Choice("type", "Type model names"))
+        how = self.answer(question("models", default="keep", choices=tuple(choices)))
+        if how == "keep":
+            return
+        picked = {tier: self._ask_tier(tier, current.get(tier), how == "pick") for tier in TIERS}
+        self.d.models = {k: v for k, v in picked.items() if v and t.models.get(k) != v}
+
+    def _ask_tier(self, tier: str, current: str | None, from_list: bool) -> str:
+        if from_list:
+            options = list(dict.fromkeys([*([current] if current else []), *self.d.live_models]))
+            q = question(f"model.{tier}", kind="select", default=current or options[0],
+                         choices=tuple(Choice(m, m) for m in options))
+        else:
+            q = question(f"model.{tier}", default=current or "")
+        return str(self.answer(q)).strip()
+
+    def ask_targets(self) -> None:
+        if self.o.targets:
+            self.d.targets = tuple(dict.fromkeys(self.o.targets))
+        else:
+            choices = self._target_choices()
+            default = tuple(c.value for c in choices if c.checked)
+            self.d.targets = tuple(self.answer(question("targets", default=default, choices=choices,
+                                                        instruction="(space toggles, enter accepts)")))
+        if CLAUDE_CODE in self.d.targets:
+            choices = (Choice("user", "Your user account (~/.claude/settings.json)"),
+                       Choice("project", f"This folder only ({self.tctx.cwd}/.claude/settings.local.json)"))
+            q = question("scope", default=self._default_scope(), choices=choices)
+            self.d.scope = self.answer(q, self.o.scope)
+
+    def _target_choices(self) -> tuple[Choice, ...]:
+        from dsconfig.targets import claude_code
+
+        found = claude_code.find_installs(self.tctx.home, self.tctx.platform, self.tctx.environ, root=self.root)
+        code_label = "Claude Code" + ("" if found else " (not found yet: its settings will be ready when you install it)")
+        choices = [Choice(CLAUDE_CODE, code_label, checked=True)]
+        if self._desktop_possible():
+            choices.append(Choice(CLAUDE_DESKTOP, "Claude Desktop", checked=True))
+        choices.append(Choice(SHELL, "This shell and the SDKs (prints the line for your shell's startup file)"))
+        return tuple(choices)
+
+    def _desktop_possible(self) -> bool:
+        """Offered only when Desktop is on this machine and the profile's provider can drive it."""
+        import importlib
+        import importlib.util
+
+        from dsconfig import switch
+
+        if importlib.util.find_spec(DESKTOP_MODULE) is None:
+            return False
+        module = importlib.import_module(DESKTOP_MODULE)
+        if not switch.desktop_present(module, self.tctx):
+            return False
+        try:
+            module.check_supported(self.d.resolved())
+        except DsconfigError:
+            return False
+        return True
+
+    def _default_scope(self) -> str:
+        from dsconfig.targets import claude_code
+
+        here = claude_code.applied_profile(self.tctx, "project")
+        return "project" if here == self.d.name and claude_code.applied_profile(self.tctx, "user") != self.d.name else "user"
+
+    # -- plan, confirm, apply -------------------------------------------------------------------------
+
+    def _switch_calls(self) -> list[tuple[str, str]]:
+        """(target, scope) per `switch.use` call: Claude Code first, then Desktop (which has only a user scope)."""
+        calls = []
+        if CLAUDE_CODE in self.d.targets:
+            calls.append((CLAUDE_CODE, self.d.scope))
+        if CLAUDE_DESKTOP in self.d.targets:
+            calls.append((CLAUDE_DESKTOP, "user"))
+        return calls
+
+    def _secrets(self) -> tuple[str, ...]:
+        found = [self.d.key, self.d.adopt.key if self.d.adopt else None]
+        return tuple(s for s in found if s)
+
+    def scrub(self, text: str) -> str:
+        for secret in self._secrets():
+            text = text.replace(secret, mask(secret))
+        return text
+
+    def plan(self) -> list[str]:
+        """Dry-run every switch against the in-memory profile; show what will be written. Returns the warnings
+        already shown (so the real run does not repeat them)."""
+        pending = actions.Context(store=_PendingStore(self.actx.store, self.d.profile()),
+                                  secrets=_PendingSecrets(self.actx.secrets, self.d.name, self.d.key),
+                                  environ=self.actx.environ)
+        from dsconfig import switch
+
+        lines = self._profile_plan_lines()
+        shown: list[str] = []
+        for target, scope in self._switch_calls():
+            with _captured_stderr() as err:
+                result = switch.use(self.d.name, target=target, scope=scope, dry_run=True, actx=pending, tctx=self.tctx,
+                                    root=self.root)
+            shown += [line for line in err.getvalue().splitlines() if line.strip()]
+            lines += [self.scrub(f.diff).rstrip("\n") for f in result.changed]
+            if not result.changed:
+                lines.append(f"{target}: already set up this way, nothing to change")
+        self.p.tell("\n".join(lines))
+        for line in shown:
+            self.p.tell(self.scrub(line))
+        return shown
+
+    def _profile_plan_lines(self) -> list[str]:
+        r = self.d.resolved()
+        verb = "update" if self.d.existing else "create"
+        lines = [f"will {verb} profile {self.d.name!r}: {r.template.name}, {r.base_url}"
+                 + (f", models {', '.join(f'{k}={v}' for k, v in self.d.models.items())}" if self.d.models else "")]
+        if not self.d.key_kept:
+            lines.append(f"will store the key {mask(self.d.key)} in the OS keyring")
+        if self.d.adopt is not None and self.d.adopt.path is not None and self._adopt_cleans_file():
+            lines.append(f"will remove the plain-text key from {self.d.adopt.path} (Claude Code reads it from the keyring)")
+        return lines
+
+    def _adopt_cleans_file(self) -> bool:
+        return CLAUDE_CODE in self.d.targets and self.d.scope == "user"
+
+    def confirm(self) -> None:
+        if not self.answer(question("confirm", default=True)):
+            raise DsconfigError("nothing was written", "run `dsconfig setup` again when you are ready")
+
+    def apply(self, shown: Sequence[str]) -> SetupResult:
+        from dsconfig import switch
+
+        self._store_key_and_profile()
+        results: list[SwitchResult] = []
+        for target, scope in self._switch_calls():
+            with _captured_stderr() as err:
+                results.append(switch.use(self.d.name, target=target, scope=scope, actx=self.actx, tctx=self.tctx,
+                                          root=self.root))
+            for line in err.getvalue().splitlines():
+                if line.strip() and line not in shown:
+                    self.p.tell(self.scrub(line))
+        self._forget_adopted_key(results)
+        r = self.d.resolved()
+        return SetupResult(self.d.name, self.d.existing is None, r.template.id, r.base_url, mask(self.d.key),
+                           not self.d.key_kept, self.d.adopt.source if self.d.adopt else None, self.d.verified,
+                           tuple(results), self._shell_line() if SHELL in self.d.targets else None)
+
+    def _store_key_and_profile(self) -> None:
+        """The key first: a keyring failure stops before any file changes. A failed profile write puts the
+        keyring back as it was."""
+        assert self.d.key is not None
+        previous = None if self.d.existing is None else self.actx.secrets.get(self.d.name)
+        if not self.d.key_kept:
+            self.actx.secrets.set(self.d.name, self.d.key)
+        try:
+            profile = self.d.profile()
+            if self.d.existing is None:
+                actions.profile_add(profile.name, profile.provider, base_url=profile.base_url, models=profile.models,
+                                    env=profile.env, ctx=self.actx)
+            else:
+                # ProfileStore.update, not actions.profile_edit: an edit may drop a base URL override, which
+                # profile_edit cannot express (None there means "keep").
+                self.actx.store.update(profile)
+        except BaseException:
+            if not self.d.key_kept:
+                if previous is None:
+                    self.actx.secrets.delete(self.d.name)
+                else:
+                    self.actx.secrets.set(self.d.name, previous)
+            raise
+
+    def _forget_adopted_key(self, results: Sequence[SwitchResult]) -> None:
+        """After `use` replaced the inline key by the keyring helper: the journal and the backup must not keep
+        it either (and `off` must not write it back)."""
+        found = self.d.adopt
+        if found is None or found.path is None or not found.key_vars:
+            return
+        if not any(f.path == str(found.path) for r in results for f in r.files):
+            return
+        changes.forget_originals(found.path, [("env", v) for v in found.key_vars], journal=self.tctx.journal)
+
+    def _shell_line(self) -> str:
+        from dsconfig.targets import shell
+
+        kind = shell.detect_shell(self.tctx.environ, self.tctx.platform)
+        return shell_line(self.d.name, kind)
+
+
+def shell_line(name: str, kind: str) -> str:
+    """The line that loads profile `name` into a shell (for its startup file)."""
+    return {
+        "fish": f"dsconfig env {name} | source",
+        "powershell": f"dsconfig env {name} --shell powershell | Invoke-Expression",
+        "cmd": f"for /f \"delims=\" %L in ('dsconfig env {name} --shell cmd') do @%L",
+    }.get(kind, f'eval "$(dsconfig env {name})"')
+
+
+_STARTUP_FILES = {"bash": "~/.bashrc", "zsh": "~/.zshrc", "fish": "~/.config/fish/config.fish", "powershell": "$PROFILE"}
+
+
+def _name_problem(value: Any) -> str | None:
+    from dsconfig.names import validate_name
+
+    try:
+        validate_name(str(value))
+    except UsageError as err:
+        return err.message
+    return None
+
+
+def _url_problem(value: Any) -> str | None:
+    try:
+        validate_base_url(str(value))
+    except UsageError as err:
+        return err.message
+    return None
+
+
+def _key_problem(value: Any) -> str | None:
+    try:
+        normalize_key(str(value))
+    except UsageError as err:
+        return err.message
+    return None
+
+
+def summary_lines(result: SetupResult, tctx: TargetContext | None = None) -> list[str]:
+    """What setup did and what to run next (stderr)."""
+    from dsconfig import switch
+
+    t = tctx or TargetContext()
+    lines = [f"{'created' if result.created else 'updated'} profile {result.profile!r} ({result.provider}, {result.base_url})"]
+    lines.append(f"stored the key {result.key} in the OS keyring" if result.key_stored else f"kept the stored key {result.key}")
+    if result.adopted_from:
+        lines.append(f"adopted the setup found in {result.adopted_from}")
+        if result.adopted_from == "environment":
+            lines.append("your shell still exports the old variables: remove those lines from your shell's startup "
+                         "file (`dsconfig doctor` names them)")
+    for r in result.switches:
+        lines += [line for line in switch.summary(r) if not line.startswith("nothing to change")]
+    lines.append({"passed": "test call: passed", "failed": "test call: FAILED (continued anyway; `dsconfig verify` re-checks)",
+                  "skipped": "test call: skipped"}[result.verified])
+    if result.shell_line:
+        from dsconfig.targets import shell
+
+        kind = shell.detect_shell(t.environ, t.platform)
+        where = _STARTUP_FILES.get(kind, "your shell's startup file")
+        lines.append(f"for this shell and the SDKs, add this line to {where}:\n    {result.shell_line}")
+    lines += ["", "next:", f"  switch profiles:  dsconfig use {result.profile}",
+              "  undo:             dsconfig off" + (" --target all" if any(CLAUDE_DESKTOP in r.targets for r in result.switches) else ""),
+              "  check:            dsconfig status   (and `dsconfig doctor` when something looks wrong)"]
+    return lines
+
+
+def run_wizard(
+    options: SetupOptions,
+    *,
+    prompter: Prompter,
+    actx: actions.Context | None = None,
+    tctx: TargetContext | None = None,
+    verifier: Verifier | None = None,
+    root: Path | None = None,
+) -> SetupResult:
+    """Ask everything, plan, confirm, then write once. `root`: where system files (managed settings) are looked
+    up, for tests. Raises KeyboardInterrupt (Ctrl-C) or DsconfigError with nothing written before the confirm."""
+    w = _Wizard(options, prompter, actx or actions.Context(), tctx or TargetContext(), verifier or _verify, root)
+    w.ask_adopt()
+    w.ask_provider()
+    w.ask_profile()
+    w.ask_base_url()
+    w.ask_key()
+    w.test_call()
+    w.ask_models()
+    w.ask_targets()
+    shown = w.plan()
+    w.confirm()
+    result = w.apply(shown)
+    for line in summary_lines(result, w.tctx):
+        prompter.tell(line)
+    return result
+
+
+__all__ = [
+    "QUESTIONS", "Adoptable", "Choice", "NoTerminalPrompter", "Prompter", "Question", "QuestionaryPrompter",
+    "SetupOptions", "SetupResult", "default_prompter", "find_adoptable", "guess_provider", "question", "run_wizard",
+    "shell_line", "summary_lines",
+]
