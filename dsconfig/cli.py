@@ -346,6 +346,71 @@ def detect_command(as_json: bool) -> None:
         click.echo(detect.render_text(doc), nl=False)
 
 
+# --- setup, status, doctor -------------------------------------------------------------------------------
+
+
+@cli.command("setup")
+@click.option("--provider", help="Provider template id (default: deepseek; see `dsconfig providers`).")
+@click.option("--profile", "profile_name", help="Profile name (default: ds for DeepSeek; an existing one is edited).")
+@click.option("--api-key-stdin", is_flag=True, help="Read the API key from standard input (no terminal needed).")
+@click.option("--base-url", help="Override the provider's base URL (required for --provider custom).")
+@click.option("--model", "models", multiple=True, help=TIER_HELP)
+@click.option("--target", "targets", multiple=True, type=click.Choice(["claude-code", "claude-desktop", "shell"]),
+              help="What to configure (repeatable; default: Claude Code, plus Claude Desktop when present).")
+@click.option("--scope", type=click.Choice(["user", "project"]), help="Claude Code settings for your user (default) or this folder.")
+@click.option("--adopt/--no-adopt", default=None, help="Adopt a hand-made setup found in Claude's settings or the environment.")
+@click.option("--yes", "-y", is_flag=True, help="Accept every default and write without asking.")
+@click.option("--no-verify", is_flag=True, help="Skip the test call to the provider.")
+def setup_command(provider: str | None, profile_name: str | None, api_key_stdin: bool, base_url: str | None,
+                  models: tuple[str, ...], targets: tuple[str, ...], scope: str | None, adopt: bool | None, yes: bool,
+                  no_verify: bool) -> None:
+    """Set up a provider, its key and the programs that use it, with a test call; writes once, at the end.
+
+    Every question has a flag; without a terminal a missing answer fails at once (exit 2) naming its flag.
+    """
+    from dsconfig import actions, wizard
+
+    model_map, _ = _pairs(models, ())
+    options = wizard.SetupOptions(provider=provider, profile=profile_name, base_url=base_url, models=model_map,
+                                  api_key=actions.read_secret_input(True) if api_key_stdin else None, targets=targets,
+                                  scope=scope, adopt=adopt, yes=yes, no_verify=no_verify)
+    wizard.run_wizard(options, prompter=wizard.default_prompter(stdin_used=api_key_stdin))
+
+
+@cli.command("status")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+def status_command(as_json: bool) -> None:
+    """What is in effect for Claude Code, Claude Desktop and this shell, where it comes from, and drift. No network."""
+    from dsconfig import output, status
+
+    doc = status.status_doc()
+    if as_json:
+        output.emit_json(doc)
+    else:
+        click.echo(status.render_text(doc), nl=False)
+
+
+@cli.command("doctor")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+@click.option("--no-verify", is_flag=True, help="Skip the test call of the active profile (no network).")
+@click.option("--timeout", type=click.FloatRange(min=0.1, max=3600), default=20.0, show_default=True, help="Seconds the test call may take.")
+def doctor_command(as_json: bool, no_verify: bool, timeout: float) -> None:
+    """Check everything that decides what Claude Code and Claude Desktop use; each problem with its fix.
+
+    Exit 0 when nothing is broken (warnings allowed), 1 when any check is an error.
+    """
+    from dsconfig import doctor, output, verify_render
+
+    with verify_render.spinner("checking"):
+        report = doctor.run(verify=not no_verify, timeout=timeout)
+    if as_json:
+        output.emit_json(report.to_doc())
+    else:
+        click.echo(doctor.render_text(report), nl=False)
+    if not report.ok:
+        raise SystemExit(report.exit_code)
+
+
 # --- entry point ----------------------------------------------------------------------------------------
 
 

@@ -199,15 +199,11 @@ def validate_settings(path: Path, doc: dict[str, Any]) -> None:
         if not isinstance(value, str):
             line, col = _locate(path, name)
             raise InvalidFileError(path, f"env.{name} is a JSON {_json_type(value)}; Claude Code accepts only strings there",
-                                   f'quote the value: "{name}": "{_unquoted(value)}"', line=line, column=col)
+                                   f'quote the value: "{name}": "{json.dumps(value)}"', line=line, column=col)
 
 
 def _json_type(value: Any) -> str:
     return {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}.get(type(value), "number")
-
-
-def _unquoted(value: Any) -> str:
-    return json.dumps(value) if isinstance(value, (dict, list)) else str(json.dumps(value)).strip('"')
 
 
 def _locate(path: Path, key: str) -> tuple[int | None, int | None]:

@@ -1,0 +1,340 @@
+"""`dsconfig status`: what is in effect for each program, where it comes from, and whether it drifted.
+
+For Claude Code (started in the current folder), Claude Desktop and the current shell's environment: the
+values that decide endpoint, key and models, the file or variable each comes from, and, for every file
+dsconfig wrote, whether it still holds what dsconfig wrote (the journal remembers every key it set). Keys are
+masked. No network: only local files, the journal, the keyring (to mask the active profile's key and to tell
+whether an exported key is the profile's) and /proc (is Claude Desktop running).
+
+JSON document (`status_doc()`, `dsconfig status --json`); every key is always present, absent values are null:
+
+    {"active_profile": PROFILE|null, "claude_code": CODE, "claude_desktop": DESKTOP|null, "shell": SHELL}
+    PROFILE = {"name", "provider", "base_url", "key", "key_error"}
+    CODE    = {"cwd", "effective": EFFECTIVE, "files": [FILE, ...]}
+    EFFECTIVE = {"base_url": {"value", "source"}, "credential": CRED|null, "other_credentials": [CRED, ...],
+                 "models": {VAR: {"value", "source"}}, "cloud_provider": VAR|null}
+                 # as claude_code.effective(): CRED = {"kind", "source", "value" (masked), ...}
+    FILE    = {"scope", "path", "exists", "error", "sets", "profile", "state", "drift": [DRIFT, ...]}
+              # scope: managed | project-local (what `--scope project` writes) | project | user
+              # state: applied (dsconfig wrote it, unchanged) | drifted (changed since) | other (routing keys
+              #        dsconfig did not write) | none (nothing that routes Claude Code) | invalid
+    DRIFT   = {"key", "wrote", "now", "change"}   # change: changed | removed | added | file-removed | file-changed
+    DESKTOP = {"installed", "library", "applied_id", "applied_name", "profile", "applied", "credential",
+               "managed", "running", "state", "drift": [DRIFT + "path", ...], "problems"}
+    SHELL   = {"shell", "variables": {VAR: value (keys masked)}, "profile", "state", "differs": [VAR, ...]}
+              # state: none (nothing exported) | matches (what `dsconfig env` sets for the active profile)
+              #        | differs (anything else); profile: the profile whose base URL is exported
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Mapping
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from dsconfig import actions, fileio
+from dsconfig.changes import ABSENT, SECRET_NAMES, FileRecord, Hashed, get_at, path_text
+from dsconfig.credentials import mask
+from dsconfig.errors import DsconfigError, InvalidFileError
+from dsconfig.profiles import Resolved
+from dsconfig.targets.context import TargetContext
+
+DESKTOP_MODULE = "dsconfig.targets.claude_desktop"
+
+
+# --- drift: the journal against the files ---------------------------------------------------------------
+
+
+def _shown(name: str, value: Any) -> Any:
+    """A value for display: absent as null, a secret masked (a hashed one has nothing to show)."""
+    if value is ABSENT:
+        return None
+    if isinstance(value, Hashed):
+        return "(a key, stored as a hash)"
+    if isinstance(value, str) and value and name in SECRET_NAMES:
+        return mask(value)
+    return value
+
+
+def _drift_entry(key: str | None, wrote: Any, now: Any, change: str) -> dict[str, Any]:
+    name = key.rsplit(".", 1)[-1] if key else ""
+    return {"key": key, "wrote": _shown(name, wrote), "now": _shown(name, now), "change": change}
+
+
+def file_drift(record: FileRecord) -> list[dict[str, Any]]:
+    """What changed in a file since dsconfig wrote it: every key it set whose value is no longer what it wrote."""
+    try:
+        data = fileio.read_bytes(record.path)
+    except InvalidFileError as err:
+        return [_drift_entry(None, None, None, "file-changed") | {"now": err.message}]
+    if data is None:
+        return [_drift_entry(None, None, None, "file-removed")] if record.written_sha256 is not None else []
+    if record.written_sha256 is not None and fileio.sha256(data) == record.written_sha256:
+        return []
+    if record.kind == "whole":
+        return [_drift_entry(None, None, None, "file-changed")]
+    try:
+        doc = fileio.parse_json_object(record.path, data)
+    except InvalidFileError as err:
+        return [_drift_entry(None, None, err.message, "file-changed")]
+    out = []
+    for key in record.keys:
+        now = get_at(doc, key.path)
+        if key.wrote == now:  # Hashed on the left: it compares a hash with the plain value
+            continue
+        change = "removed" if now is ABSENT else ("added" if key.wrote is ABSENT else "changed")
+        out.append(_drift_entry(path_text(key.path), key.wrote, now, change))
+    return out
+
+
+# --- the active profile -----------------------------------------------------------------------------------
+
+
+def _active(actx: actions.Context) -> tuple[dict[str, Any] | None, Resolved | None, str | None]:
+    """(PROFILE doc, resolved profile, key) of the active profile; Nones when there is none."""
+    try:
+        found = actx.store.load()
+    except DsconfigError as err:
+        return {"name": None, "provider": None, "base_url": None, "key": None, "key_error": err.message}, None, None
+    if not found.active or found.active not in found.profiles:
+        return None, None, None
+    try:
+        resolved = actions.resolved_profile(found.active, actx)
+    except DsconfigError as err:
+        profile = found.profiles[found.active]
+        return {"name": profile.name, "provider": profile.provider, "base_url": profile.base_url, "key": None,
+                "key_error": err.message}, None, None
+    key, key_error = None, None
+    try:
+        key = actx.secrets.get(resolved.name)
+        key_error = None if key else f"no key stored (dsconfig key set {resolved.name})"
+    except DsconfigError as err:
+        key_error = err.message
+    doc = {"name": resolved.name, "provider": resolved.profile.provider, "base_url": resolved.base_url,
+           "key": mask(key) if key else None, "key_error": key_error}
+    return doc, resolved, key
+
+
+# --- Claude Code ------------------------------------------------------------------------------------------
+
+
+def _code_file(layer: Any, record: FileRecord | None) -> dict[str, Any]:
+    exists = layer.doc is not None or layer.error is not None
+    drift = file_drift(record) if record is not None else []
+    if layer.error is not None:
+        state = "invalid"
+    elif record is not None:
+        state = "drifted" if drift else "applied"
+    else:
+        state = "other" if layer.routing() else "none"
+    return {"scope": layer.scope, "path": str(layer.path), "exists": exists, "error": layer.error,
+            "sets": layer.routing(), "profile": record.owner.get("profile") if record else None, "state": state,
+            "drift": drift}
+
+
+def claude_code_doc(tctx: TargetContext, *, root: Path | None = None) -> dict[str, Any]:
+    from dsconfig.targets import claude_code
+
+    layers = claude_code.settings_layers(tctx, root=root)
+    records = {str(r.path): r for r in tctx.journal.owned_by(target=claude_code.TARGET)}
+    files = [_code_file(layer, records.get(str(layer.path))) for layer in layers
+             if layer.scope != "managed" or layer.doc is not None or layer.error is not None]
+    return {"cwd": str(tctx.cwd), "effective": claude_code.effective(layers, tctx.environ, tctx.home), "files": files}
+
+
+# --- Claude Desktop ---------------------------------------------------------------------------------------
+
+
+def desktop_module() -> ModuleType | None:
+    if importlib.util.find_spec(DESKTOP_MODULE) is None:
+        return None
+    return importlib.import_module(DESKTOP_MODULE)
+
+
+def claude_desktop_doc(tctx: TargetContext, *, system: Any = None) -> dict[str, Any] | None:
+    module = desktop_module()
+    if module is None:
+        return None
+    system = system or module.System()
+    st = module.status(tctx, system=system)
+    records = tctx.journal.owned_by(target=module.TARGET)
+    drift = [{"path": str(r.path), **entry} for r in records for entry in file_drift(r)]
+    if records:
+        state = "drifted" if drift or not st["dsconfig_entry_applied"] else "applied"
+    else:
+        state = "other" if st["applied_id"] else "none"
+    installed = bool(module.installs(tctx, system))
+    return {
+        "installed": installed,
+        "library": st["library"],
+        "applied_id": st["applied_id"],
+        "applied_name": st["applied_name"],
+        "profile": st["dsconfig_profile"],
+        "applied": bool(st["dsconfig_entry_applied"]),
+        "credential": st["credential"],
+        "managed": st["managed"],
+        "running": st["running"],
+        "state": state,
+        "drift": drift,
+        "problems": list(st["problems"]),
+    }
+
+
+# --- the shell's environment ------------------------------------------------------------------------------
+
+
+def shell_doc(tctx: TargetContext, actx: actions.Context, resolved: Resolved | None, key: str | None) -> dict[str, Any]:
+    from dsconfig.targets import claude_code, shell
+
+    exported = {k: v for k, v in tctx.environ.items() if k in claude_code.environment_routing(tctx.environ)}
+    doc: dict[str, Any] = {"shell": shell.detect_shell(tctx.environ, tctx.platform),
+                           "variables": claude_code.environment_routing(tctx.environ),
+                           "profile": _profile_with_url(actx, exported.get("ANTHROPIC_BASE_URL")),
+                           "state": "none", "differs": []}
+    if not exported:
+        return doc
+    differs = _differs(exported, resolved, key) if resolved is not None else sorted(exported)
+    doc["differs"] = differs
+    doc["state"] = "differs" if differs else "matches"
+    return doc
+
+
+def _differs(exported: Mapping[str, str], resolved: Resolved, key: str | None) -> list[str]:
+    """Variables whose exported value is not what `dsconfig env` sets for the profile (keys compared only when
+    the keyring answered)."""
+    wanted = resolved.process_env(key or "")
+    out = []
+    for var in sorted(set(wanted) | set(exported)):
+        value = wanted.get(var)
+        now = exported.get(var)
+        if var in ("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY") and value is not None and key is None:
+            continue
+        if (value or None) != (now or None):
+            out.append(var)
+    return out
+
+
+def _profile_with_url(actx: actions.Context, url: str | None) -> str | None:
+    if not url:
+        return None
+    try:
+        names = list(actx.store.load().profiles)
+    except DsconfigError:
+        return None
+    for name in names:
+        try:
+            if actions.resolved_profile(name, actx).base_url == url.rstrip("/"):
+                return name
+        except DsconfigError:
+            continue
+    return None
+
+
+# --- the document and its text --------------------------------------------------------------------------
+
+
+def status_doc(*, actx: actions.Context | None = None, tctx: TargetContext | None = None, root: Path | None = None,
+               system: Any = None) -> dict[str, Any]:
+    """Everything `dsconfig status` reports. `root` / `system`: where system-wide files are looked up (tests)."""
+    a = actx or actions.Context()
+    t = tctx or TargetContext()
+    profile, resolved, key = _active(a)
+    return {
+        "active_profile": profile,
+        "claude_code": claude_code_doc(t, root=root),
+        "claude_desktop": claude_desktop_doc(t, system=system),
+        "shell": shell_doc(t, a, resolved, key),
+    }
+
+
+_STATE_TEXT = {
+    "applied": "written by dsconfig, unchanged",
+    "drifted": "written by dsconfig, CHANGED since",
+    "other": "not written by dsconfig",
+    "none": "nothing that routes Claude Code",
+    "invalid": "INVALID",
+}
+
+
+def render_text(doc: Mapping[str, Any]) -> str:
+    lines = _profile_lines(doc["active_profile"])
+    lines += ["", f"Claude Code (started in {doc['claude_code']['cwd']}):"] + _code_lines(doc["claude_code"])
+    lines += ["", "Claude Desktop:"] + _desktop_lines(doc["claude_desktop"])
+    lines += ["", f"This shell ({doc['shell']['shell']}):"] + _shell_lines(doc["shell"])
+    return "\n".join(lines) + "\n"
+
+
+def _profile_lines(p: Mapping[str, Any] | None) -> list[str]:
+    if p is None:
+        return ["active profile: none (`dsconfig setup`, or `dsconfig use NAME`)"]
+    key = p["key"] or p["key_error"] or "no key"
+    return [f"active profile: {p['name']} ({p['provider']}, {p['base_url']}, key {key})"]
+
+
+def _source(entry: Mapping[str, Any] | None) -> str:
+    return f"  from {entry['source']}" if entry and entry.get("source") else ""
+
+
+def _code_lines(code: Mapping[str, Any]) -> list[str]:
+    eff = code["effective"]
+    lines = [f"  base URL:   {eff['base_url']['value'] or 'default (Anthropic)'}{_source(eff['base_url'])}"]
+    cred = eff["credential"]
+    if cred is None:
+        lines.append("  key:        none (claude will ask you to log in)")
+    else:
+        shown = f"profile {cred['dsconfig_profile']} (keyring)" if cred.get("dsconfig_profile") else cred.get("value") or ""
+        lines.append(f"  key:        {cred['kind']} {shown}{_source(cred)}")
+    for other in eff["other_credentials"]:
+        lines.append(f"  also sent:  {other['kind']} {other.get('value') or ''}{_source(other)}")
+    for var, entry in eff["models"].items():
+        lines.append(f"  {var}={entry['value']}{_source(entry)}")
+    if eff["cloud_provider"]:
+        lines.append(f"  {eff['cloud_provider']} is on: Claude Code talks to that cloud provider, not the base URL")
+    for f in code["files"]:
+        who = f" (profile {f['profile']})" if f["profile"] else ""
+        lines.append(f"  {f['scope']:<13} {f['path']}: {_STATE_TEXT[f['state']] if f['exists'] or f['profile'] else 'absent'}{who}")
+        lines += [f"      {_drift_text(d)}" for d in f["drift"]]
+    return lines
+
+
+def _drift_text(d: Mapping[str, Any]) -> str:
+    if d["change"] == "file-removed":
+        return "the file was removed since dsconfig wrote it"
+    if d["change"] == "file-changed":
+        return "the file was changed since dsconfig wrote it" + (f" ({d['now']})" if d.get("now") else "")
+    return f"{d['key']}: dsconfig wrote {d['wrote']!r}, now {d['now']!r}"
+
+
+def _desktop_lines(d: Mapping[str, Any] | None) -> list[str]:
+    if d is None:
+        return ["  not supported by this dsconfig"]
+    lines = [f"  {'installed' if d['installed'] else 'not installed'}; library {d['library']}"]
+    if d["applied_id"]:
+        who = f" (profile {d['profile']})" if d["applied"] else ""
+        lines.append(f"  applied: {d['applied_name'] or d['applied_id']}{who}; {_STATE_TEXT[d['state']]}")
+    else:
+        lines.append("  no third-party configuration applied")
+    lines += [f"      {d_['path']}: {_drift_text(d_)}" for d_ in d["drift"]]
+    if d["managed"]:
+        lines.append("  a managed configuration wins: " + ", ".join(m["path"] for m in d["managed"]))
+    if d["running"]:
+        lines.append("  running: it reads its configuration when it starts")
+    lines += [f"  problem: {p}" for p in d["problems"]]
+    return lines
+
+
+def _shell_lines(s: Mapping[str, Any]) -> list[str]:
+    if s["state"] == "none":
+        return ["  no ANTHROPIC_* variables exported"]
+    lines = [f"  {var}={value}" for var, value in s["variables"].items()]
+    if s["state"] == "matches":
+        lines.append("  matches the active profile (dsconfig env)")
+    else:
+        lines.append(f"  differs from the active profile: {', '.join(s['differs'])}")
+    if s["profile"]:
+        lines.append(f"  the exported base URL is profile {s['profile']}'s")
+    return lines
+
