@@ -387,11 +387,13 @@ def plan_undo(path: Path, *, journal: Journal, force: bool = False, what: str = 
         return FilePlan(path, current, current, None, ())
     new_doc = copy.deepcopy(doc)
     notes: list[str] = []
+    kept: list[KeyRecord] = []
     confirmed = record.written_sha256 is not None
     for key in record.keys:
         now = get_at(doc, key.path)
         if confirmed and now != key.wrote and now != key.before and not force:
             notes.append(f"{path}: {path_text(key.path)} was changed after dsconfig set it; kept your value (use --force to restore the original)")
+            kept.append(KeyRecord(key.path, key.before, now))
             continue
         set_at(new_doc, key.path, key.before, [])
     _prune_containers(new_doc, list(record.created_containers), record.keys)
@@ -400,8 +402,15 @@ def plan_undo(path: Path, *, journal: Journal, force: bool = False, what: str = 
         return FilePlan(path, current, original, None, tuple(notes))
     if record.created and new_doc == {}:
         return FilePlan(path, current, None, None, tuple(notes))
-    after = fileio.JsonStyle.of(current).dump(new_doc)
-    return FilePlan(path, current, current if new_doc == doc else after, None, tuple(notes))
+    after = current if new_doc == doc else fileio.JsonStyle.of(current).dump(new_doc)
+    # Keys kept for the user stay in the journal (with their original values), so a later `off --force`
+    # can still restore them.
+    remaining = None
+    if kept:
+        remaining = copy.copy(record)
+        remaining.keys = kept
+        remaining.written_sha256 = fileio.sha256(after)
+    return FilePlan(path, current, after, remaining, tuple(notes))
 
 
 def _original_bytes(record: FileRecord) -> bytes | None:
@@ -475,14 +484,16 @@ def _write(plan: FilePlan, mode: int | None) -> None:
 
 
 def apply_all(
-    make_plans: Callable[[], Iterable[FilePlan]], *, journal: Journal, modes: Mapping[Path, int] | None = None, attempts: int = 5
+    make_plans: Callable[[], Iterable[FilePlan]], *, journal: Journal, modes: Mapping[Path, int] | None = None, attempts: int = 5,
+    plans: Sequence[FilePlan] | None = None,
 ) -> list[FilePlan]:
     """Plan and apply several files; when another program writes one meanwhile, plan that one again.
 
     Plans are all made (and so all validated) before the first write: a malformed file stops the command
-    with nothing written.
+    with nothing written. Pass `plans` when the caller has just made them (a dry run, or warnings it showed),
+    so planning's side effects are not repeated.
     """
-    plans = list(make_plans())
+    plans = list(make_plans()) if plans is None else list(plans)
     done: list[FilePlan] = []
     for plan in plans:
         for attempt in range(attempts):

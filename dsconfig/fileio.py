@@ -245,6 +245,13 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
         keep_mode = stat.S_IMODE(target.stat().st_mode)
     except FileNotFoundError:
         keep_mode = 0o600 if mode is None else mode
+    else:
+        # os.replace needs only the folder's permission; a file its owner made read-only is a decision to respect
+        # (root would otherwise write it regardless).
+        if not keep_mode & stat.S_IWUSR:
+            raise WriteError(f"{target} is read-only", f"make it writable if dsconfig may change it: chmod u+w '{target}'")
+    if not stat.S_IMODE(target.parent.stat().st_mode) & stat.S_IWUSR:
+        raise WriteError(f"the folder {target.parent} is read-only", f"make it writable: chmod u+w '{target.parent}'")
     if mode is not None:
         keep_mode = mode
     try:

@@ -274,7 +274,7 @@ def use(
     if key is None:
         warnings += _key_warnings(name, a)
     if not dry_run:
-        plans = changes.apply_all(make, journal=t.journal, modes=_modes(chosen, t, scope, name, key is not None))
+        plans = changes.apply_all(make, journal=t.journal, modes=_modes(chosen, t, scope, name, key is not None), plans=plans)
         if scope == "user" and a.store.load().active != name:
             a.store.set_active(name)
     _emit(warnings, notes)
@@ -308,7 +308,7 @@ def off(
     if not plans:
         notes.append(f"nothing to undo: dsconfig has not changed {' or '.join(n for n, _ in chosen)} at {scope} scope")
     if not dry_run and plans:
-        plans = changes.apply_all(make, journal=t.journal)
+        plans = changes.apply_all(make, journal=t.journal, plans=plans)
         if scope == "user" and not _anything_applied(t) and a.store.load().active is not None:
             a.store.set_active(None)
     _emit(warnings, notes)

@@ -415,8 +415,6 @@ def test_forced_off_restores_the_original_value(world: World) -> None:
     assert json.loads(world.settings.read_bytes()) == json.loads(original or b"")
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (changes.plan_undo): an off that keeps a user-edited key drops the file's "
-                   "journal record, so the `--force` its note recommends can no longer restore the original")
 def test_force_after_a_kept_edit_still_restores(world: World) -> None:
     original = lay(world, "switch")
     world.use()
@@ -488,8 +486,6 @@ def test_read_only_folder_is_a_clear_error(world: World) -> None:
         os.chmod(folder, 0o755)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (fileio.atomic_write): os.replace swaps a read-only (0444) file for a "
-                   "new one without a word; it should raise WriteError like an unwritable folder does")
 def test_atomic_write_refuses_read_only_file(tmp_path: Path) -> None:
     f = tmp_path / "settings.json"
     f.write_text("{}")

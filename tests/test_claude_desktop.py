@@ -292,8 +292,10 @@ def test_user_switching_in_the_app_is_kept_by_off_with_a_warning(home: Path, tmp
     expected = json.loads(before["xdg/Claude-3p/configLibrary/_meta.json"]) | {"appliedId": OTHER}
     assert json.loads(lay.meta.read_bytes()) == expected
     assert not lay.entry(DS_ID).exists()
-    off_forced = cd.plan_off(ctx, scope="user", force=True, system=system)
-    assert off_forced == []  # nothing of dsconfig's is left to undo
+    # The kept key stays in the journal, so the `--force` the warning suggests still restores the original.
+    off(ctx, system, force=True)
+    assert json.loads(lay.meta.read_bytes()) == json.loads(before["xdg/Claude-3p/configLibrary/_meta.json"])
+    assert cd.plan_off(ctx, scope="user", force=True, system=system) == []  # nothing of dsconfig's is left
 
 
 def test_inline_key_then_helper_then_off(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
