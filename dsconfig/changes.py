@@ -332,7 +332,7 @@ def plan_json(
     if before is None and new_doc == {}:
         return FilePlan(path, None, None, None)  # nothing to set in a file that does not exist: leave it absent
     style = fileio.JsonStyle.of(before) if before is not None else (new_file_style or fileio.JsonStyle())
-    after = style.dump(new_doc)
+    after = style.rewrite(before, doc, new_doc)
     if after == before or (before is not None and new_doc == doc):
         after = before
     new_record = FileRecord(
@@ -402,7 +402,7 @@ def plan_undo(path: Path, *, journal: Journal, force: bool = False, what: str = 
         return FilePlan(path, current, original, None, tuple(notes))
     if record.created and new_doc == {}:
         return FilePlan(path, current, None, None, tuple(notes))
-    after = current if new_doc == doc else fileio.JsonStyle.of(current).dump(new_doc)
+    after = current if new_doc == doc else fileio.JsonStyle.of(current).rewrite(current, doc, new_doc)
     # Keys kept for the user stay in the journal (with their original values), so a later `off --force`
     # can still restore them.
     remaining = None

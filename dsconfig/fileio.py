@@ -147,6 +147,16 @@ class JsonStyle:
         raw_non_ascii = any(ord(ch) > 127 for ch in text)
         return cls(indent=indent, final_newline=text.endswith("\n"), ensure_ascii=bool(non_ascii_escaped) and not raw_non_ascii)
 
+    def rewrite(self, before: bytes | None, old: dict[str, Any], new: dict[str, Any]) -> bytes:
+        """`new` as text, keeping the bytes of every member of `before` (parsed: `old`) that did not change."""
+        if before:
+            from dsconfig.jsonsplice import splice
+
+            text = splice(before.decode("utf-8"), old, new, indent=self.indent, ensure_ascii=self.ensure_ascii)
+            if text is not None:
+                return text.encode("utf-8")
+        return self.dump(new)
+
     def dump(self, doc: Any) -> bytes:
         # indent=None keeps a one-line file on one line.
         text = json.dumps(doc, indent=self.indent, ensure_ascii=self.ensure_ascii)

@@ -621,7 +621,7 @@ class _Wizard:
             self.d.models = {k: v for k, v in chosen.items() if t.models.get(k) != v}
             return
         current = self.d.resolved().models
-        summary = ", ".join(f"{tier} {current[tier]}" for tier in TIERS if current.get(tier)) or "none set (the endpoint's default)"
+        summary = _models_summary(current)
         choices = [Choice("keep", f"{'Current' if self.d.existing or self.d.models else 'Default'} models: {summary}")]
         if self.d.live_models:
             choices.append(Choice("pick", f"Pick from the provider's list ({len(self.d.live_models)} models)"))
@@ -808,6 +808,15 @@ class _Wizard:
 
         kind = shell.detect_shell(self.tctx.environ, self.tctx.platform)
         return shell_line(self.d.name, kind)
+
+
+def _models_summary(models: Mapping[str, str]) -> str:
+    """`deepseek-v4-pro[1m] (main, opus, sonnet), deepseek-v4-flash (haiku, subagent)`: short enough for a line."""
+    tiers: dict[str, list[str]] = {}
+    for tier in TIERS:
+        if models.get(tier):
+            tiers.setdefault(models[tier], []).append(tier)
+    return ", ".join(f"{model} ({', '.join(names)})" for model, names in tiers.items()) or "none set (the endpoint's default)"
 
 
 def shell_line(name: str, kind: str) -> str:

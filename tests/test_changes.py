@@ -235,3 +235,46 @@ def test_forget_originals_drops_an_adopted_key_from_journal_backup_and_undo(tmp_
     off(f, journal)
     assert json.loads(f.read_text()) == {"env": {"KEEP": "1"}}
     assert secret not in f.read_text()
+
+
+# --- format-preserving rewrite ------------------------------------------------------------------------------
+
+from dsconfig.jsonsplice import splice  # noqa: E402
+
+
+def test_hand_formatting_of_untouched_members_survives_use(tmp_path: Path, journal: Journal) -> None:
+    f = tmp_path / "settings.json"
+    f.write_text('{\n  "permissions": {"allow": ["Bash(npm test)"]},\n  "n": 1e-7,\n  "env": {"FOO": "1"}\n}\n')
+    use(f, {("env", "X"): "y", ("apiKeyHelper",): "cmd"}, journal)
+    assert f.read_text() == (
+        '{\n  "permissions": {"allow": ["Bash(npm test)"]},\n  "n": 1e-7,\n  "env": {"FOO": "1", "X": "y"},\n'
+        '  "apiKeyHelper": "cmd"\n}\n'
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(doc=documents.filter(bool), indent=indents, newline=st.booleans(), edits=st.dictionaries(
+    st.sampled_from(["env", "apiKeyHelper", "new", "x"]), st.one_of(json_value, st.just(ABSENT)), min_size=1))
+def test_splice_yields_the_new_document_and_keeps_untouched_members(doc: dict[str, Any], indent: Any, newline: bool, edits: dict[str, Any]) -> None:
+    text = _render(doc, indent, newline, False).decode()
+    new = json.loads(text)
+    for key, value in edits.items():
+        if value is ABSENT:
+            new.pop(key, None)
+        else:
+            new[key] = value
+    out = splice(text, json.loads(text), new, indent=fileio_style(text).indent, ensure_ascii=False)
+    if out is None:
+        return
+    assert json.loads(out) == new
+    from dsconfig.jsonsplice import _scan_object
+
+    for member in _scan_object(text, text.index("{")).members:
+        if member.key in new and json.dumps(new[member.key]) == json.dumps(doc[member.key]):
+            assert text[member.start : member.value_end] in out  # byte for byte, wherever it now sits
+
+
+def fileio_style(text: str) -> Any:
+    from dsconfig.fileio import JsonStyle
+
+    return JsonStyle.of(text.encode())

@@ -1,0 +1,133 @@
+"""Rewrite a JSON object's text keeping every unchanged member byte for byte.
+
+`json.dumps` of an edited document would re-indent and re-wrap everything: a user's hand-formatted
+`"permissions": {"allow": ["Bash(npm test)"]}` would come back spread over five lines. Instead, the
+original text is scanned for the spans of its members; a member whose value did not change is copied as it
+was, a changed member that is an object on both sides is spliced recursively, and only new or changed
+values are serialized (indented to fit where they go). Formatting inside untouched values, comments-free
+spacing, number spellings like `1e-7`: all kept.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+_WS = " \t\n\r"
+_DECODER = json.JSONDecoder()
+
+
+@dataclass(frozen=True)
+class _Member:
+    key: str
+    start: int  # where the key's opening quote is
+    key_end: int  # just after the key's closing quote
+    value_start: int
+    value_end: int
+
+
+@dataclass(frozen=True)
+class _Object:
+    start: int  # the "{"
+    end: int  # just after the "}"
+    members: tuple[_Member, ...]
+
+
+def _skip(text: str, i: int) -> int:
+    while i < len(text) and text[i] in _WS:
+        i += 1
+    return i
+
+
+def _scan_object(text: str, i: int) -> _Object:
+    """The members of the object starting at text[i] == "{" (the text is known to be valid JSON)."""
+    start = i
+    i = _skip(text, i + 1)
+    members: list[_Member] = []
+    if text[i] == "}":
+        return _Object(start, i + 1, ())
+    while True:
+        key_start = i
+        key, key_end = json.decoder.scanstring(text, i + 1)  # type: ignore[attr-defined]
+        i = _skip(text, key_end)
+        i = _skip(text, i + 1)  # the ":"
+        _, end = _DECODER.raw_decode(text, i)
+        members.append(_Member(key, key_start, key_end, i, end))
+        i = _skip(text, end)
+        if text[i] == "}":
+            return _Object(start, i + 1, tuple(members))
+        i = _skip(text, i + 1)  # the ","
+
+
+def _same(a: Any, b: Any) -> bool:
+    # 1 == True and 1 == 1.0 in Python; JSON tells them apart.
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+def _line_indent(text: str, pos: int) -> str:
+    line_start = text.rfind("\n", 0, pos) + 1
+    j = line_start
+    while j < pos and text[j] in " \t":
+        j += 1
+    return text[line_start:j]
+
+
+def splice(text: str, old: dict[str, Any], new: dict[str, Any], *, indent: str | None, ensure_ascii: bool) -> str | None:
+    """The text of `new`, reusing `text` (whose parsed value is `old`) wherever nothing changed.
+
+    Returns None when the layout cannot be kept (not an object, or an object with no members to take the
+    separators from); the caller then serializes the whole document.
+    """
+    i = _skip(text, 0)
+    if i >= len(text) or text[i] != "{":
+        return None
+    body = _render(text, _scan_object(text, i), old, new, indent, ensure_ascii)
+    if body is None:
+        return None
+    return text[:i] + body + text[_scan_object(text, i).end :]
+
+
+def _render(text: str, obj: _Object, old: dict[str, Any], new: dict[str, Any], indent: str | None, ensure_ascii: bool,
+            outer_sep: str = ", ") -> str | None:
+    if not obj.members:
+        return None
+    first = obj.members[0]
+    lead = text[obj.start + 1 : first.start]  # e.g. "\n  " (or "" in a one-line object)
+    tail = text[obj.members[-1].value_end : obj.end]  # e.g. "\n}"
+    if len(obj.members) > 1:
+        second = obj.members[1]
+        between = text[obj.members[0].value_end : second.start]  # e.g. ",\n  "
+    else:
+        # One member: nothing to copy, so follow the enclosing object's one-line separator.
+        between = "," + lead if lead else outer_sep
+    by_key = {m.key: m for m in obj.members}
+    member_indent = _line_indent(text, first.start) if "\n" in lead else ""
+    colon = text[first.key_end : first.value_start]  # ": " or ":" as the file writes it
+    inline_sep = between if "\n" not in between else ", "
+    separators = (inline_sep, colon)
+    parts: list[str] = []
+    for key, value in new.items():
+        member = by_key.get(key)
+        if member is not None and key in old and _same(old[key], value):
+            parts.append(text[member.start : member.value_end])
+            continue
+        if member is not None and isinstance(old.get(key), dict) and isinstance(value, dict) and text[member.value_start] == "{":
+            inner = _render(text, _scan_object(text, member.value_start), old[key], value, indent, ensure_ascii, inline_sep)
+            if inner is not None:
+                parts.append(text[member.start : member.value_start] + inner)
+                continue
+        parts.append(json.dumps(key, ensure_ascii=ensure_ascii) + colon + _dump(value, indent, member_indent, ensure_ascii, separators))
+    if not parts:
+        # Everything was removed: an empty object in the file's own style.
+        return "{" + ("\n" + _line_indent(text, obj.start) if "\n" in lead else "") + "}"
+    return "{" + lead + between.join(parts) + tail
+
+
+def _dump(value: Any, indent: str | None, member_indent: str, ensure_ascii: bool, separators: tuple[str, str]) -> str:
+    if indent is None:
+        return json.dumps(value, ensure_ascii=ensure_ascii, separators=separators)
+    text = json.dumps(value, indent=indent, ensure_ascii=ensure_ascii)
+    if "\n" not in text:
+        return text
+    return text.replace("\n", "\n" + member_indent)

@@ -1,0 +1,461 @@
+"""The setup wizard's logic (dsconfig.wizard) against a scripted prompter, the fake DeepSeek and a memory keyring.
+
+What is proved here: the happy path writes a working setup; re-running edits the profile with every question
+defaulting to its current value; a hand-made setup (inline key, base URL, models) is adopted with the key moved
+into the keyring and out of the settings file, the journal and the backups; a refused key can be re-entered;
+and Ctrl-C at any question (or during the test call) leaves every file byte-for-byte as it was.
+The real terminal (questionary in a pty), the real Secret Service and the real `claude` are in test_setup_pty.py.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import MemoryKeyring
+from fakes.server import DEFAULT_KEY, FakeDeepSeek
+
+from dsconfig import actions, switch, wizard
+from dsconfig.changes import Journal
+from dsconfig.errors import EXIT_KEYRING, EXIT_USAGE, EXIT_VERIFY_AUTH, DsconfigError, KeyringUnavailableError, UsageError
+from dsconfig.profiles import Profile, ProfileStore
+from dsconfig.targets.context import TargetContext
+from dsconfig.wizard import Question, SetupOptions
+
+# Made up, and never shaped like a real DeepSeek key (no literal "sk-" + 32 hex characters in this file).
+GOOD_KEY = DEFAULT_KEY
+BAD_KEY = "sk-test-refused-key-4242"
+OTHER_KEY = "sk-test-second-key-5151"
+
+DEFAULT: Any = object()  # "press Enter": the question's default
+
+
+class ScriptedPrompter:
+    """Answers from a script: {question id: answer or [answers, in order]}. DEFAULT (or no entry) is Enter;
+    a callable gets the question; `interrupt_at` raises KeyboardInterrupt there, as Ctrl-C in questionary does."""
+
+    interactive = True
+
+    def __init__(self, answers: dict[str, Any] | None = None, *, interrupt_at: str | None = None) -> None:
+        self.answers = {k: list(v) if isinstance(v, list) else [v] for k, v in (answers or {}).items()}
+        self.interrupt_at = interrupt_at
+        self.asked: list[Question] = []
+        self.told: list[str] = []
+
+    def ask(self, q: Question) -> Any:
+        self.asked.append(q)
+        if q.id == self.interrupt_at:
+            raise KeyboardInterrupt
+        queue = self.answers.get(q.id) or [DEFAULT]
+        answer = queue.pop(0) if len(queue) > 1 else queue[0]
+        if callable(answer):
+            return answer(q)
+        if answer is DEFAULT:
+            assert q.default is not None, f"no answer scripted for {q.id!r}, and it has no default"
+            return q.default
+        return answer
+
+    def tell(self, text: str) -> None:
+        self.told.append(text)
+
+    @property
+    def ids(self) -> list[str]:
+        return [q.id for q in self.asked]
+
+    def question(self, qid: str) -> Question:
+        return next(q for q in self.asked if q.id == qid)
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.told)
+
+
+@dataclass
+class World:
+    home: Path
+    proj: Path
+    dshome: Path
+    keyring: MemoryKeyring
+    actx: actions.Context
+    tctx: TargetContext
+    root: Path
+
+    @property
+    def settings(self) -> Path:
+        return self.home / ".claude" / "settings.json"
+
+    def run(self, prompter: Any, **options: Any) -> wizard.SetupResult:
+        return wizard.run_wizard(SetupOptions(**options), prompter=prompter, actx=self.actx, tctx=self.tctx,
+                                 root=self.root)
+
+    def profiles(self) -> dict[str, Profile]:
+        return dict(ProfileStore().load().profiles)
+
+    def snapshot(self) -> dict[str, bytes | None]:
+        """Every file and folder under HOME, DSCONFIG_HOME and the project: bytes (None for a folder)."""
+        out: dict[str, bytes | None] = {}
+        for top in (self.home, self.dshome, self.proj):
+            for path in sorted(top.rglob("*")) if top.exists() else []:
+                out[str(path)] = None if path.is_dir() else path.read_bytes()
+        return out
+
+    def write_settings(self, doc: dict[str, Any]) -> None:
+        self.settings.parent.mkdir(parents=True, exist_ok=True)
+        self.settings.write_text(json.dumps(doc, indent=2) + "\n")
+
+
+@pytest.fixture
+def world(tmp_path: Path, home: Path, memory_keyring: MemoryKeyring) -> World:
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    actx = actions.Context(store=ProfileStore(), secrets=memory_keyring, environ={})
+    tctx = TargetContext(home=home, platform="linux", environ={"HOME": str(home), "PATH": "/usr/bin:/bin"}, cwd=proj,
+                         journal=Journal())
+    return World(home, proj, tmp_path / "dsconfig-home", memory_keyring, actx, tctx, tmp_path / "no-root")
+
+
+def all_bytes_under(*folders: Path) -> bytes:
+    return b"".join(p.read_bytes() for f in folders if f.exists() for p in sorted(f.rglob("*")) if p.is_file())
+
+
+# --- the questions are data ---------------------------------------------------------------------------
+
+
+def test_every_question_names_a_flag_setup_has() -> None:
+    from dsconfig.cli import cli
+
+    command = cli.commands["setup"]
+    flags = {opt for param in command.params for opt in (*param.opts, *param.secondary_opts)}
+    for q in wizard.QUESTIONS.values():
+        named = {word for word in q.flag.replace("/", " ").split() if word.startswith("--")}
+        assert named, q
+        assert named <= flags, (q.id, named - flags)
+    # and the flags of the CLI contract (shared/CLI.md) are all there
+    assert {"--provider", "--profile", "--api-key-stdin", "--base-url", "--target", "--scope", "--yes", "--no-verify"} <= flags
+
+
+def test_questionary_is_not_imported_by_the_wizard_module() -> None:
+    import subprocess
+    import sys
+
+    probe = "import sys, dsconfig.wizard, dsconfig.cli; print(sorted(m for m in sys.modules if m.split('.')[0] in ('questionary', 'prompt_toolkit', 'httpx')))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=30, check=True).stdout
+    assert out.strip() == "[]"
+
+
+# --- happy path, re-run ---------------------------------------------------------------------------------
+
+
+def test_happy_path_writes_a_verified_setup(world: World, fake_deepseek: FakeDeepSeek) -> None:
+    p = ScriptedPrompter({"key": f"  {GOOD_KEY}\n"})  # a paste with spaces and a newline
+    result = world.run(p, base_url=fake_deepseek.base_url)
+    assert p.ids == ["provider", "profile", "key", "models", "targets", "scope", "confirm"]
+    assert p.question("provider").default == "deepseek"
+    assert p.question("provider").choices[0].value == "deepseek" and p.question("provider").choices[-1].value == "custom"
+    assert p.question("profile").default == "ds"
+    assert "Get a DeepSeek key at https://platform.deepseek.com/api_keys" in p.told
+    assert result.verified == "passed" and result.created and result.key_stored
+    assert world.keyring.items == {"ds": GOOD_KEY}
+    assert world.profiles()["ds"] == Profile("ds", "deepseek", fake_deepseek.base_url)
+    settings = json.loads(world.settings.read_text())
+    assert settings["env"]["ANTHROPIC_BASE_URL"] == fake_deepseek.base_url
+    assert settings["apiKeyHelper"].endswith("key get ds")
+    assert GOOD_KEY not in world.settings.read_text()
+    assert GOOD_KEY not in p.text  # shown masked only
+    assert "sk-…0001" in p.text and "next:" in p.text and "dsconfig off" in p.text and "dsconfig status" in p.text
+    assert "+++ b/" + str(world.settings) in p.text  # the diff was shown before the confirmation
+    assert ProfileStore().load().active == "ds"
+    assert fake_deepseek.message_requests and all(r.key == GOOD_KEY for r in fake_deepseek.message_requests)
+
+
+def test_rerun_edits_the_profile_and_every_question_defaults_to_the_current_value(world: World, fake_deepseek: FakeDeepSeek) -> None:
+    world.run(ScriptedPrompter({"key": GOOD_KEY}), base_url=fake_deepseek.base_url)
+    first_settings = world.settings.read_bytes()
+    again = ScriptedPrompter()  # Enter everywhere
+    result = world.run(again)
+    assert again.question("provider").default == "deepseek"
+    assert again.question("profile").default == "ds"
+    assert again.question("key").default == "" and "Enter keeps the stored key sk-…0001" in again.told
+    assert again.question("models").choice_label("keep").startswith("Current models:")
+    assert again.question("scope").default == "user"
+    assert not result.created and not result.key_stored and result.verified == "passed"
+    assert list(world.profiles()) == ["ds"]
+    assert world.profiles()["ds"].base_url == fake_deepseek.base_url  # kept without --base-url
+    assert world.settings.read_bytes() == first_settings
+    assert "kept the stored key sk-…0001" in again.text
+
+    # a third run changes the key and a model; the rest stays
+    fake_deepseek.keys = {GOOD_KEY, OTHER_KEY}
+    third = ScriptedPrompter({"key": OTHER_KEY, "models": "type", "model.haiku": "deepseek-v4-pro"})
+    world.run(third)
+    assert third.question("model.main").default == "deepseek-v4-pro[1m]"
+    assert world.keyring.items == {"ds": OTHER_KEY}
+    assert world.profiles()["ds"] == Profile("ds", "deepseek", fake_deepseek.base_url, {"haiku": "deepseek-v4-pro"})
+    assert json.loads(world.settings.read_text())["env"]["ANTHROPIC_DEFAULT_HAIKU_MODEL"] == "deepseek-v4-pro"
+
+
+def test_models_from_the_live_list_and_flags(world: World, fake_deepseek: FakeDeepSeek) -> None:
+    p = ScriptedPrompter({"key": GOOD_KEY, "models": "pick", "model.main": "deepseek-v4-flash"})
+    world.run(p, base_url=fake_deepseek.base_url)
+    assert [c.value for c in p.question("models").choices] == ["keep", "pick", "type"]
+    assert {c.value for c in p.question("model.opus").choices} == {"deepseek-v4-pro[1m]", "deepseek-v4-pro", "deepseek-v4-flash"}
+    assert world.profiles()["ds"].models == {"main": "deepseek-v4-flash"}
+
+    flagged = ScriptedPrompter()
+    world.run(flagged, models={"sonnet": "deepseek-v4-flash"})
+    assert "models" not in flagged.ids
+    assert world.profiles()["ds"].models == {"main": "deepseek-v4-flash", "sonnet": "deepseek-v4-flash"}
+
+
+def test_custom_gateway_asks_its_url(world: World, fake_deepseek: FakeDeepSeek) -> None:
+    p = ScriptedPrompter({"provider": "custom", "base_url": ["not a url", fake_deepseek.base_url], "key": GOOD_KEY,
+                          "models": "type", "model.main": "deepseek-v4-pro", "model.haiku": "deepseek-v4-flash"})
+    world.run(p)
+    assert p.ids.count("base_url") == 2 and "is not an http(s) URL" in p.text  # re-asked after the bad answer
+    assert p.question("profile").default == "custom"
+    assert world.profiles()["custom"] == Profile("custom", "custom", fake_deepseek.base_url,
+                                                 {"main": "deepseek-v4-pro", "haiku": "deepseek-v4-flash"})
+
+
+def test_region_choice_and_project_scope_and_shell_line(world: World) -> None:
+    p = ScriptedPrompter({"provider": "kimi", "region": "https://api.moonshot.cn/anthropic", "key": OTHER_KEY,
+                          "targets": lambda q: (*q.default, "shell"), "scope": "project"})
+    result = world.run(p, no_verify=True)
+    assert {c.value for c in p.question("region").choices} == {"https://api.moonshot.ai/anthropic", "https://api.moonshot.cn/anthropic"}
+    assert world.profiles()["kimi"].base_url == "https://api.moonshot.cn/anthropic"
+    local = world.proj / ".claude" / "settings.local.json"
+    assert json.loads(local.read_text())["env"]["ANTHROPIC_BASE_URL"] == "https://api.moonshot.cn/anthropic"
+    assert not world.settings.exists()
+    assert result.shell_line == 'eval "$(dsconfig env kimi)"' and 'eval "$(dsconfig env kimi)"' in p.text
+    assert result.verified == "skipped"
+
+
+def test_claude_desktop_is_offered_when_present_and_written(world: World, fake_deepseek: FakeDeepSeek) -> None:
+    plain = ScriptedPrompter({"key": GOOD_KEY})
+    world.run(plain, base_url=fake_deepseek.base_url, yes=True)
+    assert "targets" not in plain.ids  # --yes: the default (Claude Code) was taken
+    # Desktop's MCP config file: Desktop is on this machine (its servers must survive)
+    desktop_config = world.home / ".config" / "Claude" / "claude_desktop_config.json"
+    desktop_config.parent.mkdir(parents=True)
+    desktop_config.write_text('{"mcpServers": {"files": {"command": "npx"}}}\n')
+    p = ScriptedPrompter()
+    result = world.run(p)
+    targets = p.question("targets")
+    assert [(c.value, c.checked) for c in targets.choices] == [("claude-code", True), ("claude-desktop", True), ("shell", False)]
+    assert [r.targets for r in result.switches] == [("claude-code",), ("claude-desktop",)]
+    meta = json.loads((world.home / ".config" / "Claude-3p" / "configLibrary" / "_meta.json").read_text())
+    assert meta["appliedId"] and "dsconfig off --target all" in p.text
+    assert json.loads(desktop_config.read_text()) == {"mcpServers": {"files": {"command": "npx"}}, "deploymentMode": "3p"}
+
+
+# --- adoption -----------------------------------------------------------------------------------------
+
+
+def hand_made(world: World, base_url: str, key: str, **env: str) -> dict[str, Any]:
+    doc = {"permissions": {"allow": ["Bash(ls:*)"]},
+           "env": {"ANTHROPIC_BASE_URL": base_url, "ANTHROPIC_AUTH_TOKEN": key, **env}}
+    world.write_settings(doc)
+    return doc
+
+
+def test_adopting_an_inline_key_moves_it_into_the_keyring_and_out_of_every_file(world: World, fake_deepseek: FakeDeepSeek) -> None:
+    original = hand_made(world, fake_deepseek.base_url, GOOD_KEY, ANTHROPIC_MODEL="deepseek-v4-pro",
+                         ANTHROPIC_SMALL_FAST_MODEL="deepseek-v4-flash")
+    result = world.run(wizard.NoTerminalPrompter(), yes=True)  # no terminal, --yes: adopting is the default
+    assert result.adopted_from == str(world.settings) and result.verified == "passed"
+    assert world.keyring.items == {"custom": GOOD_KEY}
+    assert world.profiles()["custom"] == Profile("custom", "custom", fake_deepseek.base_url,
+                                                 {"main": "deepseek-v4-pro", "haiku": "deepseek-v4-flash"})
+    after = json.loads(world.settings.read_text())
+    assert after["permissions"] == {"allow": ["Bash(ls:*)"]}  # the user's other settings stay
+    assert after["env"]["ANTHROPIC_BASE_URL"] == fake_deepseek.base_url  # same endpoint
+    assert after["env"]["ANTHROPIC_MODEL"] == "deepseek-v4-pro"  # same models
+    assert after["env"]["ANTHROPIC_DEFAULT_HAIKU_MODEL"] == "deepseek-v4-flash"
+    assert "ANTHROPIC_SMALL_FAST_MODEL" not in after["env"]
+    assert after["env"]["ANTHROPIC_AUTH_TOKEN"] == "" and after["apiKeyHelper"].endswith("key get custom")
+    assert GOOD_KEY.encode() not in all_bytes_under(world.home, world.dshome)  # journal and backups included
+    backups = list((world.dshome / "state" / "backups").iterdir())
+    assert backups and all(b"Bash(ls:*)" in b.read_bytes() for b in backups)
+
+    # `off` puts the hand-made setup back, except the key: it lives in the keyring now
+    switch.off(actx=world.actx, tctx=world.tctx)
+    assert GOOD_KEY.encode() not in all_bytes_under(world.home, world.dshome)
+    del original["env"]["ANTHROPIC_AUTH_TOKEN"]
+    assert json.loads(world.settings.read_text()) == original
+
+
+def test_adoption_guesses_the_provider_and_keeps_only_differing_models(world: World) -> None:
+    hand_made(world, "https://api.deepseek.com/anthropic/", OTHER_KEY, ANTHROPIC_MODEL="deepseek-v4-pro",
+              ANTHROPIC_DEFAULT_HAIKU_MODEL="deepseek-v4-flash", CLAUDE_CODE_EFFORT_LEVEL="high")
+    p = ScriptedPrompter()
+    world.run(p, no_verify=True)
+    assert p.ids[:3] == ["adopt", "provider", "profile"]
+    assert p.question("provider").default == "deepseek" and p.question("key").default == ""
+    assert "found a setup not made by dsconfig" in p.text and "sk-…5151" in p.text
+    # haiku equals the template's: no override; main and the effort level differ: kept as overrides
+    assert world.profiles()["ds"] == Profile("ds", "deepseek", None, {"main": "deepseek-v4-pro"},
+                                             {"CLAUDE_CODE_EFFORT_LEVEL": "high"})
+    assert world.keyring.items == {"ds": OTHER_KEY}
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("https://api.moonshot.cn/anthropic", ("kimi", "https://api.moonshot.cn/anthropic")),
+    ("https://API.DEEPSEEK.COM/anthropic", ("deepseek", None)),
+    ("http://localhost:11434", ("custom", "http://localhost:11434")),
+    ("https://gateway.example.com/v1/", ("custom", "https://gateway.example.com/v1")),
+    (None, ("anthropic", None)),
+])
+def test_guess_provider(url: str | None, expected: tuple[str, str | None]) -> None:
+    from dsconfig.templates import load_templates
+
+    assert wizard.guess_provider(url, load_templates().templates) == expected
+
+
+def test_declining_adoption_and_the_environment_source(world: World) -> None:
+    hand_made(world, "https://api.deepseek.com/anthropic", OTHER_KEY)
+    p = ScriptedPrompter({"adopt": False, "key": GOOD_KEY})
+    world.run(p, no_verify=True)
+    assert p.question("key").default is None  # not adopted: nothing to keep with Enter
+    assert world.keyring.items == {"ds": GOOD_KEY}
+
+    env_world = World(**{**world.__dict__, "tctx": TargetContext(
+        home=world.home / "other", platform="linux", cwd=world.proj, journal=world.tctx.journal,
+        environ={"ANTHROPIC_BASE_URL": "https://api.z.ai/api/anthropic", "ANTHROPIC_AUTH_TOKEN": OTHER_KEY})})
+    p2 = ScriptedPrompter()
+    result = env_world.run(p2, no_verify=True)
+    assert result.adopted_from == "environment" and world.profiles()["glm"].base_url == "https://api.z.ai/api/anthropic"
+    assert "remove those lines from your shell's startup file" in p2.text
+
+
+# --- the test call fails --------------------------------------------------------------------------------
+
+
+def test_refused_key_then_reentry(world: World, fake_deepseek: FakeDeepSeek) -> None:
+    p = ScriptedPrompter({"key": [BAD_KEY, GOOD_KEY], "verify_failed": "retry"})
+    result = world.run(p, base_url=fake_deepseek.base_url)
+    assert p.ids.count("key") == 2 and p.ids.count("verify_failed") == 1
+    assert p.question("verify_failed").default is None  # --yes cannot pick "continue" for you
+    assert "auth:" in p.text and "refused the API key" in p.text
+    assert result.verified == "passed" and world.keyring.items == {"ds": GOOD_KEY}
+    assert BAD_KEY not in p.text
+
+
+def test_refused_key_continue_anyway_or_abort(world: World, fake_deepseek: FakeDeepSeek) -> None:
+    before = world.snapshot()
+    with pytest.raises(DsconfigError, match="aborted"):
+        world.run(ScriptedPrompter({"key": BAD_KEY, "verify_failed": "abort"}), base_url=fake_deepseek.base_url)
+    assert world.snapshot() == before and world.keyring.items == {}
+    result = world.run(ScriptedPrompter({"key": BAD_KEY, "verify_failed": "continue"}), base_url=fake_deepseek.base_url)
+    assert result.verified == "failed" and world.keyring.items == {"ds": BAD_KEY}
+
+
+def test_refused_key_without_a_terminal_fails_with_the_verify_exit_code(world: World, fake_deepseek: FakeDeepSeek) -> None:
+    before = world.snapshot()
+    with pytest.raises(DsconfigError) as caught:
+        world.run(wizard.NoTerminalPrompter(), api_key=BAD_KEY, base_url=fake_deepseek.base_url, yes=True)
+    assert caught.value.exit_code == EXIT_VERIFY_AUTH and "--no-verify" in (caught.value.hint or "")
+    assert world.snapshot() == before and world.keyring.items == {}
+
+
+# --- without a terminal ---------------------------------------------------------------------------------
+
+
+def test_no_terminal_names_the_missing_flag(world: World) -> None:
+    with pytest.raises(UsageError, match="Provider") as caught:
+        world.run(wizard.NoTerminalPrompter())
+    assert caught.value.exit_code == EXIT_USAGE and "--provider" in (caught.value.hint or "")
+    with pytest.raises(UsageError, match="API key") as key:
+        world.run(wizard.NoTerminalPrompter(), yes=True, no_verify=True)
+    assert "--api-key-stdin" in (key.value.hint or "")
+    with pytest.raises(UsageError, match="Write these changes") as confirm:
+        world.run(wizard.NoTerminalPrompter(), provider="deepseek", profile="ds", api_key=GOOD_KEY, no_verify=True,
+                  targets=("claude-code",), scope="user", models={"main": "deepseek-v4-pro"})
+    assert "--yes" in (confirm.value.hint or "")
+    with pytest.raises(UsageError, match="unknown provider"):
+        world.run(wizard.NoTerminalPrompter(), provider="nope", yes=True)
+    with pytest.raises(UsageError, match="invalid profile name"):
+        world.run(wizard.NoTerminalPrompter(), profile="bad name!", yes=True)
+    assert not world.settings.exists() and not (world.dshome / "profiles.toml").exists()
+
+
+def test_no_keyring_stops_before_the_key_is_asked(world: World) -> None:
+    class NoKeyring(MemoryKeyring):
+        def get(self, name: str) -> str | None:
+            raise KeyringUnavailableError("no OS keyring is available", "install one")
+
+    world.actx = actions.Context(store=ProfileStore(), secrets=NoKeyring(), environ={})
+    p = ScriptedPrompter()
+    with pytest.raises(KeyringUnavailableError) as caught:
+        world.run(p, no_verify=True)
+    assert caught.value.exit_code == EXIT_KEYRING and "key" not in p.ids
+
+
+def test_saying_no_at_the_end_writes_nothing(world: World, fake_deepseek: FakeDeepSeek) -> None:
+    before = world.snapshot()
+    with pytest.raises(DsconfigError, match="nothing was written"):
+        world.run(ScriptedPrompter({"key": GOOD_KEY, "confirm": False}), base_url=fake_deepseek.base_url)
+    assert world.snapshot() == before and world.keyring.items == {}
+
+
+# --- Ctrl-C anywhere --------------------------------------------------------------------------------------
+
+
+def _full_adoption_script(world: World, fake: FakeDeepSeek) -> Callable[..., ScriptedPrompter]:
+    """A run that asks every question of the adoption path: the adopted key is refused, a new one is typed,
+    models are typed, the shell is added, user scope, confirmed."""
+    hand_made(world, fake.base_url, BAD_KEY, ANTHROPIC_MODEL="deepseek-v4-pro")
+
+    def make(interrupt_at: str | None = None) -> ScriptedPrompter:
+        return ScriptedPrompter({"key": [DEFAULT, GOOD_KEY], "verify_failed": "retry", "models": "type",
+                                 "targets": lambda q: (*q.default, "shell")}, interrupt_at=interrupt_at)
+
+    return make
+
+
+ADOPTION_QUESTIONS = ["adopt", "provider", "profile", "base_url", "key", "verify_failed", "models", "model.main",
+                      "model.opus", "model.sonnet", "model.haiku", "model.subagent", "targets", "scope", "confirm"]
+
+
+def test_the_interrupt_script_reaches_every_question(world: World, fake_deepseek: FakeDeepSeek) -> None:
+    make = _full_adoption_script(world, fake_deepseek)
+    p = make()
+    world.run(p)
+    assert list(dict.fromkeys(p.ids)) == ADOPTION_QUESTIONS
+    assert world.keyring.items == {"custom": GOOD_KEY}
+
+
+@pytest.mark.parametrize("at", ADOPTION_QUESTIONS)
+def test_ctrl_c_at_any_question_leaves_every_file_untouched(world: World, fake_deepseek: FakeDeepSeek, at: str) -> None:
+    make = _full_adoption_script(world, fake_deepseek)
+    before = world.snapshot()
+    with pytest.raises(KeyboardInterrupt):
+        world.run(make(at))
+    assert world.snapshot() == before
+    assert world.keyring.items == {}
+
+
+def test_ctrl_c_during_the_test_call_leaves_every_file_untouched(world: World) -> None:
+    def interrupted(*_: Any) -> Any:
+        raise KeyboardInterrupt
+
+    before = world.snapshot()
+    with pytest.raises(KeyboardInterrupt):
+        wizard.run_wizard(SetupOptions(api_key=GOOD_KEY, yes=True), prompter=ScriptedPrompter(), actx=world.actx,
+                          tctx=world.tctx, root=world.root, verifier=interrupted)
+    assert world.snapshot() == before and world.keyring.items == {}
+
+
+def test_a_failing_write_puts_the_keyring_back(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    world.run(ScriptedPrompter({"key": GOOD_KEY}), no_verify=True, yes=True)
+
+    def broken(self: ProfileStore, profile: Profile) -> Any:
+        raise DsconfigError("disk full")
+
+    monkeypatch.setattr(ProfileStore, "update", broken)
+    with pytest.raises(DsconfigError, match="disk full"):
+        world.run(ScriptedPrompter({"key": OTHER_KEY}), no_verify=True)
+    assert world.keyring.items == {"ds": GOOD_KEY}
