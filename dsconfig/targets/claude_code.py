@@ -42,7 +42,7 @@ import signal
 import stat
 import subprocess
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -314,39 +314,8 @@ def plan_onboarding(ctx: TargetContext, owner_: Mapping[str, str]) -> FilePlan |
     if ctx.journal.get(path) is None and data is not None \
             and ONBOARDING_KEY in fileio.parse_json_object(path, data, what=STATE_WHAT):
         return None
-    plan = plan_json(path, {(ONBOARDING_KEY,): True}, owner=owner_, journal=ctx.journal, what=STATE_WHAT, sticky=True)
-    return _minimal_insertion(plan)
-
-
-def _minimal_insertion(plan: FilePlan) -> FilePlan:
-    """Add the one key as text before the closing brace instead of re-serializing the whole file.
-
-    The engine's re-serialization would be equal as JSON, but Claude Code's own formatting of numbers (1e-7,
-    not 1e-07) and escapes would change, in a file that can be megabytes of Claude Code's state.
-    """
-    if plan.before is None or plan.after is None or not plan.changed or plan.record is None:
-        return plan
-    text = plan.before.decode("utf-8")
-    end = text.rstrip().rfind("}")  # the top-level object's closing brace
-    head = text[:end].rstrip()  # everything up to the last member (or the opening brace)
-    tail = text[len(head):]  # the whitespace before the closing brace, the brace, what follows
-    empty = head.endswith("{")
-    member = f'"{ONBOARDING_KEY}": true'
-    indent = fileio.JsonStyle.of(plan.before).indent
-    if indent is None:  # a one-line file stays on one line
-        new = head + ("" if empty else ", ") + member + tail
-    else:
-        new = head + ("" if empty else ",") + "\n" + indent + member + ("\n" + text[end:] if empty else tail)
-    expected = json.loads(plan.after)
-    try:
-        got = json.loads(new)
-    except ValueError:
-        return plan
-    if got != expected or list(got) != list(expected):
-        return plan
-    after = new.encode("utf-8")
-    plan.record.written_sha256 = fileio.sha256(after)
-    return replace(plan, after=after)
+    # The engine rewrites only the new member: Claude Code's own formatting (1e-7, escapes) stays as it was.
+    return plan_json(path, {(ONBOARDING_KEY,): True}, owner=owner_, journal=ctx.journal, what=STATE_WHAT, sticky=True)
 
 
 # --- undo ---------------------------------------------------------------------------------------------------
