@@ -317,8 +317,8 @@ def exec_environment(name: str, command: list[str], ctx: Context | None = None) 
             environ[var] = value
     argv = list(command)
     if argv and os.path.basename(argv[0]) in ("claude", "claude.exe"):
-        from dsconfig.targets.context import TargetContext
         from dsconfig.targets.claude_code import claude_run_overrides
+        from dsconfig.targets.context import TargetContext
 
         extra_args, extra_env = claude_run_overrides(r, TargetContext(environ=environ))
         argv = [argv[0], *extra_args, *argv[1:]]

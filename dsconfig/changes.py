@@ -285,8 +285,9 @@ class FilePlan:
         def lines(data: bytes | None) -> list[str]:
             return [] if data is None else data.decode("utf-8", "replace").splitlines(keepends=True)
 
-        a = f"a/{self.path}" if self.before is not None else "/dev/null"
-        b = f"b/{self.path}" if self.after is not None else "/dev/null"
+        shown = str(self.path).lstrip("/")  # git's a/ b/ prefixes, without a doubled slash
+        a = f"a/{shown}" if self.before is not None else "/dev/null"
+        b = f"b/{shown}" if self.after is not None else "/dev/null"
         text = "".join(difflib.unified_diff(lines(self.before), lines(self.after), a, b))
         return text if text.endswith("\n") or not text else text + "\n\\ No newline at end of file\n"
 

@@ -353,7 +353,7 @@ def detect_command(as_json: bool) -> None:
 @click.option("--provider", help="Provider template id (default: deepseek; see `dsconfig providers`).")
 @click.option("--profile", "profile_name", help="Profile name (default: ds for DeepSeek; an existing one is edited).")
 @click.option("--api-key-stdin", is_flag=True, help="Read the API key from standard input (no terminal needed).")
-@click.option("--base-url", help="Override the provider's base URL (required for --provider custom).")
+@click.option("--base-url", help="Override the provider's base URL (for --provider custom: your gateway's URL).")
 @click.option("--model", "models", multiple=True, help=TIER_HELP)
 @click.option("--target", "targets", multiple=True, type=click.Choice(["claude-code", "claude-desktop", "shell"]),
               help="What to configure (repeatable; default: Claude Code, plus Claude Desktop when present).")

@@ -117,6 +117,10 @@ class KeyringStore:
         if isinstance(backend, keyring.backends.fail.Keyring):
             raise KeyringUnavailableError("no OS keyring is available", keyring_hint())
         kind = f"{type(backend).__module__}.{type(backend).__name__}"
+        if kind == "keyring.backends.null.Keyring":
+            # The null backend accepts every key and keeps none: "stored" would be a lie.
+            raise KeyringUnavailableError("the keyring backend in use (keyring.backends.null) discards every key",
+                                          "unset PYTHON_KEYRING_BACKEND or your keyringrc.cfg choice; " + keyring_hint())
         # keyrings.alt's file backends change keyring's default silently when installed; dsconfig promises
         # never to fall back to a plaintext file without being asked.
         if kind.startswith("keyrings.alt.file") or "Plaintext" in kind:

@@ -102,10 +102,8 @@ INSTALL_FIX = "npm install -g @anthropic-ai/claude-code   (or the native install
 
 
 def check_dsconfig(m: _Machine) -> list[Finding]:
-    from dsconfig import paths
-
     return [Finding("dsconfig", "info", f"dsconfig {__version__} on Python {sys.version.split()[0]}; profiles in "
-                    f"{paths.profiles_file(m.tctx.environ)}, journal and backups in {paths.state_dir(m.tctx.environ)}")]
+                    f"{m.actx.store.path}, journal and backups in {m.tctx.journal.path.parent}")]
 
 
 def check_claude_code(m: _Machine) -> list[Finding]:
@@ -164,6 +162,11 @@ def check_keyring(m: _Machine) -> list[Finding]:
         m.actx.secrets.get(m.active or "dsconfig-doctor-probe")
     except DsconfigError as err:
         return [Finding("keyring", "error", err.message, err.hint)]
+    if backend.startswith("keyring.backends.null"):
+        # keyring's null backend accepts every key and keeps none: `key set` "works", `key get` finds nothing.
+        return [Finding("keyring", "error", f"the keyring backend in use ({backend}) discards every key",
+                        "unset PYTHON_KEYRING_BACKEND (or remove the null backend from keyringrc.cfg) so a real "
+                        "keyring is used")]
     return [Finding("keyring", "ok", f"OS keyring usable ({backend})")]
 
 
@@ -207,8 +210,7 @@ def check_environment(m: _Machine) -> list[Finding]:
     exported = claude_code.environment_routing(m.tctx.environ)
     if not exported:
         return [Finding("environment", "ok", "no ANTHROPIC_* (or cloud-provider) variables exported")]
-    if m.resolved is not None and not status._differs(
-            {k: m.tctx.environ[k] for k in exported}, m.resolved, m.key):
+    if m.resolved is not None and not status.differs_from_profile(m.tctx.environ, m.resolved, m.key):
         return [Finding("environment", "ok", f"the exported variables are profile {m.resolved.name}'s (dsconfig env)")]
     out = []
     for var, shown in exported.items():

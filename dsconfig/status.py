@@ -43,6 +43,7 @@ from dsconfig.profiles import Resolved
 from dsconfig.targets.context import TargetContext
 
 DESKTOP_MODULE = "dsconfig.targets.claude_desktop"
+KEY_VARS = ("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY")
 
 
 # --- drift: the journal against the files ---------------------------------------------------------------
@@ -189,30 +190,30 @@ def claude_desktop_doc(tctx: TargetContext, *, system: Any = None) -> dict[str, 
 def shell_doc(tctx: TargetContext, actx: actions.Context, resolved: Resolved | None, key: str | None) -> dict[str, Any]:
     from dsconfig.targets import claude_code, shell
 
-    exported = {k: v for k, v in tctx.environ.items() if k in claude_code.environment_routing(tctx.environ)}
-    doc: dict[str, Any] = {"shell": shell.detect_shell(tctx.environ, tctx.platform),
-                           "variables": claude_code.environment_routing(tctx.environ),
-                           "profile": _profile_with_url(actx, exported.get("ANTHROPIC_BASE_URL")),
+    shown = claude_code.environment_routing(tctx.environ)
+    doc: dict[str, Any] = {"shell": shell.detect_shell(tctx.environ, tctx.platform), "variables": shown,
+                           "profile": _profile_with_url(actx, tctx.environ.get("ANTHROPIC_BASE_URL")),
                            "state": "none", "differs": []}
-    if not exported:
+    if not shown:
         return doc
-    differs = _differs(exported, resolved, key) if resolved is not None else sorted(exported)
+    differs = differs_from_profile(tctx.environ, resolved, key) if resolved is not None else sorted(shown)
     doc["differs"] = differs
     doc["state"] = "differs" if differs else "matches"
     return doc
 
 
-def _differs(exported: Mapping[str, str], resolved: Resolved, key: str | None) -> list[str]:
-    """Variables whose exported value is not what `dsconfig env` sets for the profile (keys compared only when
-    the keyring answered)."""
+def differs_from_profile(environ: Mapping[str, str], resolved: Resolved, key: str | None) -> list[str]:
+    """Variables whose value in `environ` is not what `dsconfig env` sets for the profile: every variable the
+    profile sets or unsets, and every exported routing variable it does not know. An exported key is compared
+    only when the keyring answered."""
+    from dsconfig.targets import claude_code
+
     wanted = resolved.process_env(key or "")
     out = []
-    for var in sorted(set(wanted) | set(exported)):
-        value = wanted.get(var)
-        now = exported.get(var)
-        if var in ("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY") and value is not None and key is None:
+    for var in sorted(set(wanted) | set(claude_code.environment_routing(environ))):
+        if var in KEY_VARS and key is None:
             continue
-        if (value or None) != (now or None):
+        if (wanted.get(var) or None) != (environ.get(var) or None):
             out.append(var)
     return out
 

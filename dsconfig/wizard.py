@@ -10,10 +10,11 @@ Design (after aws-cli's `configure`, with its injected prompter, and copier's qu
 - Nothing is written before the last question ("Write these changes?") is answered yes: the profile, the key
   and every file change are planned in memory first (`switch.use(..., dry_run=True)` on a profile store and a
   secret store that hold the new profile only in memory). Ctrl-C at any question leaves every file as it was.
-- After the confirmation, in this order: the key into the keyring (a keyring failure stops before any file
-  changes), the profile into profiles.toml, then `switch.use` per target. An adopted inline key is then
-  forgotten by the journal and the backup (`changes.forget_originals`), so neither keeps it in plain text and
-  `dsconfig off` does not write it back.
+- After the confirmation, in this order: the key into the keyring, read back (a keyring failure, or one that
+  keeps nothing, stops before any file changes), the profile into profiles.toml, then `switch.use` per target
+  (Claude Code, then Claude Desktop). An adopted inline key is then forgotten by the journal and the backup
+  (`changes.forget_originals`) and scrubbed from older backups of earlier use/off rounds, so no dsconfig file
+  keeps it in plain text and `dsconfig off` does not write it back.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from urllib.parse import urlsplit
 
 from dsconfig import actions, changes, output
 from dsconfig.credentials import SecretStore, mask, normalize_key
-from dsconfig.errors import DsconfigError, UsageError
+from dsconfig.errors import DsconfigError, KeyringUnavailableError, UsageError
 from dsconfig.profiles import TIER_VARIABLES, Profile, ProfileSet, ProfileStore, Resolved, resolve, validate_base_url
 from dsconfig.targets.context import TargetContext
 from dsconfig.templates import TIERS, Template, load_templates
@@ -43,7 +44,6 @@ CLAUDE_CODE = "claude-code"
 CLAUDE_DESKTOP = "claude-desktop"
 SHELL = "shell"
 DESKTOP_MODULE = "dsconfig.targets.claude_desktop"
-TARGET_CHOICES = (CLAUDE_CODE, CLAUDE_DESKTOP, SHELL)
 KEY_VARS = ("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY")
 STALE_HAIKU_VAR = "ANTHROPIC_SMALL_FAST_MODEL"
 VERIFY_TIMEOUT = 30.0
@@ -280,7 +280,7 @@ def _adoptable_from(source: str, path: Path | None, env: Mapping[str, str]) -> A
     return Adoptable(source, path, base, env[key_vars[0]] if key_vars else None, key_vars, models, dict(env))
 
 
-def find_adoptable(actx: actions.Context, tctx: TargetContext, profiles: ProfileSet) -> Adoptable | None:
+def find_adoptable(tctx: TargetContext, profiles: ProfileSet) -> Adoptable | None:
     """A hand-made setup: Claude Code's user settings first (an inline key, or a base URL dsconfig did not
     write), else the exported environment (unless it is a profile's own, e.g. from `dsconfig env`)."""
     from dsconfig.targets import claude_code
@@ -452,7 +452,7 @@ class _Wizard:
     # -- the questions, in order -----------------------------------------------------------------------
 
     def ask_adopt(self) -> None:
-        found = find_adoptable(self.actx, self.tctx, self.profiles)
+        found = find_adoptable(self.tctx, self.profiles)
         if found is None:
             return
         self.p.tell(found.describe())
@@ -776,6 +776,7 @@ class _Wizard:
         previous = None if self.d.existing is None else self.actx.secrets.get(self.d.name)
         if not self.d.key_kept:
             self.actx.secrets.set(self.d.name, self.d.key)
+            self._check_kept()
         try:
             profile = self.d.profile()
             if self.d.existing is None:
@@ -793,6 +794,15 @@ class _Wizard:
                     self.actx.secrets.set(self.d.name, previous)
             raise
 
+    def _check_kept(self) -> None:
+        """Read the key back: a backend that accepts writes and keeps nothing (keyring's null backend) would
+        otherwise leave Claude Code with a helper that prints nothing."""
+        if self.actx.secrets.get(self.d.name) != self.d.key:
+            from dsconfig.credentials import keyring_hint
+
+            raise KeyringUnavailableError(f"the OS keyring ({self.actx.secrets.describe()}) did not keep the key; "
+                                          "nothing else was written", keyring_hint())
+
     def _forget_adopted_key(self, results: Sequence[SwitchResult]) -> None:
         """After `use` replaced the inline key by the keyring helper: the journal and the backup must not keep
         it either (and `off` must not write it back)."""
@@ -801,13 +811,36 @@ class _Wizard:
             return
         if not any(f.path == str(found.path) for r in results for f in r.files):
             return
-        changes.forget_originals(found.path, [("env", v) for v in found.key_vars], journal=self.tctx.journal)
+        key_paths: list[changes.KeyPath] = [("env", v) for v in found.key_vars]
+        changes.forget_originals(found.path, key_paths, journal=self.tctx.journal)
+        if found.key:
+            _scrub_old_backups(found.key, key_paths)
 
     def _shell_line(self) -> str:
         from dsconfig.targets import shell
 
         kind = shell.detect_shell(self.tctx.environ, self.tctx.platform)
         return shell_line(self.d.name, kind)
+
+
+def _scrub_old_backups(key: str, key_paths: Sequence[changes.KeyPath]) -> None:
+    """Backups of earlier `use`/`off` rounds stay in the backups folder after `off` dropped their journal record;
+    one made while the inline key was in the file still holds it. Rewrite those without the key's entries."""
+    from dsconfig import fileio, paths
+
+    folder = paths.backups_dir()
+    for backup in sorted(folder.iterdir()) if folder.is_dir() else []:
+        data = fileio.read_bytes(backup)
+        if data is None or key.encode() not in data:
+            continue
+        try:
+            doc = fileio.parse_json_object(backup, data, what="backup")
+        except DsconfigError:
+            continue  # not a JSON backup: leave it (and its owner) alone
+        for kpath in key_paths:
+            if changes.get_at(doc, kpath) == key:
+                changes.set_at(doc, kpath, changes.ABSENT, [])
+        fileio.atomic_write(backup, fileio.JsonStyle.of(data).dump(doc), mode=0o600)
 
 
 def _models_summary(models: Mapping[str, str]) -> str:
@@ -879,10 +912,17 @@ def summary_lines(result: SetupResult, tctx: TargetContext | None = None) -> lis
         kind = shell.detect_shell(t.environ, t.platform)
         where = _STARTUP_FILES.get(kind, "your shell's startup file")
         lines.append(f"for this shell and the SDKs, add this line to {where}:\n    {result.shell_line}")
-    lines += ["", "next:", f"  switch profiles:  dsconfig use {result.profile}",
-              "  undo:             dsconfig off" + (" --target all" if any(CLAUDE_DESKTOP in r.targets for r in result.switches) else ""),
+    lines += ["", "next:", f"  switch profiles:  dsconfig use {result.profile}", f"  undo:             {_undo_command(result)}",
               "  check:            dsconfig status   (and `dsconfig doctor` when something looks wrong)"]
     return lines
+
+
+def _undo_command(result: SetupResult) -> str:
+    targets = {t for r in result.switches for t in r.targets}
+    project = any(r.scope == "project" for r in result.switches)
+    if project:  # Desktop has no project scope: `off --target all --scope project` would skip it
+        return "dsconfig off --scope project" + ("; dsconfig off --target claude-desktop" if CLAUDE_DESKTOP in targets else "")
+    return "dsconfig off" + (" --target all" if CLAUDE_DESKTOP in targets else "")
 
 
 def run_wizard(

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import pytest
 
 pytest_plugins = ["fakes.fixtures"]
 
+from helpers import MemoryKeyring, dsconfig_command
 from secret_service import SecretService, SecretServiceError, running_secret_service
 
 REPO = Path(__file__).resolve().parent.parent
@@ -52,25 +52,6 @@ def _isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def home(_isolate: Path) -> Path:
     return _isolate
-
-
-class MemoryKeyring:
-    """An in-memory SecretStore for unit tests (same interface as credentials.KeyringStore)."""
-
-    def __init__(self) -> None:
-        self.items: dict[str, str] = {}
-
-    def get(self, name: str) -> str | None:
-        return self.items.get(name)
-
-    def set(self, name: str, key: str) -> None:
-        self.items[name] = key
-
-    def delete(self, name: str) -> bool:
-        return self.items.pop(name, None) is not None
-
-    def describe(self) -> str:
-        return "memory"
 
 
 @pytest.fixture
@@ -113,12 +94,6 @@ def secret_service(_secret_service_session: SecretService | str, monkeypatch: py
 
 
 # --- running the installed command -------------------------------------------------------------------
-
-
-def dsconfig_command() -> list[str]:
-    """The console script installed beside this Python, or `python -m dsconfig` as a fallback."""
-    script = Path(sys.executable).parent / "dsconfig"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "dsconfig"]
 
 
 @pytest.fixture

@@ -369,10 +369,11 @@ def test_dry_run_writes_nothing_and_shows_every_diff(world: World) -> None:
     assert not world.tctx.journal.path.exists()
     assert world.actx.store.load().active is None
     diff = result.diff()
-    assert f"--- a/{world.settings}" in diff and f"+++ b/{world.settings}" in diff
+    shown = str(world.settings).lstrip("/")
+    assert f"--- a/{shown}" in diff and f"+++ b/{shown}" in diff
     assert '-        "ANTHROPIC_BASE_URL": "https://old-proxy.example.com",' in diff
     assert '+        "ANTHROPIC_BASE_URL": "https://api.deepseek.com/anthropic",' in diff
-    assert f"--- /dev/null\n+++ b/{world.state}" in diff and '+  "hasCompletedOnboarding": true' in diff
+    assert f"--- /dev/null\n+++ b/{str(world.state).lstrip('/')}" in diff and '+  "hasCompletedOnboarding": true' in diff
     assert [f.action for f in result.files] == ["update", "create"]
     inline = world.use(dry_run=True, inline_key=True)
     assert KEY not in inline.diff() and "sk-…cdef" in inline.diff()
@@ -712,7 +713,7 @@ def test_use_and_off_commands(run_dsconfig: Any, home: Path, tmp_path: Path) -> 
     assert f"changed {settings_path}" in done.stderr and "now uses profile 'ds'" in done.stderr
     assert json.loads(settings_path.read_text())["apiKeyHelper"].endswith(" key get ds")
     off = run_dsconfig("off", "--dry-run")
-    assert off.returncode == 0 and f"--- a/{settings_path}" in off.stdout
+    assert off.returncode == 0 and f"--- a/{str(settings_path).lstrip('/')}" in off.stdout
     off = run_dsconfig("off")
     assert off.returncode == 0 and settings_path.read_text() == "{}\n"
     assert run_dsconfig("use", "ds", "--target", "claude-desktop", "--scope", "project").returncode == 2

@@ -18,7 +18,6 @@ from typing import Any
 
 import pexpect
 import pytest
-from conftest import dsconfig_command
 from fakes.claude import parse_result, run_claude
 from fakes.server import DEFAULT_KEY, DEFAULT_REPLY, FakeDeepSeek
 
@@ -26,6 +25,15 @@ DOWN = "\x1b[B"
 ENTER = "\r"
 CTRL_C = "\x03"
 PROFILES = ("ds", "custom")
+
+
+def dsconfig_command() -> list[str]:
+    """The console script beside this Python (as a user runs it), else `python -m dsconfig`. Not imported from
+    conftest: a second `conftest` module (tests/reliability/) can shadow that name in a full run."""
+    import sys
+
+    script = Path(sys.executable).parent / "dsconfig"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "dsconfig"]
 
 
 def forget(name: str) -> None:

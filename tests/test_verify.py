@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import MemoryKeyring, dsconfig_command
 from fakes import server as fake_server
 from fakes.server import DEFAULT_KEY, FLASH_MODEL, PRO_MODEL, FakeDeepSeek
+from helpers import MemoryKeyring, dsconfig_command
 
 from dsconfig import actions, verify
 from dsconfig.errors import (

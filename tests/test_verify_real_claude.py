@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import MemoryKeyring
 from fakes import server as fake_server
 from fakes.server import DEFAULT_KEY, PRO_MODEL, FakeDeepSeek
+from helpers import MemoryKeyring
 from test_verify import MASKED, OTHER_KEY, forget
 
 from dsconfig import actions, verify

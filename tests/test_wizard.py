@@ -16,12 +16,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import MemoryKeyring
 from fakes.server import DEFAULT_KEY, FakeDeepSeek
+from helpers import MemoryKeyring
 
 from dsconfig import actions, switch, wizard
 from dsconfig.changes import Journal
-from dsconfig.errors import EXIT_KEYRING, EXIT_USAGE, EXIT_VERIFY_AUTH, DsconfigError, KeyringUnavailableError, UsageError
+from dsconfig.errors import (
+    EXIT_KEYRING,
+    EXIT_USAGE,
+    EXIT_VERIFY_AUTH,
+    DsconfigError,
+    KeyringUnavailableError,
+    UsageError,
+)
 from dsconfig.profiles import Profile, ProfileStore
 from dsconfig.targets.context import TargetContext
 from dsconfig.wizard import Question, SetupOptions
@@ -30,6 +37,8 @@ from dsconfig.wizard import Question, SetupOptions
 GOOD_KEY = DEFAULT_KEY
 BAD_KEY = "sk-test-refused-key-4242"
 OTHER_KEY = "sk-test-second-key-5151"
+
+
 
 DEFAULT: Any = object()  # "press Enter": the question's default
 
@@ -109,7 +118,8 @@ class World:
 
 
 @pytest.fixture
-def world(tmp_path: Path, home: Path, memory_keyring: MemoryKeyring) -> World:
+def world(tmp_path: Path, home: Path) -> World:
+    memory_keyring = MemoryKeyring()
     proj = tmp_path / "proj"
     proj.mkdir()
     actx = actions.Context(store=ProfileStore(), secrets=memory_keyring, environ={})
@@ -167,16 +177,17 @@ def test_happy_path_writes_a_verified_setup(world: World, fake_deepseek: FakeDee
     assert GOOD_KEY not in world.settings.read_text()
     assert GOOD_KEY not in p.text  # shown masked only
     assert "sk-…0001" in p.text and "next:" in p.text and "dsconfig off" in p.text and "dsconfig status" in p.text
-    assert "+++ b/" + str(world.settings) in p.text  # the diff was shown before the confirmation
+    assert "+++ b/" + str(world.settings).lstrip("/") in p.text  # the diff was shown before the confirmation
     assert ProfileStore().load().active == "ds"
     assert fake_deepseek.message_requests and all(r.key == GOOD_KEY for r in fake_deepseek.message_requests)
 
 
 def test_rerun_edits_the_profile_and_every_question_defaults_to_the_current_value(world: World, fake_deepseek: FakeDeepSeek) -> None:
     world.run(ScriptedPrompter({"key": GOOD_KEY}), base_url=fake_deepseek.base_url)
-    first_settings = world.settings.read_bytes()
+    first = world.snapshot()
     again = ScriptedPrompter()  # Enter everywhere
     result = world.run(again)
+    assert world.snapshot() == first  # not a byte changed: profile, journal, settings, backups
     assert again.question("provider").default == "deepseek"
     assert again.question("profile").default == "ds"
     assert again.question("key").default == "" and "Enter keeps the stored key sk-…0001" in again.told
@@ -185,7 +196,6 @@ def test_rerun_edits_the_profile_and_every_question_defaults_to_the_current_valu
     assert not result.created and not result.key_stored and result.verified == "passed"
     assert list(world.profiles()) == ["ds"]
     assert world.profiles()["ds"].base_url == fake_deepseek.base_url  # kept without --base-url
-    assert world.settings.read_bytes() == first_settings
     assert "kept the stored key sk-…0001" in again.text
 
     # a third run changes the key and a model; the rest stays
@@ -231,6 +241,7 @@ def test_region_choice_and_project_scope_and_shell_line(world: World) -> None:
     assert json.loads(local.read_text())["env"]["ANTHROPIC_BASE_URL"] == "https://api.moonshot.cn/anthropic"
     assert not world.settings.exists()
     assert result.shell_line == 'eval "$(dsconfig env kimi)"' and 'eval "$(dsconfig env kimi)"' in p.text
+    assert "undo:             dsconfig off --scope project" in p.text
     assert result.verified == "skipped"
 
 
@@ -286,6 +297,17 @@ def test_adopting_an_inline_key_moves_it_into_the_keyring_and_out_of_every_file(
     assert GOOD_KEY.encode() not in all_bytes_under(world.home, world.dshome)
     del original["env"]["ANTHROPIC_AUTH_TOKEN"]
     assert json.loads(world.settings.read_text()) == original
+
+
+def test_adoption_also_cleans_backups_of_earlier_rounds(world: World, fake_deepseek: FakeDeepSeek) -> None:
+    hand_made(world, fake_deepseek.base_url, GOOD_KEY)
+    actions.profile_add("old", "custom", base_url=fake_deepseek.base_url, ctx=world.actx)
+    switch.use("old", actx=world.actx, tctx=world.tctx, root=world.root)  # backs the file up, key included
+    switch.off(actx=world.actx, tctx=world.tctx)  # the journal forgets it; the backup stays
+    assert GOOD_KEY.encode() in all_bytes_under(world.dshome / "state" / "backups")
+    world.run(wizard.NoTerminalPrompter(), yes=True, no_verify=True)
+    assert world.keyring.items == {"custom": GOOD_KEY}
+    assert GOOD_KEY.encode() not in all_bytes_under(world.home, world.dshome)
 
 
 def test_adoption_guesses_the_provider_and_keeps_only_differing_models(world: World) -> None:
@@ -392,6 +414,17 @@ def test_no_keyring_stops_before_the_key_is_asked(world: World) -> None:
     with pytest.raises(KeyringUnavailableError) as caught:
         world.run(p, no_verify=True)
     assert caught.value.exit_code == EXIT_KEYRING and "key" not in p.ids
+
+
+def test_a_keyring_that_keeps_nothing_stops_before_any_file(world: World) -> None:
+    class Forgetful(MemoryKeyring):
+        def set(self, name: str, key: str) -> None:
+            pass  # like keyring's null backend
+
+    world.actx = actions.Context(store=ProfileStore(), secrets=Forgetful(), environ={})
+    with pytest.raises(KeyringUnavailableError, match="did not keep the key"):
+        world.run(ScriptedPrompter({"key": GOOD_KEY}), no_verify=True, yes=True)
+    assert world.snapshot() == {}
 
 
 def test_saying_no_at_the_end_writes_nothing(world: World, fake_deepseek: FakeDeepSeek) -> None:
