@@ -150,10 +150,23 @@ def profile_edit(
     return resolve(updated, template)
 
 
+def _refuse_if_applied(name: str, doing: str) -> None:
+    """A profile that Claude Code or Desktop still uses through `dsconfig key get NAME` must not vanish under it."""
+    from dsconfig.changes import Journal
+
+    where = sorted({f"{r.owner.get('target')} ({r.owner.get('scope', 'user')} scope)" for r in Journal().owned_by(profile=name)})
+    if where:
+        raise DsconfigError(
+            f"profile {name!r} is applied to {', '.join(where)}; {doing} it would leave that program without a key",
+            "undo it first: dsconfig off --target all (add --scope project in that project folder)",
+        )
+
+
 def profile_remove(name: str, *, ctx: Context | None = None) -> bool:
     """Remove the profile and its key; returns whether a key was removed."""
     c = _ctx(ctx)
     c.store.load().get(name)
+    _refuse_if_applied(name, "removing")
     try:
         removed_key = c.secrets.delete(name)
     except KeyringLockedError:
@@ -172,6 +185,7 @@ def profile_rename(old: str, new: str, *, ctx: Context | None = None) -> None:
     validate_name(new)
     profiles = c.store.load()
     profiles.get(old)
+    _refuse_if_applied(old, "renaming")
     if new in profiles.profiles:
         raise DsconfigError(f"profile {new!r} already exists", f"pick another name, or remove it: dsconfig profile rm {new}")
     try:

@@ -478,3 +478,16 @@ def test_cli_rm_without_any_keyring_removes_a_keyless_profile(run_dsconfig, dsho
     proc = _run(run_dsconfig, "profile", "rm", "ds", env=no_keyring)
     assert proc.returncode == 0, proc.stderr
     assert "ds" not in ProfileStore(dshome / "profiles.toml").load().profiles
+
+
+def test_an_applied_profile_cannot_be_removed_or_renamed_until_off(run_dsconfig, home: Path) -> None:
+    no_keyring = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+    assert run_dsconfig("profile", "add", "ds", "--provider", "deepseek", env=no_keyring).returncode == 0
+    assert run_dsconfig("use", "ds", env=no_keyring).returncode == 0
+    settings = (home / ".claude" / "settings.json").read_bytes()
+    for args in (("profile", "rm", "ds"), ("profile", "rename", "ds", "other")):
+        proc = run_dsconfig(*args, env=no_keyring)
+        assert proc.returncode == 1 and "is applied to claude-code (user scope)" in proc.stderr and "dsconfig off" in proc.stderr
+    assert (home / ".claude" / "settings.json").read_bytes() == settings
+    assert run_dsconfig("off", env=no_keyring).returncode == 0
+    assert run_dsconfig("profile", "rm", "ds", env=no_keyring).returncode == 0
