@@ -16,7 +16,9 @@ from dsconfig.errors import EXIT_INTERRUPTED, EXIT_USAGE, DsconfigError
 TIER_HELP = "TIER=MODEL, tiers: main, opus, sonnet, haiku, subagent (repeatable)"
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+# A fixed help width (not the terminal's) makes `dsconfig --help` the same text everywhere, which lets
+# entry.py print it without importing click (help_text.py; a test keeps the two identical).
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100, "terminal_width": 100})
 @click.version_option(__version__, "--version", prog_name="dsconfig")
 def cli() -> None:
     """Connect Claude Code, Claude Desktop and your shell to DeepSeek and other Anthropic-compatible APIs.

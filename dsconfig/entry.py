@@ -22,6 +22,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _fast_path(args: list[str]) -> int | None:
+    if args in (["--help"], ["-h"]):
+        from dsconfig.help_text import TOP_LEVEL_HELP
+
+        sys.stdout.write(TOP_LEVEL_HELP)
+        return 0
     if len(args) == 3 and args[:2] == ["key", "get"] and not args[2].startswith("-"):
         return _run(lambda: _key_get(args[2]))
     if args and args[0] == "env":

@@ -121,3 +121,19 @@ def test_invalid_profiles_file_error_format(run_dsconfig) -> None:
     assert first.startswith(f"error: {path}:4:") and "not valid TOML" in first
     assert second.startswith("hint: ") and str(path) in second
     assert "Traceback" not in proc.stderr
+
+
+def test_fast_top_level_help_is_exactly_what_click_renders(capsys: pytest.CaptureFixture[str]) -> None:
+    from dsconfig import help_text
+
+    assert help_text.TOP_LEVEL_HELP == help_text.render(), "regenerate: python -m dsconfig.help_text"
+    assert cli.main(["--help"]) == 0  # click's own path (entry.py is bypassed here)
+    assert capsys.readouterr().out == help_text.TOP_LEVEL_HELP
+
+
+def test_top_level_help_needs_no_click(tmp_path: Path) -> None:
+    probe = ("import sys; from dsconfig.entry import main; code = main(['--help']); "
+             "print(sorted(m for m in sys.modules if m.split('.')[0] in {'click', 'tomlkit', 'keyring', 'httpx'}), file=sys.stderr)")
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert proc.stdout.startswith("Usage: dsconfig [OPTIONS] COMMAND [ARGS]...")
+    assert proc.stderr.strip() == "[]"
