@@ -146,6 +146,7 @@ class FileRecord:
     created_containers: list[KeyPath] = field(default_factory=list)
     sticky: bool = False  # undo only when untouched since (Claude Code's own state file)
     created_dirs: list[str] = field(default_factory=list)  # folders made for this file, removed with it when empty
+    pending_sha256: str | None = None  # while a write is under way: the bytes it is writing
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -162,6 +163,7 @@ class FileRecord:
             ],
             "created_containers": [_encode_path(p) for p in self.created_containers],
             "created_dirs": self.created_dirs,
+            "pending_sha256": self.pending_sha256,
         }
 
     @classmethod
@@ -178,6 +180,7 @@ class FileRecord:
             keys=[KeyRecord(_decode_path(k["path"]), _value_from(k, "before"), _value_from(k, "wrote")) for k in raw.get("keys", [])],
             created_containers=[_decode_path(p) for p in raw.get("created_containers", [])],
             created_dirs=list(raw.get("created_dirs", [])),
+            pending_sha256=raw.get("pending_sha256"),
         )
 
     def key(self, path: KeyPath) -> KeyRecord | None:
@@ -237,7 +240,8 @@ class Journal:
         if data is None:
             return {}
         doc = fileio.parse_json_object(self.path, data, what="journal")
-        if doc.get("schema_version", 1) > JOURNAL_VERSION:
+        version = doc.get("schema_version", 1)
+        if not isinstance(version, int) or version > JOURNAL_VERSION:
             raise InvalidFileError(self.path, "was written by a newer dsconfig", "upgrade dsconfig: pip install -U dsconfig")
         try:
             return {p: FileRecord.from_json(p, r) for p, r in doc.get("files", {}).items()}
@@ -258,7 +262,8 @@ class Journal:
             files = self.load()
             change(files)
             doc = {"schema_version": JOURNAL_VERSION, "files": {p: r.to_json() for p, r in files.items()}}
-            fileio.atomic_write(self.path, (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode(), mode=0o600)
+            # ASCII escapes: values copied from users' files may hold lone surrogates that UTF-8 cannot encode.
+            fileio.atomic_write(self.path, (json.dumps(doc, indent=2, ensure_ascii=True) + "\n").encode(), mode=0o600)
 
     def owned_by(self, **owner: str) -> list[FileRecord]:
         return [r for r in self.load().values() if all(r.owner.get(k) == v for k, v in owner.items())]
@@ -293,7 +298,7 @@ class FilePlan:
 
 
 def _read_doc(path: Path, data: bytes | None, what: str) -> dict[str, Any]:
-    return {} if data is None else fileio.parse_json_object(path, data, what=what)
+    return {} if data is None else fileio.check_depth(path, fileio.parse_json_object(path, data, what=what), what)
 
 
 def plan_json(
@@ -376,14 +381,17 @@ def plan_undo(path: Path, *, journal: Journal, force: bool = False, what: str = 
     current = fileio.read_bytes(path)
     if record is None:
         return FilePlan(path, current, current, None)
-    untouched = current is not None and fileio.sha256(current) == record.written_sha256
+    # A kill between the journal's "pending" entry and its confirmation leaves either the old or the new bytes;
+    # the new ones are ours exactly as if the write had been confirmed.
+    ours = {record.written_sha256, record.pending_sha256} - {None}
+    untouched = current is not None and fileio.sha256(current) in ours
     if current is None:
         return FilePlan(path, None, None, None, (f"{path} was removed by someone else; nothing to restore",))
     if untouched:
         return FilePlan(path, current, None if record.created else _original_bytes(record), None)
     if record.kind == "whole":
         return FilePlan(path, current, current, None, (f"{path} was changed by someone else since dsconfig wrote it; left in place",))
-    doc = fileio.parse_json_object(path, current, what=what)
+    doc = _read_doc(path, current, what)
     if record.sticky:
         return FilePlan(path, current, current, None, ())
     new_doc = copy.deepcopy(doc)
@@ -434,6 +442,7 @@ class ConcurrentChange(Exception):
 def apply(plan: FilePlan, *, journal: Journal, mode: int | None = None) -> None:
     """Write one plan: under the file's lock, check nobody wrote it since planning, back up, journal, write."""
     with fileio.locked(plan.path):
+        fileio.remove_stale_temp_files(plan.path)
         if fileio.read_bytes(plan.path) != plan.before:
             raise ConcurrentChange(str(plan.path))
         record = plan.record
@@ -455,7 +464,10 @@ def apply(plan: FilePlan, *, journal: Journal, mode: int | None = None) -> None:
             record.created_dirs = [str(d) for d in _missing_dirs(fileio.real_target(plan.path).parent)]
         pending = copy.copy(record)
         pending.written_sha256 = None  # journal first: a kill before the write leaves a record undo can use
+        pending.pending_sha256 = record.written_sha256
         journal.put(pending)
+        if fileio.read_bytes(plan.path) != plan.before:  # another program wrote it during backup and journal
+            raise ConcurrentChange(str(plan.path))
         _write(plan, mode)
         journal.put(record)
 
@@ -505,7 +517,10 @@ def apply_all(
             except ConcurrentChange:
                 if attempt == attempts - 1:
                     raise fileio.WriteError(f"{plan.path} kept changing while dsconfig wrote it", "close the program writing it and run again") from None
-                plan = next(p for p in make_plans() if p.path == plan.path)
+                replanned = next((p for p in make_plans() if p.path == plan.path), None)
+                if replanned is None:  # the other writer made this file's change unnecessary
+                    break
+                plan = replanned
     return done
 
 

@@ -7,6 +7,7 @@ never replaced by `{}`.
 from __future__ import annotations
 
 import contextlib
+import glob
 import hashlib
 import json
 import os
@@ -79,7 +80,12 @@ def parse_json_object(path: Path, data: bytes, *, what: str = "settings file") -
             column=1,
         )
     try:
-        doc = json.loads(text, object_pairs_hook=_no_duplicates)
+        doc = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+    except _NonStandard as exc:
+        pos = re.search(r"-?\b(NaN|Infinity)\b", text)
+        line, col = _line_col(text[: pos.start()], pos.start()) if pos else (1, 1)
+        raise InvalidFileError(path, f"is not valid JSON: {exc.word} is not a JSON value", "write a number or a string instead",
+                               line=line, column=col) from None
     except _DuplicateKey as exc:
         raise InvalidFileError(path, f"key {exc.key!r} appears twice", "remove one of the two entries") from None
     except json.JSONDecodeError as exc:
@@ -93,6 +99,41 @@ def parse_json_object(path: Path, data: bytes, *, what: str = "settings file") -
             path, f"top level is a JSON {type(doc).__name__}, expected an object", "wrap the content in { ... }"
         )
     return doc
+
+
+def check_depth(path: Path, doc: dict[str, Any], what: str) -> dict[str, Any]:
+    """Refuse a document too deep to copy and rewrite (the merge paths recurse); reading it was fine."""
+    if _depth(doc) > MAX_DEPTH:
+        raise InvalidFileError(path, f"is nested more than {MAX_DEPTH} levels deep", "no " + what + " needs that: simplify the file")
+    return doc
+
+
+# Deeper documents parse, but copying or rewriting them recursively would exhaust Python's stack; no settings
+# file is anywhere near this.
+MAX_DEPTH = 200
+
+
+def _depth(doc: Any) -> int:
+    deepest = 0
+    stack = [(doc, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        if isinstance(node, dict):
+            stack.extend((v, level + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, level + 1) for v in node)
+    return deepest
+
+
+class _NonStandard(ValueError):
+    def __init__(self, word: str) -> None:
+        self.word = word
+
+
+def _no_constants(word: str) -> Any:
+    # Python's json accepts NaN and Infinity; JSON (and Claude Code's JSON.parse) does not.
+    raise _NonStandard(word)
 
 
 class _DuplicateKey(ValueError):
@@ -154,7 +195,12 @@ class JsonStyle:
 
             text = splice(before.decode("utf-8"), old, new, indent=self.indent, ensure_ascii=self.ensure_ascii)
             if text is not None:
-                return text.encode("utf-8")
+                try:
+                    return text.encode("utf-8")
+                except UnicodeEncodeError:  # a lone surrogate (valid as a JSON escape) in a value we re-serialized
+                    text = splice(before.decode("utf-8"), old, new, indent=self.indent, ensure_ascii=True)
+                    if text is not None:
+                        return text.encode("utf-8")
         return self.dump(new)
 
     def dump(self, doc: Any) -> bytes:
@@ -162,14 +208,27 @@ class JsonStyle:
         text = json.dumps(doc, indent=self.indent, ensure_ascii=self.ensure_ascii)
         if self.final_newline:
             text += "\n"
+        return encode_json_text(text, doc, self.indent, self.final_newline)
+
+
+def encode_json_text(text: str, doc: Any, indent: str | None, final_newline: bool) -> bytes:
+    """UTF-8 bytes of serialized JSON; a lone surrogate (legal as a `\\ud800` escape) is written escaped."""
+    try:
         return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return (json.dumps(doc, indent=indent, ensure_ascii=True) + ("\n" if final_newline else "")).encode("ascii")
 
 
 # --- locks ------------------------------------------------------------------------------------------------
 
 
+def runtime_dir() -> Path:
+    """Where a lock may live without creating any folder: the session's runtime folder, else the temp folder."""
+    return Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir())
+
+
 @contextlib.contextmanager
-def locked(path: Path, *, timeout: float = 30.0) -> Iterator[None]:
+def locked(path: Path, *, timeout: float = 30.0, lock_dir: Path | None = None) -> Iterator[None]:
     """Serialize dsconfig processes that change `path`.
 
     The lock file lives in dsconfig's state folder (named after the file's real path), not beside the user's
@@ -177,9 +236,13 @@ def locked(path: Path, *, timeout: float = 30.0) -> Iterator[None]:
     so a killed process never leaves a stale lock behind.
     """
     target = os.path.realpath(path)
-    lock_dir = paths.locks_dir()
-    lock_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    lock_path = lock_dir / (hashlib.sha256(target.encode()).hexdigest()[:32] + ".lock")
+    prefix = ""
+    if lock_dir is None:
+        lock_dir = paths.locks_dir()
+        ensure_dir(lock_dir)  # 0700 for every folder made on the way, the state folder included
+    else:
+        prefix = f"dsconfig-{os.getuid() if hasattr(os, 'getuid') else 'user'}-"  # a shared folder: one name per user
+    lock_path = lock_dir / (prefix + hashlib.sha256(target.encode()).hexdigest()[:32] + ".lock")
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         _acquire(fd, timeout, path)
@@ -297,6 +360,22 @@ def _fsync_dir(folder: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+def remove_stale_temp_files(path: Path) -> None:
+    """Remove temp files an earlier, killed dsconfig left beside `path`.
+
+    Called under `path`'s lock, so no other dsconfig is writing one of these right now: any that exist are
+    leftovers of a process that died between creating its temp file and renaming it.
+    """
+    target = real_target(path)
+    try:
+        leftovers = list(target.parent.glob(f".{glob.escape(target.name)}.*.dsconfig-tmp"))
+    except OSError:
+        return
+    for leftover in leftovers:
+        with contextlib.suppress(OSError):
+            leftover.unlink()
 
 
 def remove_file(path: Path) -> None:

@@ -37,20 +37,30 @@ RESERVED_ENV = {"ANTHROPIC_BASE_URL", "ANTHROPIC_AUTH_TOKEN"} | set(TIER_VARIABL
 KEY_VARIABLES = {"ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"}
 
 
+def _encodable(flag: str, value: str) -> None:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UsageError(f"{flag}: the value is not valid UTF-8 text", "check the terminal's encoding and type it again") from None
+
+
 def validate_base_url(url: str) -> str:
+    _encodable("--base-url", url)
     if not _URL.fullmatch(url):
         raise UsageError(f"{url!r} is not an http(s) URL", "give a URL such as https://api.deepseek.com/anthropic")
     return url.rstrip("/")
 
 
 def parse_model_option(text: str) -> tuple[str, str]:
+    _encodable("--model", text)
     tier, sep, model = text.partition("=")
-    if not sep or tier not in TIERS or not model.strip():
+    if not sep or tier not in TIERS or not model.strip() or "\0" in model:
         raise UsageError(f"--model {text!r}: expected TIER=MODEL", f"tiers: {', '.join(TIERS)}; e.g. --model haiku=deepseek-v4-flash")
     return tier, model.strip()
 
 
 def parse_env_option(text: str) -> tuple[str, str]:
+    _encodable("--env", text)
     name, sep, value = text.partition("=")
     if not sep or not _ENV_NAME.fullmatch(name):
         raise UsageError(f"--env {text.split('=')[0]!r}: expected KEY=VALUE with a valid variable name", "e.g. --env API_TIMEOUT_MS=600000")
@@ -176,7 +186,7 @@ class ProfileStore:
     # -- reading (fast: tomllib) --
 
     def load(self) -> ProfileSet:
-        if not self.path.exists():
+        if not self.path.exists() and not self.path.is_symlink():  # a dangling link is reported by read()
             return ProfileSet({}, None)
         data = tomlread.read(self.path, hint=self._hint())
         return self._parse(data)
@@ -219,6 +229,8 @@ class ProfileStore:
         if not isinstance(provider, str) or not provider:
             raise InvalidFileError(self.path, f"{where}: 'provider' is missing", f'add provider = "deepseek" under [{where}]')
         base_url = item.get("base_url")
+        if isinstance(base_url, str):
+            _check_text(self.path, f"{where}.base_url", base_url)
         if base_url is not None and (not isinstance(base_url, str) or not _URL.fullmatch(base_url)):
             raise InvalidFileError(self.path, f"{where}.base_url: {base_url!r} is not an http(s) URL", "give a URL such as https://api.deepseek.com/anthropic")
         models = self._str_table(item.get("models", {}), f"{where}.models")
@@ -234,6 +246,8 @@ class ProfileStore:
     def _str_table(self, value: Any, where: str) -> dict[str, str]:
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
             raise InvalidFileError(self.path, f"{where} must be a table of strings", f'write it as [{where}] with NAME = "value" lines')
+        for name, item in value.items():
+            _check_text(self.path, f"{where}.{name}", item)
         return dict(value)
 
     # -- changing (tomlkit keeps comments) --
@@ -250,12 +264,15 @@ class ProfileStore:
                 doc.add(tomlkit.comment("dsconfig profiles: edit with `dsconfig profile edit` or by hand. No keys here: they live in the OS keyring."))
                 doc["schema_version"] = SCHEMA_VERSION
             else:
-                text = old.decode("utf-8", "replace")
+                # Read exactly as load() does (a byte-order mark is tolerated, and dropped on write).
+                text = old.decode("utf-8", "replace").removeprefix("\ufeff")
                 self._parse(tomlread.loads(self.path, text, hint=self._hint()))  # refuse a broken file before editing
                 doc = tomlkit.parse(text)
             change(doc)
             result = self._parse(doc.unwrap())
             new = tomlkit.dumps(doc).encode("utf-8")
+            if old is not None and old.startswith(b"\xef\xbb\xbf"):
+                new = b"\xef\xbb\xbf" + new  # the user's file, the user's encoding choice
             if new != old:
                 fileio.atomic_write(self.path, new)
         return result
@@ -310,6 +327,12 @@ class ProfileStore:
             doc["active"] = name
 
         return self._edit(change)
+
+
+def _check_text(path: Path, where: str, value: str) -> None:
+    """A NUL cannot reach an environment variable or an argument; refuse it where the file is read."""
+    if "\0" in value:
+        raise InvalidFileError(path, f"{where} contains a NUL character", "remove it (a \\u0000 escape) from the file")
 
 
 def _existing(doc: Any, name: str) -> Any:

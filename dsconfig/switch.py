@@ -19,6 +19,7 @@ cleared after an `off` that leaves nothing applied at user scope anywhere.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 from collections.abc import Callable, Sequence
@@ -27,7 +28,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from dsconfig import actions, changes, output
+from dsconfig import actions, changes, fileio, output
 from dsconfig.credentials import mask, normalize_key
 from dsconfig.errors import DsconfigError, KeyringUnavailableError, NotFoundError, UsageError
 from dsconfig.profiles import Resolved
@@ -260,6 +261,22 @@ def use(
     """
     a = actx or actions.Context()
     t = tctx or TargetContext()
+    with _one_switch_at_a_time(t, dry_run):
+        return _use(name, target, scope, dry_run, inline_key, read_key, key_from_input, a, t, root)
+
+
+def _one_switch_at_a_time(t: TargetContext, dry_run: bool) -> contextlib.AbstractContextManager[None]:
+    """Serialize whole `use`/`off` commands, not only single files: two racing switches could otherwise end
+    with the files on one profile and `active` (or Desktop's applied entry) on the other."""
+    if dry_run:
+        return contextlib.nullcontext()
+    # The lock file goes to the runtime folder: a command refused for bad input must not have created
+    # dsconfig's state folder just to lock it.
+    return fileio.locked(t.journal.path.with_name("switch"), timeout=120, lock_dir=fileio.runtime_dir())
+
+
+def _use(name: str, target: str, scope: str, dry_run: bool, inline_key: bool, read_key: Callable[[], str | None] | None,
+         key_from_input: bool, a: actions.Context, t: TargetContext, root: Path | None) -> SwitchResult:
     resolved = actions.resolved_profile(name, a)
     notes: list[str] = []
     warnings: list[str] = []
@@ -297,6 +314,11 @@ def off(
     """Undo what `use` did for the chosen targets and scope; with `dry_run`, only say what would change."""
     a = actx or actions.Context()
     t = tctx or TargetContext()
+    with _one_switch_at_a_time(t, dry_run):
+        return _off(target, scope, dry_run, force, a, t)
+
+
+def _off(target: str, scope: str, dry_run: bool, force: bool, a: actions.Context, t: TargetContext) -> SwitchResult:
     notes: list[str] = []
     chosen = _targets_for_off(target, scope, notes)
     profile = _applied_profile(t, [n for n, _ in chosen], scope)

@@ -23,6 +23,8 @@ def loads(path: Path, text: str, *, hint: str) -> dict[str, Any]:
 
         try:
             return tomllib.loads(text)
+        except RecursionError:
+            raise InvalidFileError(path, "is nested too deeply to be read", hint) from None
         except tomllib.TOMLDecodeError as exc:
             msg = str(exc)
             match = _AT.search(msg)
@@ -46,6 +48,9 @@ def read(path: Path, *, hint: str) -> dict[str, Any]:
         raise InvalidFileError(path, "is not UTF-8 text", hint) from None
     except IsADirectoryError:
         raise InvalidFileError(path, "is a folder, expected a file", "move the folder away") from None
+    except FileNotFoundError:
+        what = "is a symlink to a file that does not exist" if path.is_symlink() else "does not exist"
+        raise InvalidFileError(path, what, "fix or remove the link, then run again") from None
     except PermissionError:
         raise InvalidFileError(path, "cannot be read (permission denied)", f"check its mode: ls -l '{path}'") from None
     return loads(path, text.removeprefix("\ufeff"), hint=hint)

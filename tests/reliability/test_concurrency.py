@@ -155,7 +155,7 @@ def active_profile(world: World) -> str | None:
 # The races below are known bugs today (pinned by the strict xfail tests at the end of this file). The randomized
 # test counts them (summary block) and checks everything else; once the fix lands (one lock around the whole of
 # `use`/`off`, see docs/reliability.md), set this to True so the randomized test enforces them too.
-RACES_FIXED = False
+RACES_FIXED = True
 
 
 @dataclass
@@ -254,7 +254,9 @@ def test_eight_parallel_switches_with_claude_code_writing_meanwhile(tmp_path: Pa
         assert not tally.known, tally.known
         assert not tally.mixed, "\n".join(tally.mixed[:2])
         assert not tally.active_mismatch, "\n".join(tally.active_mismatch[:5])
-        assert not writer.lost, f"updates of the imitated Claude Code were lost: {writer.lost[:10]}"
+    # Not asserted: a write by a program that takes no lock (Claude Code) landing in the instant between
+    # dsconfig's last check of the file and its atomic rename cannot be detected; it is counted (lost_updates)
+    # and reported. Writes during planning, backup and journaling are detected and re-planned.
 
 
 # --- stale locks --------------------------------------------------------------------------------------------------
@@ -324,8 +326,6 @@ def foreign_write(path: Path, key: str, value: Any) -> None:
     os.replace(tmp, path)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: changes.apply writes the file after the journal without checking it again: "
-                                       "a write by Claude Code during dsconfig's backup/journal step is lost")
 def test_claude_code_writing_while_dsconfig_journals_is_not_lost(tmp_path: Path) -> None:
     world = make_world(tmp_path / "w", desktop=False)
     add_profiles(world)
@@ -350,8 +350,6 @@ def test_claude_code_writing_while_dsconfig_journals_is_not_lost(tmp_path: Path)
     assert doc.get("feedbackSurveyState") == {"lastShown": 1}, "Claude Code's write was overwritten"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: changes.apply_all re-plans with next(...) over the new plans: when the file's "
-                                       "plan is gone (the onboarding flag appeared meanwhile) it crashes with StopIteration")
 def test_replan_when_a_plan_disappears_is_not_a_crash(tmp_path: Path) -> None:
     world = make_world(tmp_path / "w", desktop=False)
     add_profiles(world)
@@ -373,44 +371,74 @@ def test_replan_when_a_plan_disappears_is_not_a_crash(tmp_path: Path) -> None:
     assert json.loads(world.state.read_bytes())["hasCompletedOnboarding"] is True
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: no lock spans a whole `use`: a `use b` that ends while a `use a` is "
-                                       "between its file writes and set_active leaves the files on b, active = a")
 def test_active_profile_is_the_one_the_files_hold_after_two_racing_switches(tmp_path: Path) -> None:
+    """`use a` has written its files and is about to record `active = a` when another terminal's `use b` runs.
+    Without a lock around whole switches, `use b` finishes first and `use a` then names a profile the files no
+    longer hold; with one, `use b` waits and runs after `use a`. Either way the files end on b."""
     world = make_world(tmp_path / "w", desktop=False)
     add_profiles(world)
     from dsconfig.profiles import ProfileStore
 
-    class OtherSwitchFinishesFirst(ProfileStore):
-        def set_active(self, name: str | None) -> Any:
-            from dsconfig import switch
+    other = RacingSwitch(world, "b")
 
-            actx, tctx = contexts(world)
-            switch.use("b", actx=actx, tctx=tctx)  # another terminal's `dsconfig use b`, start to end
+    class OtherSwitchMeanwhile(ProfileStore):
+        def set_active(self, name: str | None) -> Any:
+            other.start_and_wait(seconds=3)  # it finishes (no lock) or is still waiting for us (a lock)
             return super().set_active(name)
 
     with world.activated():
         from dsconfig import switch
 
-        actx, tctx = contexts(world, store=OtherSwitchFinishesFirst(world.profiles))
+        actx, tctx = contexts(world, store=OtherSwitchMeanwhile(world.profiles))
         switch.use("a", actx=actx, tctx=tctx)
+        other.join()
     env = json.loads(world.settings.read_bytes())["env"]
     assert env["ANTHROPIC_BASE_URL"] == "https://b.example.com/anthropic"  # the later switch won the files
     assert active_profile(world) == "b", "profiles.toml names a profile the files do not hold"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: no lock spans a whole `use`: racing `use a` / `use b` (--target all) delete "
-                                       "the Claude Desktop entry that _meta.json applies (an ABA on the entry's bytes)")
+class RacingSwitch:
+    """Another `dsconfig use NAME` (all targets when `target` says so) in a thread of this process."""
+
+    def __init__(self, world: World, name: str, target: str = "claude-code", journal: Any = None) -> None:
+        self.world, self.name, self.target, self.journal = world, name, target, journal
+        self.errors: list[BaseException] = []
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        try:
+            from dsconfig import switch
+
+            actx, tctx = contexts(self.world, journal=self.journal)
+            switch.use(self.name, target=self.target, actx=actx, tctx=tctx)
+        except BaseException as exc:  # noqa: BLE001 - re-raised by join()
+            self.errors.append(exc)
+        finally:
+            self.done.set()
+
+    def start_and_wait(self, seconds: float) -> None:
+        self.thread.start()
+        self.done.wait(seconds)
+
+    def join(self) -> None:
+        self.thread.join(150)
+        assert not self.thread.is_alive(), "the racing switch never finished"
+        if self.errors:
+            raise self.errors[0]
+
+
 def test_racing_switches_never_leave_desktop_applying_a_missing_entry(tmp_path: Path) -> None:
     """`use a` has planned (from profile b applied) and written its entry and _meta.json; before it removes b's
     entry and helper, `use b` runs (finds b's entry unchanged, switches _meta.json back). `use a` then removes
-    the entry _meta.json applies: its plan still matches the entry's bytes."""
+    the entry _meta.json applies: its plan still matches the entry's bytes. (With a lock around whole switches,
+    `use b` waits for `use a` instead, and the test passes.)"""
     from dsconfig.targets import claude_desktop as cd
 
     world = make_world(tmp_path / "w")
     add_profiles(world)
     assert world.run("use", "b", "--target", "all").returncode == 0
     paused, resume, b_checked_entry = threading.Event(), threading.Event(), threading.Event()
-    errors: list[BaseException] = []
 
     class PauseAfterMeta(journal_class()):  # type: ignore[misc]
         def put(self, record: Any) -> None:
@@ -425,26 +453,49 @@ def test_racing_switches_never_leave_desktop_applying_a_missing_entry(tmp_path: 
             if record.path.name == f"{cd.entry_id('b')}.json":
                 b_checked_entry.set()
 
-    def run(name: str, journal: Any) -> None:
-        try:
-            from dsconfig import switch
-
-            actx, tctx = contexts(world, journal=journal)
-            switch.use(name, target="all", actx=actx, tctx=tctx)
-        except BaseException as exc:  # noqa: BLE001 - re-raised below
-            errors.append(exc)
-
     with world.activated():
-        first = threading.Thread(target=run, args=("a", PauseAfterMeta(world.journal)))
-        first.start()
+        first = RacingSwitch(world, "a", "all", PauseAfterMeta(world.journal))
+        first.thread.start()
         assert paused.wait(30)
-        second = threading.Thread(target=run, args=("b", SignalEntryB(world.journal)))
-        second.start()
-        assert b_checked_entry.wait(30)
-        time.sleep(0.3)  # `use b` now waits for the lock of _meta.json, which `use a` holds
+        second = RacingSwitch(world, "b", "all", SignalEntryB(world.journal))
+        second.thread.start()
+        if b_checked_entry.wait(5):  # no lock around whole switches: `use b` got this far
+            time.sleep(0.3)  # and now waits for the lock of _meta.json, which `use a` holds
         resume.set()
-        first.join(60)
-        second.join(60)
-    assert not errors, errors
+        first.join()
+        second.join()
     applied = json.loads(world.meta.read_bytes())["appliedId"]
     assert (world.library / f"{applied}.json").exists(), f"_meta.json applies {applied}, whose entry file is gone"
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc to name the file being fsynced")
+@pytest.mark.xfail(strict=True, reason="BUG: changes.apply checks the file again before calling atomic_write, which then "
+                                       "writes and fsyncs the temp file (milliseconds on a real disk) before os.replace: a "
+                                       "write by Claude Code during that fsync is lost. Compare right before the rename.")
+def test_claude_code_writing_while_dsconfig_fsyncs_its_temp_file_is_not_lost(tmp_path: Path) -> None:
+    from unittest import mock
+
+    world = make_world(tmp_path / "w", desktop=False)
+    add_profiles(world)
+    real_fsync = os.fsync
+    fired: list[str] = []
+
+    def fsync(fd: int) -> None:
+        real_fsync(fd)
+        try:
+            name = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            return
+        if not fired and os.path.basename(name).startswith(".settings.json.") and name.endswith(".dsconfig-tmp"):
+            fired.append(name)  # Claude Code saves its settings while dsconfig's new version is being flushed
+            foreign_write(world.settings, "feedbackSurveyState", {"lastShown": 2})
+
+    with world.activated(), mock.patch("os.fsync", fsync):
+        from dsconfig import switch
+
+        actx, tctx = contexts(world)
+        switch.use("a", actx=actx, tctx=tctx)
+    assert fired, "dsconfig did not fsync a temp file of settings.json"
+    doc = json.loads(world.settings.read_bytes())
+    assert doc["env"]["ANTHROPIC_BASE_URL"] == "https://api.deepseek.com/anthropic"
+    assert doc.get("feedbackSurveyState") == {"lastShown": 2}, "Claude Code's write was overwritten"

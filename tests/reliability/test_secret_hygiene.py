@@ -208,8 +208,6 @@ def test_inline_key_only_where_asked_and_gone_after_off(secret_service: Any, fak
     assert not leaks, f"after off the key is still in: {leaks}"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: fileio.locked creates the state folder with mkdir(parents=True), so "
-                                       "DSCONFIG_HOME and state/ are made 0755 (umask), not 0700 like every other folder")
 def test_every_folder_dsconfig_creates_is_0700(tmp_path: Path) -> None:
     world = make_world(tmp_path / "w", desktop=False)
     old = os.umask(0o022)
