@@ -259,6 +259,7 @@ class Journal:
 
     def _update(self, change: Callable[[dict[str, FileRecord]], object]) -> None:
         with fileio.locked(self.path):
+            fileio.remove_stale_temp_files(self.path)
             files = self.load()
             change(files)
             doc = {"schema_version": JOURNAL_VERSION, "files": {p: r.to_json() for p, r in files.items()}}
@@ -492,8 +493,11 @@ def _remove_empty_dirs(folders: Iterable[str]) -> None:
 def _write(plan: FilePlan, mode: int | None) -> None:
     if plan.after is None:
         fileio.remove_file(plan.path)
-    else:
-        fileio.atomic_write(plan.path, plan.after, mode=mode)
+        return
+    try:
+        fileio.atomic_write(plan.path, plan.after, mode=mode, expect=plan.before)
+    except fileio.ChangedMeanwhile:
+        raise ConcurrentChange(str(plan.path)) from None
 
 
 def apply_all(

@@ -304,7 +304,14 @@ def ensure_dir(folder: Path) -> None:
         raise WriteError(f"{folder} is a file, expected a folder", "move the file away")
 
 
-def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
+class ChangedMeanwhile(Exception):
+    """atomic_write(expect=...): the file no longer holds what the caller planned from."""
+
+
+_UNSET: Any = object()
+
+
+def atomic_write(path: Path, data: bytes, *, mode: int | None = None, expect: bytes | None = _UNSET) -> None:
     """Replace `path` with `data` atomically: temp file in the same folder, fsync, os.replace, fsync folder.
 
     Writes through a symlink (the link stays, its target changes). Keeps the existing file's permission bits;
@@ -339,6 +346,10 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, keep_mode)
+        # Last look before the rename: another program (Claude Code takes no lock) may have saved the file
+        # while the temp file was written and flushed. Only the instant between this read and the rename is left.
+        if expect is not _UNSET and read_bytes(target) != expect:
+            raise ChangedMeanwhile(str(target))
         os.replace(tmp, target)
     except OSError as exc:
         with contextlib.suppress(OSError):

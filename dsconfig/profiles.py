@@ -258,6 +258,7 @@ class ProfileStore:
         from dsconfig import fileio  # writing only: keeps the read path (`dsconfig env`) light
 
         with fileio.locked(self.path):
+            fileio.remove_stale_temp_files(self.path)
             old = fileio.read_bytes(self.path)
             if old is None:
                 doc = tomlkit.document()

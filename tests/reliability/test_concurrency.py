@@ -469,9 +469,6 @@ def test_racing_switches_never_leave_desktop_applying_a_missing_entry(tmp_path: 
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc to name the file being fsynced")
-@pytest.mark.xfail(strict=True, reason="BUG: changes.apply checks the file again before calling atomic_write, which then "
-                                       "writes and fsyncs the temp file (milliseconds on a real disk) before os.replace: a "
-                                       "write by Claude Code during that fsync is lost. Compare right before the rename.")
 def test_claude_code_writing_while_dsconfig_fsyncs_its_temp_file_is_not_lost(tmp_path: Path) -> None:
     from unittest import mock
 

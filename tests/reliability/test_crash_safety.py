@@ -564,9 +564,6 @@ def test_next_run_removes_the_temp_file_a_kill_left(world: World) -> None:
     assert temp_files(*world.user_roots()) == []
 
 
-@pytest.mark.xfail(strict=True, reason="BUG (minor): temp files a kill leaves in dsconfig's own folder (.journal.json.*.dsconfig-tmp, "
-                                       ".profiles.toml.*) are never removed: fileio.remove_stale_temp_files runs only for the "
-                                       "files changes.apply writes, not in Journal._update or ProfileStore._edit")
 def test_next_run_removes_the_journal_temp_file_a_kill_left(world: World) -> None:
     killed = run_killed_at(world, "journal.json", "before", "use", "a")
     assert killed.returncode == -signal.SIGKILL, killed.stderr
