@@ -104,3 +104,10 @@ def run_dsconfig() -> object:
                               env={**os.environ, **(env or {})}, timeout=timeout, cwd=cwd)
 
     return run
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    # Declared here too so `pytest --slow` works from the repository root (pytest reads a sub-folder's
+    # conftest options only when the run names that folder); tests/reliability/conftest.py tolerates both.
+    parser.addoption("--slow", action="store_true", default=False,
+                     help="reliability suite: heavy variants (thousands of kills, more examples)")
