@@ -64,6 +64,13 @@ class KeyringStore:
     # -- reading ---------------------------------------------------------------------------------------
 
     def get(self, name: str) -> str | None:
+        key = self._get(name)
+        from dsconfig.output import register_secret  # every key read is masked in whatever this process prints
+
+        register_secret(key)
+        return key
+
+    def _get(self, name: str) -> str | None:
         if self._backend is None:
             fast = _secret_service_lookup(name, self._environ)
             if fast is not None:

@@ -1,26 +1,117 @@
-"""Rendering: data to stdout (text or one JSON document), messages to stderr. Stdlib only."""
+"""Rendering: data to stdout (text or one JSON document), messages to stderr. Stdlib only.
+
+Everything printed for a person or a program goes through `clean` (text) or `emit_json` (documents), which
+apply, in this order:
+
+1. `scrub`: every secret registered for this command (`register_secret`: each key read from the keyring or
+   typed in) is replaced by its mask (`sk-…abcd`), and credentials inside URLs (`user:pass@`, `?token=`,
+   `key=`, `api_key=` ...) by `****`. Callers that shorten text scrub before cutting (verify does), since a
+   key cut in half no longer matches; `scrub` also catches a key's head left before a cut's "…".
+2. `visible` (text only): control characters that a terminal would obey (ESC sequences that set the window
+   title or write the clipboard, a carriage return that overwrites a line, bidi overrides that reorder it) are
+   written as escapes (`\\x1b`, `\\r`, `\\u202e`). JSON escapes C0 controls itself; C1 controls and DEL are
+   escaped there too, which keeps the value.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+_SECRETS: set[str] = set()
+_MIN_SECRET = 8
+"""Shorter values are not registered: masking every "test" or "1234" in the output would garble it."""
+_MIN_HEAD = 8
+"""A secret's head at least this long, right before "…" (a cut), is masked as well."""
+
+# Characters a terminal acts on: C0 (but newline and tab), DEL, C1, and the Unicode bidi controls.
+_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def register_secret(value: str | None) -> None:
+    """Mask `value` in everything this process prints from now on (a key read from the keyring or typed in)."""
+    if value and len(value) >= _MIN_SECRET:
+        _SECRETS.add(value)
+        stripped = value.strip()
+        if stripped != value and len(stripped) >= _MIN_SECRET:
+            _SECRETS.add(stripped)
+
+
+def forget_secrets() -> None:
+    """Tests: start over with no registered secret."""
+    _SECRETS.clear()
+
+
+def _mask(secret: str) -> str:
+    from dsconfig.credentials import mask
+
+    return mask(secret)
+
+
+def scrub(text: str) -> str:
+    """`text` with every registered secret masked, and every credential inside a URL."""
+    for secret in sorted(_SECRETS, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, _mask(secret))
+        if "…" in text:
+            for size in range(len(secret) - 1, _MIN_HEAD - 1, -1):
+                head = secret[:size] + "…"
+                if head in text:
+                    text = text.replace(head, _mask(secret))
+    from dsconfig.urls import mask_credentials
+
+    return mask_credentials(text)
+
+
+def visible(text: str) -> str:
+    """Control characters written as escapes (ESC -> `\\x1b`); newlines and tabs stay as they are."""
+    return _INVISIBLE.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def clean(text: str) -> str:
+    """What every line for a person goes through: secrets masked, then control characters made visible."""
+    return visible(scrub(text))
+
+
+def json_text(doc: Any) -> str:
+    """One JSON document, secrets masked; C1 controls and bidi marks escaped (C0 ones json escapes itself)."""
+    text = scrub(json.dumps(doc, indent=2, ensure_ascii=False))
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
 
 def emit_json(doc: Any, out: TextIO | None = None) -> None:
     stream = out or sys.stdout
-    stream.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    stream.write(json_text(doc) + "\n")
+
+
+def emit_text(text: str, out: TextIO | None = None) -> None:
+    """Text for a person on stdout (a report, a table), cleaned."""
+    stream = out or sys.stdout
+    stream.write(clean(text))
 
 
 def note(message: str) -> None:
     """A message for the person, never for a pipe: stderr."""
-    sys.stderr.write(message + "\n")
+    sys.stderr.write(clean(message) + "\n")
 
 
 def warn(message: str) -> None:
-    sys.stderr.write(_style("warning: ", "33") + message + "\n")
+    sys.stderr.write(_style("warning: ", "33") + clean(message) + "\n")
+
+
+def error(text: str) -> None:
+    """An error's rendered text (`error: ...`, `hint: ...`) on stderr, cleaned like every other line."""
+    sys.stderr.write(clean(text) + "\n")
 
 
 def _style(text: str, code: str) -> str:
@@ -32,7 +123,9 @@ def _style(text: str, code: str) -> str:
 def table(rows: Sequence[Sequence[str]], headers: Sequence[str], out: TextIO | None = None) -> None:
     """A plain aligned table; the last column is never padded (no trailing spaces)."""
     stream = out or sys.stdout
-    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
-    for row in [headers, *rows]:
-        cells = [str(c).ljust(w) for c, w in zip(row[:-1], widths)] + [str(row[-1])]
+    # Cleaned cell by cell before measuring, so an escaped value keeps the columns aligned.
+    cleaned = [[clean(str(c)) for c in row] for row in [headers, *rows]]
+    widths = [max(len(r[i]) for r in cleaned) for i in range(len(headers))]
+    for row in cleaned:
+        cells = [c.ljust(w) for c, w in zip(row[:-1], widths)] + [row[-1]]
         stream.write("  ".join(cells).rstrip() + "\n")

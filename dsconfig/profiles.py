@@ -45,10 +45,10 @@ def _encodable(flag: str, value: str) -> None:
 
 
 def validate_base_url(url: str) -> str:
+    from dsconfig import urls
+
     _encodable("--base-url", url)
-    if not _URL.fullmatch(url):
-        raise UsageError(f"{url!r} is not an http(s) URL", "give a URL such as https://api.deepseek.com/anthropic")
-    return url.rstrip("/")
+    return urls.validate_base_url(url)
 
 
 def parse_model_option(text: str) -> tuple[str, str]:
