@@ -54,7 +54,7 @@ def resolved_profile(name: str | None, ctx: Context | None = None) -> Resolved:
 def providers_doc() -> dict[str, Any]:
     found = load_templates()
     return {
-        "providers": [template_doc(t) for t in sorted(found.templates.values(), key=lambda t: (t.id != "deepseek", t.id))],
+        "providers": [template_doc(t) for t in found.ordered()],
         "errors": [{"file": str(e.path), "message": e.message, "hint": e.hint} for e in found.errors],
     }
 
@@ -68,12 +68,16 @@ def template_doc(t: Template) -> dict[str, Any]:
         "regions": dict(t.regions),
         "auth": t.auth,
         "key_url": t.key_url,
+        "docs_url": t.docs_url,
+        "checked": t.checked,
         "models": dict(t.models),
+        "model_names": dict(t.model_names),
+        "legacy": dict(t.legacy),
         "env": dict(t.env),
         "desktop": {
             "supported": t.desktop_supported,
             "reason": t.desktop_reason,
-            "models": [{"id": m.id, "label": m.label, "tier": m.tier} for m in t.desktop_models],
+            "models": [{"id": m.id, "label": m.label, "tier": m.tier, "supports_1m": m.supports_1m} for m in t.desktop_models],
         },
         "source": "built-in" if t.builtin else str(t.source),
     }

@@ -41,8 +41,9 @@ def providers(as_json: bool) -> None:
     if as_json:
         output.emit_json(doc)
     else:
-        rows = [[p["id"], p["name"], p["base_url"], "yes" if p["desktop"]["supported"] else "no"] for p in doc["providers"]]
-        output.table(rows, ["ID", "NAME", "BASE URL", "DESKTOP"])
+        rows = [[p["id"], p["name"], p["base_url"], "yes" if p["desktop"]["supported"] else "no",
+                 p["checked"] or "unconfirmed", p["docs_url"] or "-"] for p in doc["providers"]]
+        output.table(rows, ["ID", "NAME", "BASE URL", "DESKTOP", "CHECKED", "SOURCE"])
     for err in doc["errors"]:
         output.warn(f"{err['message']}\nhint: {err['hint']}")
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dsconfig import paths, tomlread
+from dsconfig import paths, tomlread, vocab
 from dsconfig.errors import DsconfigError, InvalidFileError, NotFoundError, UsageError
 from dsconfig.names import validate_name
 from dsconfig.templates import TIERS, Template
@@ -23,18 +23,10 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _URL = re.compile(r"^https?://[^\s/?#]+(/\S*)?$")
 _PROFILE_KEYS = {"provider", "base_url", "models", "env"}
 
-# The Claude Code variable each model tier sets.
-TIER_VARIABLES = {
-    "main": "ANTHROPIC_MODEL",
-    "opus": "ANTHROPIC_DEFAULT_OPUS_MODEL",
-    "sonnet": "ANTHROPIC_DEFAULT_SONNET_MODEL",
-    "haiku": "ANTHROPIC_DEFAULT_HAIKU_MODEL",
-    "subagent": "CLAUDE_CODE_SUBAGENT_MODEL",
-}
-# Variables that carry the key or the endpoint: a profile's extra env may not set them (the key has its own
-# store; the endpoint has base_url).
-RESERVED_ENV = {"ANTHROPIC_BASE_URL", "ANTHROPIC_AUTH_TOKEN"} | set(TIER_VARIABLES.values())
-KEY_VARIABLES = {"ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"}
+# Kept as names of this module for its importers; defined once in vocab.
+TIER_VARIABLES = vocab.TIER_VARIABLES
+RESERVED_ENV = vocab.RESERVED_ENV
+KEY_VARIABLES = frozenset(vocab.KEY_VARS)
 
 
 def _encodable(flag: str, value: str) -> None:
@@ -55,7 +47,7 @@ def parse_model_option(text: str) -> tuple[str, str]:
     _encodable("--model", text)
     tier, sep, model = text.partition("=")
     if not sep or tier not in TIERS or not model.strip() or "\0" in model:
-        raise UsageError(f"--model {text!r}: expected TIER=MODEL", f"tiers: {', '.join(TIERS)}; e.g. --model haiku=deepseek-v4-flash")
+        raise UsageError(f"--model {text!r}: expected TIER=MODEL", f"tiers: {', '.join(TIERS)}; e.g. --model haiku=deepseek-flash")
     return tier, model.strip()
 
 
@@ -99,12 +91,47 @@ class Resolved:
     def name(self) -> str:
         return self.profile.name
 
-    def claude_env(self) -> dict[str, str]:
-        """The `env` entries Claude Code needs, key excluded (it comes from apiKeyHelper or the caller)."""
-        out = {"ANTHROPIC_BASE_URL": self.base_url}
+    def tier_models(self) -> dict[str, str | None]:
+        """Every tier in vocab -> its model, or None when neither the profile nor the template names one.
+
+        None tells `use` to remove (or blank) the tier variable and its companions, so no other setup's
+        model survives there. `models` already holds the fallbacks (fable = opus, see `resolve`)."""
+        return {tier: self.models.get(tier) or None for tier in TIERS}
+
+    def tier_names(self) -> dict[str, str | None]:
+        """Every tier in vocab -> the template's display name for its model (for a `_NAME` companion), or None.
+
+        A name is only given while the tier still uses the template's own model for that tier: after
+        `--model opus=other`, the template's label would name the wrong model."""
+        out: dict[str, str | None] = {}
         for tier in TIERS:
-            if self.models.get(tier):
-                out[TIER_VARIABLES[tier]] = self.models[tier]
+            label = self.template.model_names.get(tier)
+            model = self.models.get(tier)
+            out[tier] = label if label and model and model == _template_model(self.template, tier) else None
+        return out
+
+    def model_variables(self) -> dict[str, str | None]:
+        """Every tier variable and companion in vocab -> the value `use` writes, None for "remove it".
+
+        Tier variables get the tier's model; `_NAME` companions the template's display name (None without
+        one); `_DESCRIPTION` and `_SUPPORTED_CAPABILITIES` None: no template defines them. Which companions
+        Claude Code honours with a custom base URL is the caller's decision (the target module)."""
+        models, names = self.tier_models(), self.tier_names()
+        out: dict[str, str | None] = {}
+        for tier in vocab.TIERS:
+            out[tier.variable] = models[tier.name]
+            for companion in tier.companions:
+                out[companion] = names[tier.name] if companion == tier.name_variable else None
+        return out
+
+    def claude_env(self) -> dict[str, str]:
+        """The `env` entries Claude Code needs, key excluded (it comes from apiKeyHelper or the caller).
+
+        Only tiers with a model appear; `model_variables()` says what to remove for the others."""
+        out = {vocab.BASE_URL_VAR: self.base_url}
+        for tier, model in self.tier_models().items():
+            if model:
+                out[TIER_VARIABLES[tier]] = model
         out.update(self.env)
         return out
 
@@ -145,12 +172,23 @@ def strip_context_suffix(model: str) -> str:
     return re.sub(r"\[\w+\]$", "", model)
 
 
+def _template_model(template: Template, tier: str) -> str | None:
+    """The template's model for `tier` (templates.py already filled fable from opus)."""
+    return template.models.get(tier) or None
+
+
 def resolve(profile: Profile, template: Template) -> Resolved:
+    """The profile over its template. A tier still empty that has a fallback (fable -> opus) takes the fallback
+    tier's resolved model: a gateway template without models plus `--model opus=X` gets X for fable too."""
+    models = {**template.models, **profile.models}
+    for tier, fallback in vocab.FALLBACK_TIERS.items():
+        if not models.get(tier) and models.get(fallback):
+            models[tier] = models[fallback]
     return Resolved(
         profile=profile,
         template=template,
         base_url=profile.base_url or template.base_url,
-        models={**template.models, **profile.models},
+        models=models,
         env={**template.env, **profile.env},
     )
 

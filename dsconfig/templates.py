@@ -13,18 +13,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dsconfig import paths, tomlread
+from dsconfig import paths, tomlread, vocab
 from dsconfig.errors import InvalidFileError, NotFoundError
 
 SCHEMA_VERSION = 1
-TIERS = ("main", "opus", "sonnet", "haiku", "subagent")
+TIERS = vocab.TIER_NAMES
 AUTH_KINDS = ("bearer", "x-api-key", "both")
-DESKTOP_TIERS = ("opus", "sonnet", "haiku")
+DESKTOP_TIERS = ("opus", "sonnet", "haiku")  # Claude Desktop's anthropicFamilyTier values (TARGETS.md section 3)
+PROVIDER_ORDER = (
+    "deepseek", "kimi", "kimi-code", "glm", "minimax", "qwen", "mimo", "volcengine", "openrouter",
+    "ollama", "lmstudio", "vllm", "anthropic", "custom",
+)
+"""The one order `dsconfig providers` and the setup wizard list built-in templates in: DeepSeek first, then
+hosted providers, local servers, and the two ways back out (Anthropic, any gateway). Others (user
+templates) follow alphabetically."""
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _TOP_KEYS = {
     "schema_version", "id", "name", "description", "base_url", "auth", "key_shape", "key_url",
-    "models_path", "balance_path", "regions", "models", "env", "desktop",
+    "models_path", "balance_path", "regions", "models", "env", "desktop", "docs_url", "checked", "legacy",
+    "model_names",
 }
 _DESKTOP_KEYS = {"supported", "reason", "auth_scheme", "models"}
 _DESKTOP_MODEL_KEYS = {"id", "label", "tier", "supports_1m"}
@@ -58,6 +67,14 @@ class Template:
     desktop_reason: str | None = None
     desktop_auth_scheme: str = "bearer"
     desktop_models: tuple[DesktopModel, ...] = ()
+    docs_url: str | None = None
+    """The provider's own page this template follows."""
+    checked: str | None = None
+    """The day (YYYY-MM-DD) that page was last checked against this template; None when it could not be."""
+    legacy: Mapping[str, str] = field(default_factory=dict)
+    """Model ids the provider still accepts but documents as retired -> the id to use instead."""
+    model_names: Mapping[str, str] = field(default_factory=dict)
+    """Tier -> the label Claude Code's `/model` picker may show instead of the raw id."""
 
     def key_matches_shape(self, key: str) -> bool:
         return self.key_shape is None or re.search(self.key_shape, key) is not None
@@ -70,6 +87,10 @@ class TemplateSet:
     templates: Mapping[str, Template]
     errors: tuple[InvalidFileError, ...] = ()
 
+    def ordered(self) -> list[Template]:
+        """Every template in PROVIDER_ORDER, then the rest (the user's own) by id."""
+        return sorted(self.templates.values(), key=provider_sort_key)
+
     def get(self, template_id: str) -> Template:
         if template_id in self.templates:
             return self.templates[template_id]
@@ -80,6 +101,10 @@ class TemplateSet:
         raise NotFoundError(
             f"no provider template {template_id!r}", f"known providers: {known} (see `dsconfig providers`)"
         )
+
+
+def provider_sort_key(t: Template) -> tuple[int, str]:
+    return (PROVIDER_ORDER.index(t.id) if t.id in PROVIDER_ORDER else len(PROVIDER_ORDER), t.id)
 
 
 def load_templates(user_dir: Path | None = None, builtin_dir: Path | None = None) -> TemplateSet:
@@ -177,6 +202,11 @@ def parse_template(path: Path, data: Mapping[str, Any], *, builtin: bool) -> Tem
     bad_tiers = sorted(set(models) - set(TIERS))
     if bad_tiers:
         raise _bad(path, f"models.{bad_tiers[0]}", "is not a tier", f"tiers are {', '.join(TIERS)}")
+    for tier, fallback in vocab.FALLBACK_TIERS.items():
+        # A template that names no fable model gets its opus model there (issue 13), so `claude --model fable`
+        # never falls through to a Claude name or to another switcher's leftover.
+        if not models.get(tier) and models.get(fallback):
+            models[tier] = models[fallback]
     regions = {name: _check_url(path, f"regions.{name}", url) for name, url in _str_table(path, "regions", data.get("regions", {})).items()}
     for key in ("models_path", "balance_path"):
         if key in data and not _str(path, key, data[key]).startswith("/"):
@@ -194,6 +224,13 @@ def parse_template(path: Path, data: Mapping[str, Any], *, builtin: bool) -> Tem
     if scheme not in ("bearer", "x-api-key"):
         raise _bad(path, "desktop.auth_scheme", f"{scheme!r} is not bearer or x-api-key", 'set auth_scheme = "bearer"')
     desktop_models = tuple(_desktop_model(path, i, m) for i, m in enumerate(desktop.get("models", [])))
+    checked = data.get("checked")
+    if checked is not None and not (isinstance(checked, str) and _DATE.fullmatch(checked)):
+        raise _bad(path, "checked", f"{checked!r} is not a YYYY-MM-DD date", 'set checked = "2026-11-30" (a quoted date)')
+    model_names = _str_table(path, "model_names", data.get("model_names", {}))
+    bad_names = sorted(set(model_names) - set(TIERS))
+    if bad_names:
+        raise _bad(path, f"model_names.{bad_names[0]}", "is not a tier", f"tiers are {', '.join(TIERS)}")
     if supported and not desktop_models:
         raise _bad(path, "desktop.models", "is empty but desktop.supported is true",
                    'list Claude-shaped ids: models = [{ id = "claude-opus-4-5", label = "..." }]')
@@ -216,6 +253,10 @@ def parse_template(path: Path, data: Mapping[str, Any], *, builtin: bool) -> Tem
         desktop_reason=_str(path, "desktop.reason", desktop["reason"]) if "reason" in desktop else None,
         desktop_auth_scheme=scheme,
         desktop_models=desktop_models,
+        docs_url=_check_url(path, "docs_url", data["docs_url"]) if "docs_url" in data else None,
+        checked=checked,
+        legacy=_str_table(path, "legacy", data.get("legacy", {})),
+        model_names=model_names,
     )
 
 

@@ -106,7 +106,7 @@ def test_add_list_show(ctx: actions.Context, profiles_path: Path, memory_keyring
     assert shown["active"] is True
     assert shown["key"] == mask(TEST_KEY) and TEST_KEY not in json.dumps(shown)
     assert shown["key_error"] is None
-    assert shown["models"]["main"] == "deepseek-v4-pro[1m]"
+    assert shown["models"]["main"] == "deepseek-flash[1m]"
     assert shown["overrides"] == {"base_url": None, "models": {}, "env": {}}
     assert actions.profile_show_doc("k", ctx)["key"] is None
     assert actions.profile_list_doc(ctx)["active"] == "ds"
@@ -295,7 +295,7 @@ def test_trailing_newline_is_refused(check) -> None:
 def test_model_option_refuses_bad_tiers(text: str) -> None:
     with pytest.raises(UsageError) as info:
         parse_model_option(text)
-    assert "main, opus, sonnet, haiku, subagent" in (info.value.hint or "")
+    assert "main, opus, sonnet, haiku, fable, subagent" in (info.value.hint or "")
 
 
 def test_model_option_accepts_every_tier() -> None:
@@ -342,17 +342,16 @@ def test_resolved_deepseek_claude_env() -> None:
     r = resolve(Profile(name="ds", provider="deepseek"), load_template("deepseek"))
     assert r.claude_env() == {
         "ANTHROPIC_BASE_URL": DEEPSEEK_URL,
-        "ANTHROPIC_MODEL": "deepseek-v4-pro[1m]",
-        "ANTHROPIC_DEFAULT_OPUS_MODEL": "deepseek-v4-pro[1m]",
-        "ANTHROPIC_DEFAULT_SONNET_MODEL": "deepseek-v4-pro[1m]",
-        "ANTHROPIC_DEFAULT_HAIKU_MODEL": "deepseek-v4-flash",
-        "CLAUDE_CODE_SUBAGENT_MODEL": "deepseek-v4-flash",
+        "ANTHROPIC_MODEL": "deepseek-flash[1m]",
+        "ANTHROPIC_DEFAULT_OPUS_MODEL": "deepseek-flash[1m]",
+        "ANTHROPIC_DEFAULT_SONNET_MODEL": "deepseek-flash[1m]",
+        "ANTHROPIC_DEFAULT_HAIKU_MODEL": "deepseek-flash",
+        "ANTHROPIC_DEFAULT_FABLE_MODEL": "deepseek-flash[1m]",
+        "CLAUDE_CODE_SUBAGENT_MODEL": "deepseek-flash",
         "CLAUDE_CODE_EFFORT_LEVEL": "max",
         "CLAUDE_CODE_AUTO_COMPACT_WINDOW": "786432",
-        "API_TIMEOUT_MS": "600000",
-        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
     }
-    assert r.distinct_models() == ["deepseek-v4-pro", "deepseek-v4-flash"]
+    assert r.distinct_models() == ["deepseek-flash"]
 
 
 def test_resolved_overrides_win_over_the_template(ctx: actions.Context) -> None:
@@ -361,7 +360,7 @@ def test_resolved_overrides_win_over_the_template(ctx: actions.Context) -> None:
     env = actions.resolved_profile("ds", ctx).claude_env()
     assert env["ANTHROPIC_BASE_URL"] == "https://proxy.example.test/anthropic"
     assert env["ANTHROPIC_DEFAULT_HAIKU_MODEL"] == "deepseek-v4-pro"
-    assert env["ANTHROPIC_MODEL"] == "deepseek-v4-pro[1m]", "tiers not overridden keep the template's model"
+    assert env["ANTHROPIC_MODEL"] == "deepseek-flash[1m]", "tiers not overridden keep the template's model"
     assert env["CLAUDE_CODE_EFFORT_LEVEL"] == "high"
     assert env["EXTRA"] == "1"
     assert env["CLAUDE_CODE_AUTO_COMPACT_WINDOW"] == "786432"
@@ -403,7 +402,7 @@ def test_cli_add_list_show_edit(run_dsconfig, dshome: Path) -> None:
     assert set(doc) == SHOW_KEYS
     assert set(doc["overrides"]) == {"base_url", "models", "env"}
     assert doc["base_url"] == "https://proxy.example.test/a"
-    assert doc["models"]["main"] == "m1" and doc["models"]["haiku"] == "h1" and doc["models"]["opus"] == "deepseek-v4-pro[1m]"
+    assert doc["models"]["main"] == "m1" and doc["models"]["haiku"] == "h1" and doc["models"]["opus"] == "deepseek-flash[1m]"
     assert doc["overrides"] == {"base_url": "https://proxy.example.test/a", "models": {"haiku": "h1", "main": "m1"}, "env": {"EXTRA": "1"}}
     assert doc["env"]["EXTRA"] == "1" and doc["env"]["CLAUDE_CODE_EFFORT_LEVEL"] == "max"
     assert doc["key"] is None and doc["active"] is False

@@ -1,8 +1,10 @@
 """Provider templates: the built-in ones, the user's own, and how malformed ones are reported.
 
 `dsconfig providers --json` contract (checked below): one object with
-- `providers`: a list, deepseek first, each with the keys in PROVIDER_KEYS; `desktop` has `supported`,
-  `reason`, `models` (each `id`, `label`, `tier`); `source` is "built-in" or the user template's path;
+- `providers`: a list in PROVIDER_ORDER (deepseek first), each with the keys in PROVIDER_KEYS; `docs_url` is the
+  provider page the template follows, `checked` the day it was checked (YYYY-MM-DD, null when it could not be);
+  `model_names` tier -> label; `legacy` retired id -> replacement; `desktop` has `supported`, `reason`,
+  `models` (each `id`, `label`, `tier`, `supports_1m`); `source` is "built-in" or the user template's path;
 - `errors`: one entry per user template that did not load: `file`, `message`, `hint`.
 """
 
@@ -10,17 +12,24 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
 
-from dsconfig import actions, paths
+from dsconfig import actions, paths, vocab
 from dsconfig.errors import EXIT_INVALID_FILE, InvalidFileError, NotFoundError
-from dsconfig.templates import TIERS, load_template, load_template_file, load_templates
+from dsconfig.templates import PROVIDER_ORDER, TIERS, load_template, load_template_file, load_templates
 
 DEEPSEEK_URL = "https://api.deepseek.com/anthropic"
-REQUIRED_IDS = {"deepseek", "anthropic", "kimi", "glm", "minimax", "qwen", "openrouter", "custom"}
-PROVIDER_KEYS = {"id", "name", "description", "base_url", "regions", "auth", "key_url", "models", "env", "desktop", "source"}
+REQUIRED_IDS = {
+    "deepseek", "anthropic", "kimi", "kimi-code", "glm", "minimax", "qwen", "openrouter", "custom", "ollama", "lmstudio",
+    "vllm", "mimo", "volcengine",
+}
+PROVIDER_KEYS = {
+    "id", "name", "description", "base_url", "regions", "auth", "key_url", "docs_url", "checked", "models", "model_names",
+    "legacy", "env", "desktop", "source",
+}
 BUILTIN_FILES = sorted(paths.builtin_templates_dir().glob("*.toml"))
 GOOD_USER_TEMPLATE = 'schema_version = 1\nid = "mygw"\nname = "My gateway"\nbase_url = "https://gw.example.test/anthropic"\n'
 
@@ -58,15 +67,45 @@ def test_every_builtin_template_loads(path: Path) -> None:
     assert all(m.id.startswith("claude-") for m in tpl.desktop_models)
 
 
-def test_deepseek_template_facts() -> None:
+def test_at_least_twelve_builtin_templates_each_naming_its_source() -> None:
+    assert len(BUILTIN_FILES) >= 12
+    for path in BUILTIN_FILES:
+        tpl = load_template_file(path, builtin=True)
+        assert tpl.docs_url and tpl.docs_url.startswith("https://"), f"{path.name}: docs_url missing"
+        text = path.read_text(encoding="utf-8")
+        if tpl.checked is None:
+            # No check date claimed: the file must say what could not be confirmed, and set no model of its own.
+            assert re.search(r"(?i)could not be confirmed|no check date|not confirmed", text), path.name
+            assert not tpl.models, f"{path.name}: models without a checked source page"
+        else:
+            assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", tpl.checked)
+
+
+def test_builtin_templates_are_in_the_one_provider_order() -> None:
+    found = load_templates()
+    assert set(PROVIDER_ORDER) == {p.stem for p in BUILTIN_FILES}, "every built-in template has its place in PROVIDER_ORDER"
+    assert [t.id for t in found.ordered()] == list(PROVIDER_ORDER)
+    assert [p["id"] for p in actions.providers_doc()["providers"]] == list(PROVIDER_ORDER)
+
+
+def test_deepseek_template_follows_deepseeks_current_guide() -> None:
+    """TARGETS.md section 1: DeepSeek's Claude Code guide, newest version, plus the fable tier (= opus)."""
     tpl = load_template("deepseek")
     assert tpl.builtin
     assert tpl.base_url == DEEPSEEK_URL
     assert tpl.auth == "both"
-    assert tpl.models["main"] == "deepseek-v4-pro[1m]"
-    assert tpl.models["haiku"] == tpl.models["subagent"] == "deepseek-v4-flash"
-    assert {"CLAUDE_CODE_EFFORT_LEVEL", "CLAUDE_CODE_AUTO_COMPACT_WINDOW", "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"} <= set(tpl.env)
+    assert {t: tpl.models.get(t) for t in TIERS} == {
+        "main": "deepseek-flash[1m]", "opus": "deepseek-flash[1m]", "sonnet": "deepseek-flash[1m]",
+        "haiku": "deepseek-flash", "fable": "deepseek-flash[1m]", "subagent": "deepseek-flash",
+    }
+    assert dict(tpl.env) == {"CLAUDE_CODE_EFFORT_LEVEL": "max", "CLAUDE_CODE_AUTO_COMPACT_WINDOW": "786432"}
+    assert dict(tpl.legacy) == {"deepseek-v4-flash": "deepseek-flash", "deepseek-v4-flash-vision-exp": "deepseek-flash"}
+    assert tpl.docs_url == "https://api-docs.deepseek.com/quick_start/agent_integrations/claude_code"
+    assert tpl.checked == "2026-11-30"
+    assert tpl.models_path == "/models"
     assert tpl.desktop_supported
+    assert all(m.supports_1m for m in tpl.desktop_models), "DeepSeek's models have a 1M context"
+    assert {m.tier for m in tpl.desktop_models} == {"opus", "sonnet", "haiku"}
     assert tpl.key_url and tpl.key_url.startswith("https://")
     # The shape check is what triggers the "does not look like" warning: assembled at runtime, never a literal.
     assert tpl.key_matches_shape("sk-" + "ab12" * 8)
@@ -85,8 +124,10 @@ def test_providers_doc_lists_deepseek_first_with_documented_keys() -> None:
     for p in doc["providers"]:
         assert set(p) == PROVIDER_KEYS
         assert set(p["desktop"]) == {"supported", "reason", "models"}
+        assert p["checked"] is None or re.fullmatch(r"\d{4}-\d{2}-\d{2}", p["checked"])
         for model in p["desktop"]["models"]:
-            assert set(model) == {"id", "label", "tier"}
+            assert set(model) == {"id", "label", "tier", "supports_1m"}
+    assert first["docs_url"].startswith("https://api-docs.deepseek.com/") and first["checked"] == "2026-11-30"
 
 
 def test_providers_command_text_lists_deepseek_first(run_dsconfig) -> None:
@@ -99,6 +140,8 @@ def test_providers_command_text_lists_deepseek_first(run_dsconfig) -> None:
     assert DEEPSEEK_URL in lines[1].split()
     listed = {line.split()[0] for line in lines[1:]}
     assert listed >= REQUIRED_IDS
+    assert lines[0].split()[-2:] == ["CHECKED", "SOURCE"]
+    assert lines[1].split()[-2:] == ["2026-11-30", "https://api-docs.deepseek.com/quick_start/agent_integrations/claude_code"]
 
 
 def test_providers_command_json(run_dsconfig) -> None:
@@ -154,6 +197,11 @@ MALFORMED = {
     "bad-region-url": ("gw", 'base_url = "https://gw.test"\n[regions]\neu = "nope"\n', ["'regions.eu'", "nope"], "https://"),
     "bad-env-name": ("gw", 'base_url = "https://gw.test"\n[env]\n"1BAD" = "x"\n', ["'env.1BAD'"], "letters"),
     "bad-key-shape": ("gw", 'base_url = "https://gw.test"\nkey_shape = "sk-("\n', ["'key_shape'", "regular expression"], "fix the pattern"),
+    "checked-not-a-date": ("gw", 'base_url = "https://gw.test"\nchecked = "last week"\n', ["'checked'", "last week"], '"2026-11-30"'),
+    "checked-toml-date": ("gw", 'base_url = "https://gw.test"\nchecked = 2026-11-30\n', ["'checked'"], "quoted date"),
+    "docs-url-not-a-url": ("gw", 'base_url = "https://gw.test"\ndocs_url = "the website"\n', ["'docs_url'"], "https://"),
+    "model-names-bad-tier": ("gw", 'base_url = "https://gw.test"\n[model_names]\nturbo = "T"\n', ["'model_names.turbo'"], "tiers are main"),
+    "legacy-not-text": ("gw", 'base_url = "https://gw.test"\n[legacy]\nold = 1\n', ["'legacy.old'"], "quote"),
     "desktop-not-claude": ("gw", 'base_url = "https://gw.test"\n[desktop]\nsupported = true\nmodels = [{ id = "gpt-4", label = "x" }]\n',
                            ["'desktop.models[0].id'", "gpt-4"], "claude-"),
 }
@@ -236,6 +284,19 @@ def test_base_url_with_trailing_newline_is_refused(user_templates: Path) -> None
     _write(user_templates, "gw", 'base_url = "https://gw.test/anthropic\\n"\n')
     with pytest.raises(InvalidFileError):
         load_template("gw")
+
+
+def test_a_template_without_a_fable_model_gets_its_opus_model(user_templates: Path) -> None:
+    _write(user_templates, "gw", 'base_url = "https://gw.test"\n[models]\nopus = "big"\nhaiku = "small"\n')
+    assert dict(load_template("gw").models) == {"opus": "big", "fable": "big", "haiku": "small"}
+    _write(user_templates, "gw2", 'base_url = "https://gw.test"\n[models]\nopus = "big"\nfable = "story"\n')
+    assert load_template("gw2").models["fable"] == "story"
+    _write(user_templates, "gw3", 'base_url = "https://gw.test"\n[models]\nmain = "m"\n')
+    assert "fable" not in load_template("gw3").models
+
+
+def test_template_tiers_are_the_vocabulary_tiers() -> None:
+    assert TIERS == vocab.TIER_NAMES == ("main", "opus", "sonnet", "haiku", "fable", "subagent")
 
 
 # --- through the command ------------------------------------------------------------------------------------
