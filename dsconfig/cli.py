@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import click
 
-from dsconfig import __version__
+from dsconfig import __version__, output
 from dsconfig.errors import EXIT_INTERRUPTED, EXIT_USAGE, DsconfigError
 
 TIER_HELP = "TIER=MODEL, tiers: main, opus, sonnet, haiku, subagent (repeatable)"
@@ -71,6 +71,23 @@ def _profile_options(required_provider: bool) -> Callable[[Callable[..., None]],
     return wrap
 
 
+def _secret_input(from_stdin: bool) -> str | None:
+    """A key typed or piped in; registered first, so no line this command prints can show it."""
+    from dsconfig import actions, output
+
+    key = actions.read_secret_input(from_stdin)
+    output.register_secret(key)
+    return key
+
+
+def _warn_plain_http(base_url: str | None) -> None:
+    from dsconfig import output, urls
+
+    warning = urls.plain_http_warning(base_url)
+    if warning:
+        output.warn(warning)
+
+
 def _pairs(models: tuple[str, ...], envs: tuple[str, ...]) -> tuple[dict[str, str], dict[str, str]]:
     from dsconfig.profiles import parse_env_option, parse_model_option
 
@@ -87,9 +104,10 @@ def profile_add(name: str, provider: str, base_url: str | None, models: tuple[st
 
     validate_name(name)
     model_map, env_map = _pairs(models, envs)
-    key = actions.read_secret_input(api_key_stdin)
+    key = _secret_input(api_key_stdin)
     r = actions.profile_add(name, provider, base_url=base_url, models=model_map, env=env_map, key=key)
     output.note(f"created profile {name!r} ({r.template.name}, {r.base_url})")
+    _warn_plain_http(r.base_url)
     if key is None:
         output.warn(f"no API key stored yet: dsconfig key set {name}")
 
@@ -105,10 +123,11 @@ def profile_edit(name: str, provider: str | None, base_url: str | None, models: 
     from dsconfig import actions, output
 
     model_map, env_map = _pairs(models, envs)
-    key = actions.read_secret_input(api_key_stdin) if api_key_stdin else None
-    actions.profile_edit(name, provider=provider, base_url=base_url, models=model_map, env=env_map,
-                         unset_models=unset_models, unset_env=unset_envs, key=key)
+    key = _secret_input(api_key_stdin) if api_key_stdin else None
+    r = actions.profile_edit(name, provider=provider, base_url=base_url, models=model_map, env=env_map,
+                             unset_models=unset_models, unset_env=unset_envs, key=key)
     output.note(f"updated profile {name!r}; run `dsconfig use {name}` again to apply the change where it is in use")
+    _warn_plain_http(r.base_url)
 
 
 @profile.command("list")
@@ -142,7 +161,7 @@ def profile_show(name: str, as_json: bool) -> None:
              f"base_url:  {doc['base_url']}", f"key:       {doc['key'] or doc['key_error'] or 'not set'}"]
     lines += [f"model.{tier}: {model}" for tier, model in doc["models"].items()]
     lines += [f"env.{var}: {value}" for var, value in doc["env"].items()]
-    click.echo("\n".join(lines))
+    output.emit_text("\n".join(lines) + "\n")
 
 
 @profile.command("rm")
@@ -181,7 +200,7 @@ def key_set(name: str, from_stdin: bool) -> None:
     """Store the API key of profile NAME."""
     from dsconfig import actions, output
 
-    raw = actions.read_secret_input(from_stdin)
+    raw = _secret_input(from_stdin)
     if raw is None:
         raise DsconfigError("no key given and no terminal to ask on", f"pipe it: printf %s \"$KEY\" | dsconfig key set {name} --stdin")
     output.note(f"stored key {actions.key_set(name, raw)} for profile {name!r} in the OS keyring")
@@ -213,13 +232,14 @@ def key_rm(name: str) -> None:
 
 @cli.command("env")
 @click.argument("name", required=False)
-@click.option("--shell", type=click.Choice(["bash", "zsh", "fish", "powershell", "cmd"]), help="Default: detected from $SHELL.")
+@click.option("--shell", type=click.Choice(["bash", "zsh", "fish", "powershell", "cmd"]),
+              help="Default: the shell that runs dsconfig (its parent process), else $SHELL with a note. Name it in startup files.")
 @click.option("--unset", is_flag=True, help="Print the statements that remove the variables instead.")
 def env_command(name: str | None, shell: str | None, unset: bool) -> None:
     """Print shell statements that set profile NAME's variables (default: the active profile).
 
-    bash/zsh: eval "$(dsconfig env)"   fish: dsconfig env | source
-    PowerShell: dsconfig env --shell powershell | Invoke-Expression
+    bash: eval "$(dsconfig env --shell bash)"   zsh: eval "$(dsconfig env --shell zsh)"
+    fish: dsconfig env --shell fish | source   PowerShell: dsconfig env --shell powershell | Invoke-Expression
     """
     from dsconfig import actions
 
@@ -303,7 +323,7 @@ def _render_switch(result: object) -> None:
 
     assert isinstance(result, switch.SwitchResult)
     if result.dry_run:
-        click.echo(result.diff(), nl=False)
+        output.emit_text(result.diff())
     for line in switch.summary(result):
         output.note(line)
 
@@ -317,10 +337,10 @@ def _render_switch(result: object) -> None:
 @click.option("--api-key-stdin", is_flag=True, help="With --inline-key: read the key from standard input.")
 def use_command(name: str, target: str, scope: str, dry_run: bool, inline_key: bool, api_key_stdin: bool) -> None:
     """Switch Claude Code (and/or Claude Desktop) to profile NAME; the key stays in the OS keyring."""
-    from dsconfig import actions, switch
+    from dsconfig import switch
 
     result = switch.use(name, target=target, scope=scope, dry_run=dry_run, inline_key=inline_key,
-                        read_key=lambda: actions.read_secret_input(api_key_stdin), key_from_input=api_key_stdin)
+                        read_key=lambda: _secret_input(api_key_stdin), key_from_input=api_key_stdin)
     _render_switch(result)
 
 
@@ -346,7 +366,7 @@ def detect_command(as_json: bool) -> None:
     if as_json:
         output.emit_json(doc)
     else:
-        click.echo(detect.render_text(doc), nl=False)
+        output.emit_text(detect.render_text(doc))
 
 
 # --- setup, status, doctor -------------------------------------------------------------------------------
@@ -371,11 +391,11 @@ def setup_command(provider: str | None, profile_name: str | None, api_key_stdin:
 
     Every question has a flag; without a terminal a missing answer fails at once (exit 2) naming its flag.
     """
-    from dsconfig import actions, wizard
+    from dsconfig import wizard
 
     model_map, _ = _pairs(models, ())
     options = wizard.SetupOptions(provider=provider, profile=profile_name, base_url=base_url, models=model_map,
-                                  api_key=actions.read_secret_input(True) if api_key_stdin else None, targets=targets,
+                                  api_key=_secret_input(True) if api_key_stdin else None, targets=targets,
                                   scope=scope, adopt=adopt, yes=yes, no_verify=no_verify)
     wizard.run_wizard(options, prompter=wizard.default_prompter(stdin_used=api_key_stdin))
 
@@ -390,7 +410,7 @@ def status_command(as_json: bool) -> None:
     if as_json:
         output.emit_json(doc)
     else:
-        click.echo(status.render_text(doc), nl=False)
+        output.emit_text(status.render_text(doc))
 
 
 @cli.command("doctor")
@@ -409,7 +429,7 @@ def doctor_command(as_json: bool, no_verify: bool, timeout: float) -> None:
     if as_json:
         output.emit_json(report.to_doc())
     else:
-        click.echo(doctor.render_text(report), nl=False)
+        output.emit_text(doctor.render_text(report))
     if not report.ok:
         raise SystemExit(report.exit_code)
 
@@ -422,16 +442,16 @@ def main(argv: list[str] | None = None) -> int:
         # Without standalone mode click returns (rather than raises) a command's ctx.exit(N) code.
         code = cli.main(args=argv, prog_name="dsconfig", standalone_mode=False)
     except DsconfigError as err:
-        click.echo(err.render(), err=True)
+        output.error(err.render())
         return err.exit_code
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.UsageError as exc:
         where = exc.ctx.command_path if exc.ctx else "dsconfig"
-        click.echo(f"error: {exc.format_message()}\nhint: see `{where} --help`", err=True)
+        output.error(f"error: {exc.format_message()}\nhint: see `{where} --help`")
         return EXIT_USAGE
     except click.ClickException as exc:
-        click.echo(f"error: {exc.format_message()}", err=True)
+        output.error(f"error: {exc.format_message()}")
         return exc.exit_code
     except (click.Abort, KeyboardInterrupt, EOFError):
         click.echo("\ninterrupted: nothing was changed by the unfinished step", err=True)

@@ -20,6 +20,9 @@ HEADERS = ["PROFILE", "CHECK", "MODEL", "TIERS", "ANSWERED BY", "HTTP", "1ST TOK
 
 
 def render(report: VerifyReport, *, as_json: bool, out: TextIO | None = None) -> None:
+    for profile in report.profiles:
+        for warning in profile.warnings:
+            output.warn(f"{profile.profile}: {warning}")
     if as_json:
         output.emit_json(report.to_doc(), out)
     else:
@@ -27,14 +30,14 @@ def render(report: VerifyReport, *, as_json: bool, out: TextIO | None = None) ->
 
 
 def render_text(report: VerifyReport, out: TextIO | None = None) -> None:
+    """Through output's renderer, like every text: keys masked, a provider's control characters made visible."""
     stream = out or sys.stdout
     output.table(rows(report), HEADERS, stream)
-    stream.write("\n")
-    for profile in report.profiles:
-        stream.write(summary(profile) + "\n")
+    text = "\n" + "".join(summary(profile) + "\n" for profile in report.profiles)
     problems = [line for profile in report.profiles for line in problem_lines(profile)]
     if problems:
-        stream.write("\nproblems and fixes:\n" + "\n".join(problems) + "\n")
+        text += "\nproblems and fixes:\n" + "\n".join(problems) + "\n"
+    output.emit_text(text, stream)
 
 
 def _duration(seconds: float | None) -> str:

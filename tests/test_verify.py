@@ -284,7 +284,7 @@ def test_cli_json_contract(fake_deepseek: FakeDeepSeek, cli_profile: Any, run_ds
     assert doc["ok"] is True and doc["exit_code"] == 0 and doc["timeout_s"] == 10.0
     (p,) = doc["profiles"]
     assert set(p) == {"profile", "provider", "base_url", "key", "key_source", "ok", "exit_code", "elapsed_ms", "models",
-                      "streaming", "tool_use", "model_list", "balance", "claude", "failures"}
+                      "streaming", "tool_use", "model_list", "balance", "claude", "failures", "warnings"}
     assert p["key"] == MASKED and p["key_source"] == 'keyring service "dsconfig", user "ds"'
     assert p["claude"] is None and p["failures"] == []
     message_keys = {"check", "model", "tiers", "answered_by", "status", "ttft_ms", "total_ms", "input_tokens", "output_tokens",
