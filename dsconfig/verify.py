@@ -29,7 +29,8 @@ Failure classes (`Failure.kind`, JSON "class"), each with a one-line message and
     other (exit 1)    forbidden (403), not_found (404; the base URL path is diagnosed), unknown_model (400, or
                       Anthropic's 404 naming the model; the provider's list is quoted), bad_request (other 400),
                       rate_limited (429), server (5xx, or an error event in the stream), not_anthropic (a 200
-                      that is not the Anthropic format, or a body past 1 MiB: reading stops at the cap),
+                      that is not the Anthropic format, or a body past 1 MiB / a stream line past 64 KiB:
+                      reading stops at the cap),
                       bad_stream (events out of order or cut short),
                       no_tool_use (answered without calling the tool), no_claude (`claude` not installed),
                       error (anything else)
@@ -74,8 +75,9 @@ import ssl
 import tempfile
 import time
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -90,6 +92,7 @@ from dsconfig.errors import (
     EXIT_VERIFY_AUTH,
     EXIT_VERIFY_NETWORK,
     DsconfigError,
+    InvalidFileError,
     NotFoundError,
     VerifyAuthError,
     VerifyNetworkError,
@@ -124,6 +127,10 @@ _MAX_EVENTS = 5000
 _MAX_BODY = 1024 * 1024
 """A JSON body (the model list, the balance, an error) is never read beyond this: a provider that sends more
 (or an endless body) is not an Anthropic-compatible endpoint, and reading on would only fill memory."""
+_MAX_LINE = 64 * 1024
+"""One line of an event stream; Anthropic's events are a few hundred bytes."""
+_MAX_STREAM = 4 * 1024 * 1024
+"""A whole streamed reply (the checks ask for at most 128 tokens)."""
 _DETAIL_LIMIT = 240
 
 
@@ -515,6 +522,19 @@ class _Target:
         return f" (keys: {url})" if url else ""
 
 
+def stored_url_check(resolved: Resolved, profiles_path: Path) -> None:
+    """InvalidFileError (exit 4) naming the file when a stored base URL cannot be used (a hand edit)."""
+    bad = urls.problem(resolved.base_url)
+    if bad is None:
+        return
+    if resolved.profile.base_url:
+        where, path = f"profiles.{resolved.name}.base_url", profiles_path
+    else:
+        where, path = "base_url", resolved.template.source
+    raise InvalidFileError(path, f"{where} = {resolved.base_url!r}: {bad}",
+                           f"dsconfig profile edit {resolved.name} --base-url {urls.EXAMPLE}  (or correct the file by hand)")
+
+
 def key_source(name: str) -> str:
     return f'keyring service "{SERVICE}", user "{name}"'
 
@@ -563,7 +583,7 @@ def _provider_message(body: bytes) -> str | None:
     """The error message from an OpenAI-shaped (DeepSeek) or Anthropic-shaped body, or the text itself."""
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         text = body.decode("utf-8", "replace").strip()
         return _short(text) if text else None
     if isinstance(data, dict):
@@ -578,7 +598,8 @@ def _provider_message(body: bytes) -> str | None:
 
 
 def _short(text: str, limit: int = _DETAIL_LIMIT) -> str:
-    text = " ".join(text.split())
+    """One line of at most `limit` characters, secrets masked FIRST: a key cut in half no longer matches."""
+    text = " ".join(output.scrub(text).split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -723,7 +744,7 @@ def _transport_failure(target: _Target, exc: BaseException, url: str, timeout: f
     name = target.name
     parts = urlsplit(url)
     host = parts.hostname or url
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    port = urls.host_port(url).rsplit(":", 1)[-1]
     via = proxy_for(url)
     edit = f"dsconfig profile edit {name} --base-url URL"
     sslerr = next((e for e in chain if isinstance(e, ssl.SSLError)), None)
@@ -807,6 +828,11 @@ def _stall(target: _Target, timeout: float, status: int | None, keepalives: int)
     )
 
 
+def _too_large(target: _Target, big: _TooLarge) -> Failure:
+    failure = _not_anthropic(target, f"{big.what} went on past {_size(big.limit)} (reading stopped there)", big.status)
+    return replace(failure, detail=f"{big.what} is larger than {big.limit} bytes")
+
+
 def _not_anthropic(target: _Target, what: str, status: int) -> Failure:
     fallback = f"use the provider's Anthropic-compatible base URL (DeepSeek: https://api.deepseek.com/anthropic): dsconfig profile edit {target.name} --base-url URL"
     problems, fix = _base_url_fix(target.resolved, fallback)
@@ -824,7 +850,7 @@ def _describe_foreign(body: bytes, content_type: str) -> str:
     text = body[:_MAX_BODY].decode("utf-8", "replace")
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         data = None
     if isinstance(data, dict):
         if "choices" in data or str(data.get("object", "")).startswith("chat.completion"):
@@ -867,6 +893,20 @@ class _Reply:
     foreign_sse: str | None = None
 
 
+class _TooLarge(Exception):
+    """A body or a line beyond its cap: reading stopped there."""
+
+    def __init__(self, what: str, limit: int, status: int) -> None:
+        super().__init__(what)
+        self.what = what
+        self.limit = limit
+        self.status = status
+
+
+def _size(limit: int) -> str:
+    return f"{limit // (1024 * 1024)} MiB" if limit >= 1024 * 1024 else f"{limit // 1024} KiB"
+
+
 async def _stream(client: httpx.AsyncClient, target: _Target, body: dict[str, Any], progress: _Progress, start: float, timeout: float) -> _Reply:
     async with client.stream("POST", target.messages_url, headers=target.message_headers(), json=body, timeout=timeout) as resp:
         progress.status = resp.status_code
@@ -878,8 +918,9 @@ async def _stream(client: httpx.AsyncClient, target: _Target, body: dict[str, An
         reply.sse = True
         name: str | None = None
         data_lines: list[str] = []
+        data_size = 0
         previous_blank = True
-        async for line in resp.aiter_lines():
+        async for line in _limited_lines(resp):
             if line.startswith(":"):
                 progress.keepalives += 1
                 previous_blank = False
@@ -899,7 +940,7 @@ async def _stream(client: httpx.AsyncClient, target: _Target, body: dict[str, An
                         return reply
                 elif previous_blank and name is None:
                     progress.keepalives += 1  # DeepSeek's blank keep-alive lines
-                name, data_lines, previous_blank = None, [], True
+                name, data_lines, data_size, previous_blank = None, [], 0, True
                 continue
             previous_blank = False
             field_name, _, value = line.partition(":")
@@ -908,6 +949,9 @@ async def _stream(client: httpx.AsyncClient, target: _Target, body: dict[str, An
                 name = value
             elif field_name == "data":
                 data_lines.append(value)
+                data_size += len(value)
+                if data_size > _MAX_BODY:
+                    raise _TooLarge("one event's data", _MAX_BODY, resp.status_code)
         if data_lines:
             event = _dispatch(name, "\n".join(data_lines), time.perf_counter() - start)
             if event is None:
@@ -917,22 +961,47 @@ async def _stream(client: httpx.AsyncClient, target: _Target, body: dict[str, An
         return reply
 
 
-async def _read_limited(resp: httpx.Response) -> bytes:
+async def _read_limited(resp: httpx.Response, limit: int = _MAX_BODY) -> bytes:
+    """The body, or _TooLarge as soon as it passes `limit` (an endless body stops there, not at the timeout)."""
     chunks: list[bytes] = []
     size = 0
     async for chunk in resp.aiter_bytes():
         chunks.append(chunk)
         size += len(chunk)
-        if size >= _MAX_BODY:
-            break
+        if size > limit:
+            raise _TooLarge("the body", limit, resp.status_code)
     return b"".join(chunks)
+
+
+async def _limited_lines(resp: httpx.Response) -> AsyncIterator[str]:
+    """The lines of an event stream (CRLF, LF or CR), each at most _MAX_LINE bytes, all at most _MAX_STREAM."""
+    buffer = b""
+    total = 0
+    async for chunk in resp.aiter_bytes():
+        total += len(chunk)
+        if total > _MAX_STREAM:
+            raise _TooLarge("the event stream", _MAX_STREAM, resp.status_code)
+        buffer += chunk
+        while True:
+            cut = min((i for i in (buffer.find(b"\n"), buffer.find(b"\r")) if i >= 0), default=-1)
+            if cut < 0 or (buffer[cut:cut + 1] == b"\r" and cut == len(buffer) - 1):
+                break  # no end of line yet, or a CR that an LF may follow in the next chunk
+            end = cut + 2 if buffer[cut:cut + 2] == b"\r\n" else cut + 1
+            line, buffer = buffer[:cut], buffer[end:]
+            if len(line) > _MAX_LINE:
+                raise _TooLarge("one line of the event stream", _MAX_LINE, resp.status_code)
+            yield line.decode("utf-8", "replace")
+        if len(buffer) > _MAX_LINE:
+            raise _TooLarge("one line of the event stream", _MAX_LINE, resp.status_code)
+    if buffer:
+        yield buffer.rstrip(b"\r").decode("utf-8", "replace")
 
 
 def _dispatch(name: str | None, data: str, at: float) -> _Event | None:
     """An Anthropic event, or None when the data is something else (an OpenAI chunk, `[DONE]`...)."""
     try:
         parsed = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if not isinstance(parsed, dict) or not isinstance(parsed.get("type"), str) or "choices" in parsed:
         return None
@@ -1013,6 +1082,9 @@ async def _message_check(client: httpx.AsyncClient, target: _Target, check: str,
     start = time.perf_counter()
     try:
         reply = await asyncio.wait_for(_stream(client, target, _request_body(check, model), progress, start, timeout), timeout)
+    except _TooLarge as big:
+        return replace(base, status=big.status, total=time.perf_counter() - start, events=len(progress.events),
+                       failure=_too_large(target, big))
     except (asyncio.TimeoutError, httpx.TimeoutException) as exc:
         elapsed = time.perf_counter() - start
         if any(e.name == "message_stop" for e in progress.events):
@@ -1110,7 +1182,7 @@ def _analyze(check: MessageCheck, target: _Target, events: list[_Event]) -> Mess
         raw = "".join(tool_json).strip()
         try:
             json.loads(raw or "{}")
-        except ValueError:
+        except (ValueError, RecursionError):
             return replace(check, failure=Failure(
                 "bad_stream", f"the tool call's input is not valid JSON ({_short(raw, 60)})",
                 f"the endpoint mangles tool calls; Claude Code will fail on them: dsconfig profile show {target.name}", 200))
@@ -1126,13 +1198,14 @@ def _analyze(check: MessageCheck, target: _Target, events: list[_Event]) -> Mess
 
 async def _get_json(client: httpx.AsyncClient, target: _Target, url: str, timeout: float) -> tuple[int, Any, bytes, str | None]:
     async def get() -> tuple[int, Any, bytes, str | None]:
-        resp = await client.get(url, headers=target.list_headers(), timeout=timeout)
-        body = resp.content[:_MAX_BODY]
+        async with client.stream("GET", url, headers=target.list_headers(), timeout=timeout) as resp:
+            body = await _read_limited(resp)
+            status, retry_after = resp.status_code, resp.headers.get("retry-after")
         try:
             data = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):
             data = None
-        return resp.status_code, data, body, resp.headers.get("retry-after")
+        return status, data, body, retry_after
 
     return await asyncio.wait_for(get(), timeout)
 
@@ -1144,6 +1217,8 @@ async def _model_list(client: httpx.AsyncClient, target: _Target, path: str, tim
     what = f"GET {path}"
     try:
         status, data, body, retry_after = await _get_json(client, target, url, timeout)
+    except _TooLarge as big:
+        return replace(base, status=big.status, total=time.perf_counter() - start, failure=_too_large(target, big))
     except Exception as exc:  # noqa: BLE001
         return replace(base, total=time.perf_counter() - start, failure=_transport_failure(target, exc, url, timeout, what))
     base = replace(base, status=status, total=time.perf_counter() - start)
@@ -1177,6 +1252,8 @@ async def _balance(client: httpx.AsyncClient, target: _Target, path: str, timeou
     what = f"GET {path}"
     try:
         status, data, body, retry_after = await _get_json(client, target, url, timeout)
+    except _TooLarge as big:
+        return replace(base, status=big.status, total=time.perf_counter() - start, failure=_too_large(target, big))
     except Exception as exc:  # noqa: BLE001
         return replace(base, total=time.perf_counter() - start, failure=_transport_failure(target, exc, url, timeout, what))
     base = replace(base, status=status, total=time.perf_counter() - start)
@@ -1285,7 +1362,7 @@ def _last_json(stdout: str) -> dict[str, Any] | None:
     for candidate in (stdout, *reversed(stdout.strip().splitlines())):
         try:
             data = json.loads(candidate)
-        except ValueError:
+        except (ValueError, RecursionError):
             continue
         if isinstance(data, dict):
             return data
@@ -1344,10 +1421,16 @@ async def verify_profile(
 ) -> ProfileReport:
     """Every check of one profile. `concurrent=False` runs the same checks one after another (the bench)."""
     start = time.perf_counter()
+    output.register_secret(key)
     warning = urls.plain_http_warning(resolved.base_url)
     head = ProfileReport(profile=resolved.name, provider=resolved.profile.provider, base_url=resolved.base_url,
                          key=mask(key) if key else None, key_source=key_source(resolved.name),
                          warnings=(warning,) if warning else ())
+    bad_url = urls.problem(resolved.base_url)
+    if bad_url is not None:
+        return replace(head, setup_failure=Failure(
+            "error", f"the base URL {resolved.base_url!r} cannot be used: {bad_url}",
+            f"correct it: dsconfig profile edit {resolved.name} --base-url URL (e.g. {urls.EXAMPLE})"))
     if not key:
         return replace(head, setup_failure=Failure(
             "no_key", f"no API key stored for profile {resolved.name!r} (looked in {key_source(resolved.name)})",
@@ -1475,6 +1558,7 @@ def run(
             targets.append((resolved, c.secrets.get(profile_name)))
     else:
         resolved = resolved_profile(name, c)
+        stored_url_check(resolved, c.store.path)
         targets.append((resolved, c.secrets.get(resolved.name)))
     environ = c.environ
     return asyncio.run(verify_many(targets, timeout=timeout, via_claude=via_claude, claude_command=claude_command, environ=environ))
