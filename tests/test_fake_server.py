@@ -261,6 +261,9 @@ def test_streaming_tool_use_sends_input_json_deltas(fake_deepseek: FakeDeepSeek)
         ("claude-3-5-sonnet-latest", FLASH_MODEL),
         (PRO_MODEL, PRO_MODEL),
         (FLASH_MODEL, FLASH_MODEL),
+        # Legacy names: still accepted, their models retired, served by flash (DeepSeek's first-call page).
+        ("deepseek-v4-flash", FLASH_MODEL),
+        ("deepseek-v4-flash-vision-exp", FLASH_MODEL),
     ],
 )
 def test_model_mapping(fake_deepseek: FakeDeepSeek, requested: str, answered: str) -> None:
@@ -276,6 +279,24 @@ def test_unknown_model_is_rejected_by_default(fake_deepseek: FakeDeepSeek) -> No
 
     assert "gpt-4o" in error["message"]
     assert fake_deepseek.requests[0].model_answered is None
+
+
+def test_current_deepseek_model_names() -> None:
+    """DeepSeek's first-call page, checked 2026-11-30: deepseek-flash and deepseek-v4-pro are offered."""
+    assert (FLASH_MODEL, PRO_MODEL) == ("deepseek-flash", "deepseek-v4-pro")
+
+
+def test_model_list_on_the_host_root_names_current_models_only(fake_deepseek: FakeDeepSeek) -> None:
+    listed = httpx.get(f"{fake_deepseek.root_url}/models", headers=AUTH).json()
+    assert listed["object"] == "list"
+    assert [m["id"] for m in listed["data"]] == [PRO_MODEL, FLASH_MODEL]
+    assert not {"deepseek-v4-flash", "deepseek-v4-flash-vision-exp"} & {m["id"] for m in listed["data"]}
+
+
+@pytest.mark.parametrize("model", ["deepseek-chat", "deepseek-reasoner", "kimi-k2.6", "deepseek-v4-flsh"])
+def test_unknown_non_claude_names_get_400_naming_the_model(fake_deepseek: FakeDeepSeek, model: str) -> None:
+    error = assert_openai_error(post(fake_deepseek, message_body(model=model)), 400, "invalid_request_error")
+    assert model in error["message"]
 
 
 def test_unknown_model_maps_to_flash_in_the_older_mode(fake_deepseek: FakeDeepSeek) -> None:

@@ -7,8 +7,11 @@ from DeepSeek's documented behaviour (see tests/../shared reference notes):
 
 * keys are accepted as ``x-api-key`` or ``Authorization: Bearer``; errors are OpenAI-shaped
   (``{"error": {"message", "type", "param", "code"}}``), not Anthropic-shaped;
-* Claude model names are mapped (``claude-opus*`` -> pro, other ``claude*`` -> flash); unknown names are
-  either rejected with 400 (newer docs) or mapped to flash (older docs), selectable per test;
+* models (DeepSeek's first-call page, checked 2026-11-30): ``deepseek-flash`` and ``deepseek-v4-pro`` are
+  listed; the legacy names ``deepseek-v4-flash`` and ``deepseek-v4-flash-vision-exp`` are still accepted (served
+  by flash) but not listed; Claude model names are mapped (``claude-opus*`` -> ``deepseek-v4-pro``, other
+  ``claude*`` -> ``deepseek-flash``); other unknown names are either rejected with 400 (current docs) or mapped
+  to flash (older docs), selectable per test;
 * 402 means insufficient balance; under load the server may hold a request open with keep-alive
   lines instead of answering (``stall``);
 * ``/models`` and ``/user/balance`` live at the root, outside ``/anthropic``.
@@ -41,8 +44,11 @@ DEFAULT_KEY = "sk-test-fake-key-0001"
 
 DEFAULT_REPLY = "Hello from fake DeepSeek"
 PRO_MODEL = "deepseek-v4-pro"
-FLASH_MODEL = "deepseek-v4-flash"
+FLASH_MODEL = "deepseek-flash"
 DEEPSEEK_MODELS = (PRO_MODEL, FLASH_MODEL)
+"""What ``GET /models`` lists."""
+LEGACY_MODELS = {"deepseek-v4-flash": FLASH_MODEL, "deepseek-v4-flash-vision-exp": FLASH_MODEL}
+"""Accepted, not listed, answered by the model that serves them now."""
 
 KEEPALIVE_INTERVAL = 0.2
 """Seconds between keep-alive lines while stalling."""
@@ -92,6 +98,8 @@ def map_model(requested: str, unknown_model: UnknownModelPolicy) -> str | None:
     """Return the DeepSeek model DeepSeek would serve for ``requested``, or None when it rejects it."""
     if requested in DEEPSEEK_MODELS:
         return requested
+    if requested in LEGACY_MODELS:
+        return LEGACY_MODELS[requested]
     if requested.startswith("claude-opus"):
         return PRO_MODEL
     if requested.startswith("claude"):
