@@ -314,7 +314,9 @@ def env(name: str | None, *, shell: str | None = None, unset: bool = False, ctx:
 
     c = _ctx(ctx)
     r = resolved_profile(name, c)
-    chosen = shell or sh.detect_shell(c.environ, sys.platform)
+    chosen, note = (shell, None) if shell else sh.choose_shell(c.environ, sys.platform)
+    if note:
+        sys.stderr.write(note + "\n")
     if unset:
         return sh.render_unset(list(r.process_env("-")), chosen)
     variables = r.process_env(require_key(c.secrets, r.name))

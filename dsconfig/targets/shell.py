@@ -1,15 +1,22 @@
 """Render statements that set or unset environment variables, for a shell to evaluate.
 
-`dsconfig env` runs on every new shell start, so this module is pure (no I/O) and imports
-nothing beyond the stdlib modules the CLI loads anyway.
+`dsconfig env` runs on every new shell start, so this module is pure (its only I/O: reading the parent
+process's name from /proc, a few microseconds) and imports nothing beyond the stdlib modules the CLI loads
+anyway.
 
-How each shell consumes the output:
+How each shell consumes the output (startup files always name the shell: the syntax is never guessed there):
 
-    bash, zsh, sh:  eval "$(dsconfig env)"
-    fish:           dsconfig env | source
+    bash:           eval "$(dsconfig env --shell bash)"
+    zsh:            eval "$(dsconfig env --shell zsh)"
+    fish:           dsconfig env --shell fish | source
     PowerShell:     dsconfig env --shell powershell | Invoke-Expression
     cmd.exe:        for /f "delims=" %L in ('dsconfig env --shell cmd') do @%L
                     (inside a .cmd/.bat file write %%L instead of %L)
+
+Without `--shell` the syntax is the parent process's (the shell evaluating the output runs dsconfig), read
+from /proc on Linux; elsewhere, or when the parent is no shell dsconfig knows, it is guessed from `$SHELL` (the
+login shell, which need not be the one running) and a note on stderr names `--shell`: a value quoted for the
+wrong shell can run as a command.
 
 Every value is rendered so that, once evaluated, the variable holds exactly that string and
 nothing in it is ever executed or expanded. Values that a shell cannot hold, or that cannot
@@ -48,6 +55,7 @@ legacy code page decodes bytes outside ASCII into `"`, `%` or `!`.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Mapping
 
 from dsconfig.errors import EXIT_USAGE, DsconfigError, UsageError
@@ -106,6 +114,45 @@ def detect_shell(environ: Mapping[str, str], platform: str) -> str:
     if platform == "win32":
         return "powershell" if _inside_powershell(environ) else "cmd"
     return "bash"
+
+
+def parent_shell(platform: str, ppid: int | None = None, proc: str = "/proc") -> str | None:
+    """The syntax of the parent process when it is a shell we know (one of SHELLS), else None.
+
+    Linux only: /proc/<ppid>/comm, then the name of /proc/<ppid>/exe. Nothing is run (no `ps`), so this
+    costs microseconds on every shell start; on other platforms the parent stays unknown.
+    """
+    if not platform.startswith("linux"):
+        return None
+    pid = os.getppid() if ppid is None else ppid
+    names: list[str] = []
+    try:
+        with open(f"{proc}/{pid}/comm", encoding="utf-8", errors="replace") as comm:
+            names.append(comm.read(64).strip())
+    except OSError:
+        pass
+    try:
+        names.append(os.path.basename(os.readlink(f"{proc}/{pid}/exe")).removesuffix(" (deleted)"))
+    except OSError:
+        pass
+    for name in names:
+        shell = _SHELL_BY_PROGRAM.get(name.lstrip("-").lower())
+        if shell is not None:
+            return shell
+    return None
+
+
+def choose_shell(environ: Mapping[str, str], platform: str,
+                 parent: Callable[[], str | None] | None = None) -> tuple[str, str | None]:
+    """(syntax, note) for `dsconfig env` without `--shell`: the parent process's shell when it is known (no
+    note), else detect_shell's guess and a note for stderr that names the `--shell` to use."""
+    found = parent() if parent is not None else parent_shell(platform)
+    if found is not None:
+        return found, None
+    guess = detect_shell(environ, platform)
+    origin = f"$SHELL={environ['SHELL']}" if environ.get("SHELL") else "no $SHELL: the platform's default"
+    return guess, (f"note: the shell running dsconfig is unknown; printing {guess} syntax (guessed from {origin}). "
+                   f"Say which shell evaluates it: dsconfig env --shell {guess}")
 
 
 def _inside_powershell(environ: Mapping[str, str]) -> bool:
