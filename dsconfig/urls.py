@@ -43,7 +43,7 @@ def problem(url: object) -> str | None:
     except ValueError as err:  # an unbalanced [ of an IPv6 address
         return f"the URL cannot be read ({err})"
     if parts.scheme not in ("http", "https") or not url.startswith(parts.scheme + "://"):
-        return "the URL does not start with http:// or https://"
+        return "it is not an http(s) URL (it must start with http:// or https://)"
     if parts.fragment or "#" in url:
         return "the URL has a fragment (#...), which would cut off the /v1/messages the client appends"
     if parts.query or "?" in url:

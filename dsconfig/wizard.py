@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import shlex
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -718,6 +719,8 @@ class _Wizard:
                                   environ=self.actx.environ)
         from dsconfig import switch
 
+        for secret in self._secrets():
+            output.register_secret(secret)  # the typed key and an adopted inline one: masked in every line shown
         lines = self._profile_plan_lines()
         shown: list[str] = []
         for target, scope in self._switch_calls():
@@ -738,6 +741,11 @@ class _Wizard:
         verb = "update" if self.d.existing else "create"
         lines = [f"will {verb} profile {self.d.name!r}: {r.template.name}, {r.base_url}"
                  + (f", models {', '.join(f'{k}={v}' for k, v in self.d.models.items())}" if self.d.models else "")]
+        from dsconfig.urls import plain_http_warning
+
+        insecure = plain_http_warning(r.base_url)
+        if insecure:
+            lines.append(f"warning: {insecure}")
         if not self.d.key_kept:
             lines.append(f"will store the key {mask(self.d.key)} in the OS keyring")
         if self.d.adopt is not None and self.d.adopt.path is not None and self._adopt_cleans_file():
@@ -817,10 +825,7 @@ class _Wizard:
             _scrub_old_backups(found.key, key_paths)
 
     def _shell_line(self) -> str:
-        from dsconfig.targets import shell
-
-        kind = shell.detect_shell(self.tctx.environ, self.tctx.platform)
-        return shell_line(self.d.name, kind)
+        return shell_line(self.d.name, _shell_kind(self.tctx), self.tctx.dsconfig_command)
 
 
 def _scrub_old_backups(key: str, key_paths: Sequence[changes.KeyPath]) -> None:
@@ -852,13 +857,28 @@ def _models_summary(models: Mapping[str, str]) -> str:
     return ", ".join(f"{model} ({', '.join(names)})" for model, names in tiers.items()) or "none set (the endpoint's default)"
 
 
-def shell_line(name: str, kind: str) -> str:
-    """The line that loads profile `name` into a shell (for its startup file)."""
-    return {
-        "fish": f"dsconfig env {name} | source",
-        "powershell": f"dsconfig env {name} --shell powershell | Invoke-Expression",
-        "cmd": f"for /f \"delims=\" %L in ('dsconfig env {name} --shell cmd') do @%L",
-    }.get(kind, f'eval "$(dsconfig env {name})"')
+def _shell_kind(tctx: TargetContext) -> str:
+    """The shell running setup (its parent process where that is known, else $SHELL's): the startup file's."""
+    from dsconfig.targets import shell
+
+    return shell.choose_shell(tctx.environ, tctx.platform)[0]
+
+
+def shell_line(name: str, kind: str, command: Sequence[str] = ("dsconfig",)) -> str:
+    """The line that loads profile `name` into a shell (for its startup file).
+
+    It names `--shell`, so the syntax never depends on a guess at startup, and runs dsconfig by its absolute
+    path (as apiKeyHelper does), so it does not depend on PATH while the startup file runs either.
+    """
+    if kind == "powershell":
+        program = " ".join("'" + part.replace("'", "''") + "'" for part in command)
+        return f"& {program} env {name} --shell powershell | Invoke-Expression"
+    if kind == "cmd":
+        import subprocess
+
+        return f"for /f \"delims=\" %L in ('{subprocess.list2cmdline([*command, 'env', name, '--shell', 'cmd'])}') do @%L"
+    argv = shlex.join([*command, "env", name, "--shell", kind])
+    return f"{argv} | source" if kind == "fish" else f'eval "$({argv})"'
 
 
 _STARTUP_FILES = {"bash": "~/.bashrc", "zsh": "~/.zshrc", "fish": "~/.config/fish/config.fish", "powershell": "$PROFILE"}
@@ -907,9 +927,7 @@ def summary_lines(result: SetupResult, tctx: TargetContext | None = None) -> lis
     lines.append({"passed": "test call: passed", "failed": "test call: FAILED (continued anyway; `dsconfig verify` re-checks)",
                   "skipped": "test call: skipped"}[result.verified])
     if result.shell_line:
-        from dsconfig.targets import shell
-
-        kind = shell.detect_shell(t.environ, t.platform)
+        kind = _shell_kind(t)
         where = _STARTUP_FILES.get(kind, "your shell's startup file")
         lines.append(f"for this shell and the SDKs, add this line to {where}:\n    {result.shell_line}")
     lines += ["", "next:", f"  switch profiles:  dsconfig use {result.profile}", f"  undo:             {_undo_command(result)}",

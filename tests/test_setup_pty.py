@@ -93,7 +93,7 @@ def test_setup_in_a_terminal_then_claude_answers_through_the_fake(
     child.send("y")
     rest = finish(child)
     assert child.exitstatus == 0, rest
-    assert 'eval "$(dsconfig env ds)"' in rest and "dsconfig use ds" in rest and "dsconfig off" in rest
+    assert ' env ds --shell ' in rest and "dsconfig use ds" in rest and "dsconfig off" in rest
     assert DEFAULT_KEY not in rest
 
     assert keyring.lookup("ds") == DEFAULT_KEY

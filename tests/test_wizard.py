@@ -240,7 +240,9 @@ def test_region_choice_and_project_scope_and_shell_line(world: World) -> None:
     local = world.proj / ".claude" / "settings.local.json"
     assert json.loads(local.read_text())["env"]["ANTHROPIC_BASE_URL"] == "https://api.moonshot.cn/anthropic"
     assert not world.settings.exists()
-    assert result.shell_line == 'eval "$(dsconfig env kimi)"' and 'eval "$(dsconfig env kimi)"' in p.text
+    # The startup line names --shell (never a guess at startup) and runs dsconfig by its absolute path.
+    assert result.shell_line is not None and result.shell_line in p.text
+    assert result.shell_line.startswith('eval "$(/') and result.shell_line.endswith(' env kimi --shell bash)"')
     assert "undo:             dsconfig off --scope project" in p.text
     assert result.verified == "skipped"
 
