@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dsconfig import __version__, actions, fileio, status
+from dsconfig import __version__, actions, fileio, status, urls
 from dsconfig.credentials import mask
 from dsconfig.errors import EXIT_ERROR, EXIT_OK, DsconfigError, InvalidFileError
 from dsconfig.profiles import Resolved
@@ -185,6 +185,13 @@ def check_profile(m: _Machine) -> list[Finding]:
     else:
         r = m.resolved
         out.append(Finding("profile", "ok", f"active profile {r.name}: {r.template.name}, {r.base_url}"))
+        bad_url = urls.problem(r.base_url)
+        if bad_url is not None:
+            out.append(Finding("profile", "error", f"the base URL of profile {r.name!r} cannot be used: {bad_url}",
+                               f"dsconfig profile edit {r.name} --base-url {urls.EXAMPLE}"))
+        insecure = urls.plain_http_warning(r.base_url)
+        if insecure:
+            out.append(Finding("profile", "warning", insecure, f"dsconfig profile edit {r.name} --base-url https://..."))
         if not m.key:
             out.append(Finding("profile", "error", f"no API key stored for the active profile {r.name!r}",
                                f"dsconfig key set {r.name}"))
@@ -283,7 +290,7 @@ def _scan(path: Path, patterns: Sequence[re.Pattern[str]]) -> Iterable[tuple[int
         if line.lstrip().startswith("#"):
             continue
         if "dsconfig env" in line:
-            yield number, "", None, True
+            yield number, "", line, True
             continue
         for pattern in patterns:
             match = pattern.search(line)
@@ -292,12 +299,28 @@ def _scan(path: Path, patterns: Sequence[re.Pattern[str]]) -> Iterable[tuple[int
                 break
 
 
+def _startup_shell(path: Path) -> str:
+    name = str(path).lower()
+    if "fish" in name:
+        return "fish"
+    if "zsh" in name or "zprofile" in name or "zlogin" in name:
+        return "zsh"
+    if name.endswith(".ps1"):
+        return "powershell"
+    return "bash"
+
+
 def check_startup_files(m: _Machine) -> list[Finding]:
     out = []
     for path, patterns in startup_files(m.tctx.home, m.tctx.environ, m.tctx.platform):
         for number, var, value, loader in _scan(path, patterns):
             where = f"{path}:{number}"
-            if loader:
+            if loader and value is not None and "--shell" not in value:
+                kind = _startup_shell(path)
+                out.append(Finding("startup-files", "info", f"{where} loads a profile with `dsconfig env` but names no "
+                                   "--shell: the syntax is then guessed (a value quoted for another shell can run as a command)",
+                                   f"add --shell {kind} to line {number} of {path} (`dsconfig env NAME --shell {kind}`)", where))
+            elif loader:
                 out.append(Finding("startup-files", "ok", f"{where} loads a profile with `dsconfig env`", None, where))
             elif var in KEY_VARS and value:
                 out.append(Finding("startup-files", "warning", f"{where} sets {var} to an API key in plain text "

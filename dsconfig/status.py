@@ -191,7 +191,7 @@ def shell_doc(tctx: TargetContext, actx: actions.Context, resolved: Resolved | N
     from dsconfig.targets import claude_code, shell
 
     shown = claude_code.environment_routing(tctx.environ)
-    doc: dict[str, Any] = {"shell": shell.detect_shell(tctx.environ, tctx.platform), "variables": shown,
+    doc: dict[str, Any] = {"shell": shell.choose_shell(tctx.environ, tctx.platform)[0], "variables": shown,
                            "profile": _profile_with_url(actx, tctx.environ.get("ANTHROPIC_BASE_URL")),
                            "state": "none", "differs": []}
     if not shown:
