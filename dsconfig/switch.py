@@ -270,9 +270,8 @@ def _one_switch_at_a_time(t: TargetContext, dry_run: bool) -> contextlib.Abstrac
     with the files on one profile and `active` (or Desktop's applied entry) on the other."""
     if dry_run:
         return contextlib.nullcontext()
-    # The lock file goes to the runtime folder: a command refused for bad input must not have created
-    # dsconfig's state folder just to lock it.
-    return fileio.locked(t.journal.path.with_name("switch"), timeout=120, lock_dir=fileio.runtime_dir())
+    # In dsconfig's private lock folder, never a shared one such as /tmp (another account could take it).
+    return fileio.locked(t.journal.path.with_name("switch"), timeout=120)
 
 
 def _use(name: str, target: str, scope: str, dry_run: bool, inline_key: bool, read_key: Callable[[], str | None] | None,

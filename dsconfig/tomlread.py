@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from dsconfig import saferead
 from dsconfig.errors import InvalidFileError
 
 _AT = re.compile(r"\(at line (\d+), column (\d+)\)")
@@ -42,15 +43,11 @@ def loads(path: Path, text: str, *, hint: str) -> dict[str, Any]:
 
 
 def read(path: Path, *, hint: str) -> dict[str, Any]:
+    data = saferead.read_bytes(path)  # refuses FIFOs, devices, link loops and huge files, never blocks
+    if data is None:
+        raise InvalidFileError(path, "does not exist", "create it, or check the path")
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidFileError(path, "is not UTF-8 text", hint) from None
-    except IsADirectoryError:
-        raise InvalidFileError(path, "is a folder, expected a file", "move the folder away") from None
-    except FileNotFoundError:
-        what = "is a symlink to a file that does not exist" if path.is_symlink() else "does not exist"
-        raise InvalidFileError(path, what, "fix or remove the link, then run again") from None
-    except PermissionError:
-        raise InvalidFileError(path, "cannot be read (permission denied)", f"check its mode: ls -l '{path}'") from None
     return loads(path, text.removeprefix("\ufeff"), hint=hint)

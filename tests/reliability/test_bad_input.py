@@ -13,6 +13,11 @@ line:column where the defect has a position), a non-zero exit, no traceback, and
 file, a BOM dsconfig strips itself, a value of a key dsconfig does not own): they must then work and undo
 exactly. Cells that fail today are strict xfails naming the bug.
 
+Files that are not regular files (after following links): a symlink loop, a named pipe (FIFO), a link to
+/dev/zero, a socket, a sparse file far over the 16 MiB read cap. They run through the installed command only,
+under a time limit and a memory limit: an in-process read of a FIFO would hang the test run itself, and an
+unbounded read would take the machine's memory.
+
 Unreadable files: tests run as root in CI, where mode 000 blocks nothing. Those cells run the installed command
 with CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH dropped from its bounding set, so the kernel enforces the mode for
 root too; where that is impossible they are skipped with the reason.
@@ -27,7 +32,10 @@ import json
 import os
 import random
 import re
+import resource
+import socket
 import subprocess
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,8 +96,15 @@ TARGETS = {
     "claude_desktop_config.json": Target("claude_desktop_config.json", "json", lambda w: w.app_configs[0],
                                          ("use", "a", "--target", "claude-desktop"), lambda w: ORIGINAL_APP_CONFIG),
 }
+# Not regular files: refused before any read (exit 4, naming the path and what it is), quickly, never blocking.
+NON_REGULAR = ("symlink-loop", "fifo", "dev-zero", "socket", "over-cap")
+NON_REGULAR_WORDS = {"symlink-loop": "symlink loop", "fifo": "named pipe", "dev-zero": "character device",
+                     "socket": "socket", "over-cap": "larger than"}
+# Just over dsconfig's 16 MiB read cap (sparse: no disk used). The snapshot of the world reads it whole, so no
+# bigger; /dev/zero stands for the endless file.
+OVER_CAP = 17 * MB
 DEFECTS = ("empty", "whitespace", "bom", "truncated", "syntax", "top-level", "value-types", "deep", "deep-700", "huge",
-           "binary", "unreadable", "folder", "dangling-symlink")
+           "binary", "unreadable", "folder", "dangling-symlink", *NON_REGULAR)
 # Defects with a position in the file: the error must say line:column.
 POSITIONED = {"json": {"empty", "whitespace", "bom", "truncated", "syntax", "binary", "value-types"},
               "toml": {"truncated", "syntax"}}
@@ -184,7 +199,31 @@ def lay(world: World, target: Target, defect: str, huge: int) -> Path:
         (path / "README").write_text("a folder where a file should be\n")
     elif defect == "dangling-symlink":
         path.symlink_to(world.root / "nowhere" / path.name)
+    elif defect == "symlink-loop":
+        path.symlink_to(path.name + ".other")
+        path.with_name(path.name + ".other").symlink_to(path.name)
+    elif defect == "fifo":
+        os.mkfifo(path)
+    elif defect == "dev-zero":
+        path.symlink_to("/dev/zero")
+    elif defect == "socket":
+        bind_socket(path)
+    elif defect == "over-cap":
+        with path.open("wb") as handle:
+            handle.truncate(OVER_CAP)
     return path
+
+
+def bind_socket(path: Path) -> None:
+    """A Unix socket at `path` (bound by a relative name: socket paths are limited to about 100 characters). The
+    file stays after the socket is closed; opening it fails with ENXIO, as for a socket nobody listens on."""
+    here = os.getcwd()
+    os.chdir(path.parent)
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.bind(path.name)
+    finally:
+        os.chdir(here)
 
 
 def prepare(tmp: Path, target: Target) -> World:
@@ -235,11 +274,22 @@ def can_drop_dac() -> bool:
         return False
 
 
-def run_installed(world: World, command: tuple[str, ...], *, as_plain_user: bool = False) -> Outcome:
-    proc = subprocess.run([*DSCONFIG, *command], check=False, env=world.env, cwd=world.proj, capture_output=True, text=True,
-                          timeout=180, stdin=subprocess.DEVNULL,
-                          preexec_fn=_drop_dac if as_plain_user and os.geteuid() == 0 else None)
+def _limit_memory() -> None:
+    # Far above what dsconfig needs, far below what an unbounded read of /dev/zero or a sparse file would take.
+    resource.setrlimit(resource.RLIMIT_AS, (2 * 1024 * MB, 2 * 1024 * MB))
+
+
+def run_installed(world: World, command: tuple[str, ...], *, as_plain_user: bool = False,
+                  timeout: float = 180) -> Outcome:
+    preexec = _drop_dac if as_plain_user and os.geteuid() == 0 else _limit_memory
+    try:
+        proc = subprocess.run([*DSCONFIG, *command], check=False, env=world.env, cwd=world.proj, capture_output=True,
+                              text=True, timeout=timeout, stdin=subprocess.DEVNULL, preexec_fn=preexec)
+    except subprocess.TimeoutExpired:
+        return Outcome(1, "", f"still running after {timeout:.0f} s: blocked (hung) instead of refusing the file")
     crashed = proc.stderr[proc.stderr.find(TRACEBACK):][-600:] if TRACEBACK in proc.stderr else None
+    if "MemoryError" in proc.stderr and crashed is None:
+        crashed = "MemoryError: an unbounded read"
     return Outcome(proc.returncode, proc.stderr, crashed)
 
 
@@ -300,6 +350,16 @@ def test_broken_file_is_refused_naming_it_and_nothing_is_written(name: str, defe
             pytest.skip("running as root and CAP_DAC_OVERRIDE cannot be dropped here: mode 000 would not block reading")
         out = run_installed(world, target.command, as_plain_user=True)
         via_cli = True
+    elif defect in NON_REGULAR:
+        started = time.monotonic()
+        out = run_installed(world, target.command, timeout=30)
+        elapsed = time.monotonic() - started
+        via_cli = True
+        figures.note(f"non-regular files refused in at most {max(elapsed, _slowest(figures)):.2f} s (command start-up included)")
+        assert out.crashed is None, f"{(name, defect)}: {out.crashed}"
+        assert NON_REGULAR_WORDS[defect] in out.stderr, f"{(name, defect)}: does not say what the file is: {out.stderr[-400:]}"
+        # Start-up of the installed command takes most of this; the bound catches any wait or long read.
+        assert elapsed < 10, f"{(name, defect)}: took {elapsed:.1f} s"
     elif via_cli:
         out = run_installed(world, target.command)
     else:
@@ -309,6 +369,15 @@ def test_broken_file_is_refused_naming_it_and_nothing_is_written(name: str, defe
     check(world, target, defect, path, before, out)
     if via_cli and out.code != 0:
         assert out.code == 4 or (name, defect) in NOT_FOUND, f"an invalid file exits 4 (README): got {out.code}"
+
+
+def _slowest(figures: Any) -> float:
+    """The largest refusal time noted so far (the note keeps only the worst)."""
+    for note in list(figures.notes):
+        if note.startswith("non-regular files refused in at most "):
+            figures.notes.remove(note)
+            return float(note.split("at most ")[1].split(" s")[0])
+    return 0.0
 
 
 # --- valid-looking JSON that is not what Claude Code reads --------------------------------------------------------
