@@ -70,7 +70,7 @@ class _Handler(BaseHTTPRequestHandler):
             if messages and "tool" not in self.path:
                 self._send(200, "application/json", json.dumps({"message": f"key {self.server.key} accepted"}).encode())
             else:
-                words = "x" * 250
+                words = "x" * 200  # the key straddles character 240, where messages are cut
                 self._send(401, "application/json", json.dumps({"error": {"message": f"{words} bad key {self.server.key}"}}).encode())
 
     def _send(self, status: int, content_type: str, body: bytes) -> None:

@@ -15,12 +15,14 @@ and for Claude Desktop and all targets (also --dry-run), status, doctor, detect,
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import socket
 import stat
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -218,3 +220,45 @@ def test_every_folder_dsconfig_creates_is_0700(tmp_path: Path) -> None:
     finally:
         os.umask(old)
     assert folder_modes(world, dsconfig_folders(world)) == []
+
+
+URL_SECRETS = ("hunter2-url-password", "tok-url-SECRET-123456")
+
+
+@pytest.mark.secret_service
+def test_every_command_masks_the_key_when_endpoints_echo_it(secret_service: Any, tmp_path: Path, figures: Any) -> None:
+    """Issue #12 item 11: a provider that echoes the key (in a 200 that is not Anthropic's format, and beyond
+    character 240 of a long 401 message), and a base URL with `user:pass@` / `?token=` left in a project's
+    settings by another tool: every command a user runs, text and --json, shows neither the key nor those
+    credentials. The key is read from the keyring by the command itself (registered with the scrubber)."""
+    from test_hostile_providers import Hostile, _Handler, url_of
+
+    server = Hostile(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        world = hygienic_world(tmp_path)
+        key = new_key()
+        server.mode, server.key = "echo_key", key
+        j = Journey(world, key)
+        j.run("profile", "add", "ds", "--provider", "deepseek", "--base-url", url_of(server), "--api-key-stdin", input=key)
+        j.run("use", "ds")
+        project = world.proj / ".claude" / "settings.json"
+        project.parent.mkdir(parents=True, exist_ok=True)
+        project.write_text(json.dumps({"env": {
+            "ANTHROPIC_BASE_URL": f"https://me:{URL_SECRETS[0]}@gw.example/anthropic?token={URL_SECRETS[1]}"}}))
+        for args in (("verify", "ds"), ("verify", "ds", "--json"), ("verify", "--all"), ("verify", "--all", "--json"),
+                     ("status",), ("status", "--json"), ("doctor",), ("doctor", "--json"), ("detect",), ("detect", "--json"),
+                     ("profile", "show", "ds"), ("profile", "show", "ds", "--json"), ("profile", "list"),
+                     ("profile", "list", "--json"), ("env", "ds", "--unset"), ("use", "ds", "--dry-run")):
+            j.run(*args, ok=False)
+        verify = [text for label, text in j.streams if label.startswith("dsconfig verify")]
+        assert all("not_anthropic" in text for text in verify), "the echoing endpoint was not reached: check the test"
+        leaks = j.streams_with_key() + [label for label, text in j.streams if any(s in text for s in URL_SECRETS)]
+    finally:
+        server.shutdown()
+        server.server_close()
+    figures.add("hygiene_commands", j.commands)
+    figures.add("hygiene_searched", len(j.streams))
+    figures.add("leaks", len(leaks))
+    assert not leaks, f"the key or a URL credential was printed by: {leaks}"
