@@ -273,7 +273,7 @@ def test_env_evaluated_by_bash_with_fish_as_login_shell_prints_bash(tmp_path: Pa
     program = " ".join(f"'{part}'" for part in DSCONFIG)
     script = (f'export ANTHROPIC_BASE_URL=was-set; eval "$({program} env ds --unset)"; '
               'echo "[${ANTHROPIC_BASE_URL-unset}]"')
-    proc = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env={**world.env, "SHELL": "/usr/bin/fish"},
+    proc = subprocess.run(["bash", "-c", script], check=False, capture_output=True, text=True, env={**world.env, "SHELL": "/usr/bin/fish"},
                           cwd=world.proj, timeout=60)
     assert proc.stdout.strip() == "[unset]", f"bash got another shell's syntax:\n{proc.stdout}\n{proc.stderr}"
 
@@ -296,5 +296,5 @@ def test_every_printed_startup_line_names_the_shell() -> None:
     for kind in ("bash", "zsh", "fish", "powershell", "cmd"):
         line = shell_line("ds", kind, command)
         assert f"--shell {kind}" in line and command[0] in line, line
-    help_text = subprocess.run([*DSCONFIG, "env", "--help"], capture_output=True, text=True, timeout=60).stdout
+    help_text = subprocess.run([*DSCONFIG, "env", "--help"], check=False, capture_output=True, text=True, timeout=60).stdout
     assert all(f"--shell {kind}" in help_text for kind in ("bash", "zsh", "fish", "powershell")), help_text
