@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
-from typing import Any, Protocol
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol, TypeVar
 
 from dsconfig.errors import KeyringUnavailableError, NotFoundError, UsageError
 
@@ -64,7 +64,7 @@ class KeyringStore:
     # -- reading ---------------------------------------------------------------------------------------
 
     def get(self, name: str) -> str | None:
-        key = self._get(name)
+        key = _bounded(lambda: self._get(name), "reading the key", self._environ)
         from dsconfig.output import register_secret  # every key read is masked in whatever this process prints
 
         register_secret(key)
@@ -84,6 +84,9 @@ class KeyringStore:
     # -- writing ---------------------------------------------------------------------------------------
 
     def set(self, name: str, key: str) -> None:
+        _bounded(lambda: self._set(name, key), "storing the key (it may or may not have been stored)", self._environ)
+
+    def _set(self, name: str, key: str) -> None:
         keyring_errors = _keyring_errors()
         try:
             self._keyring().set_password(SERVICE, name, key)
@@ -91,6 +94,10 @@ class KeyringStore:
             raise self._unavailable(exc) from None
 
     def delete(self, name: str) -> bool:
+        return _bounded(lambda: self._delete(name), "removing the key (it may or may not have been removed)",
+                        self._environ)
+
+    def _delete(self, name: str) -> bool:
         import keyring.errors
 
         keyring_errors = _keyring_errors()
@@ -103,7 +110,7 @@ class KeyringStore:
             raise self._unavailable(exc) from None
 
     def describe(self) -> str:
-        backend = self._keyring()
+        backend = _bounded(self._keyring, "finding the keyring", self._environ)
         return f"{type(backend).__module__}.{type(backend).__name__}"
 
     # -- backend choice ----------------------------------------------------------------------------------
@@ -147,6 +154,64 @@ class KeyringStore:
             return KeyringUnavailableError("no OS keyring is available", keyring_hint())
         # Never include str(exc) blindly: backends sometimes echo the secret they were given.
         return KeyringUnavailableError(f"the OS keyring failed ({type(exc).__name__})", keyring_hint())
+
+
+# A keyring call waits on another process (the Secret Service daemon, the macOS Keychain agent). One that is
+# stopped or hung would block `dsconfig key get` (every Claude Code start) and `dsconfig env` (every shell start)
+# forever; after this many seconds dsconfig gives up and says why.
+DEFAULT_TIMEOUT = 5.0
+TIMEOUT_VARIABLE = "DSCONFIG_KEYRING_TIMEOUT"
+
+_T = TypeVar("_T")
+
+
+def keyring_timeout(environ: Mapping[str, str] | None = None) -> float:
+    """Seconds one keyring operation may take: DSCONFIG_KEYRING_TIMEOUT when it is a positive number, else 5."""
+    raw = (os.environ if environ is None else environ).get(TIMEOUT_VARIABLE, "")
+    try:
+        value = float(raw) if raw.strip() else DEFAULT_TIMEOUT
+    except ValueError:
+        return DEFAULT_TIMEOUT
+    return value if 0 < value < float("inf") else DEFAULT_TIMEOUT
+
+
+def _bounded(call: Callable[[], _T], doing: str, environ: Mapping[str, str] | None = None) -> _T:
+    """`call()`, or KeyringUnavailableError when it has not returned within the keyring timeout.
+
+    keyring and secretstorage have no timeout of their own, so the call runs in a daemon thread: when it hangs,
+    the thread is abandoned (a daemon thread does not keep the process alive) and the command ends with exit 5.
+    """
+    import threading
+
+    timeout = keyring_timeout(environ)
+    outcome: list[tuple[bool, Any]] = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, call()))
+        except BaseException as exc:  # noqa: BLE001 - handed to the calling thread below, re-raised there
+            outcome.append((False, exc))
+
+    worker = threading.Thread(target=run, name="dsconfig-keyring", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if not outcome:
+        raise KeyringUnavailableError(f"the OS keyring did not answer within {timeout:g} s ({doing})", _hung_hint())
+    ok, value = outcome[0]
+    if not ok:
+        raise value
+    return value  # type: ignore[no-any-return]
+
+
+def _hung_hint() -> str:
+    if sys.platform.startswith("linux"):
+        service = ("the Secret Service (gnome-keyring-daemon, KeePassXC...) is running but not answering: it may be "
+                   "stopped or hung (`ps -o pid,stat,cmd -C gnome-keyring-daemon` shows T when stopped); restart it "
+                   "or log in to the desktop again")
+    else:
+        service = "the OS keyring is not answering; unlock it, or restart your session"
+    return (f"{service}; if it was waiting for you to unlock it, unlock it and run again; "
+            f"{TIMEOUT_VARIABLE}=SECONDS waits longer")
 
 
 def _keyring_errors() -> tuple[type[Exception], ...]:
@@ -209,6 +274,7 @@ def _secret_service_lookup(name: str, environ: Mapping[str, str]) -> str | None:
     config_home = environ.get("XDG_CONFIG_HOME") or os.path.join(environ.get("HOME", "~"), ".config")
     if os.path.exists(os.path.join(config_home, "python_keyring", "keyringrc.cfg")):
         return None
+    timeout = keyring_timeout(environ)
     try:
         from jeepney import DBusAddress, new_method_call  # type: ignore[import-untyped]
         from jeepney.io.blocking import open_dbus_connection  # type: ignore[import-untyped]
@@ -219,7 +285,7 @@ def _secret_service_lookup(name: str, environ: Mapping[str, str]) -> str | None:
                                  interface="org.freedesktop.Secret.Collection")
         with open_dbus_connection(bus="SESSION") as conn:
             def call(addr: Any, method: str, signature: str | None = None, body: tuple[Any, ...] = ()) -> Any:
-                reply = conn.send_and_get_reply(new_method_call(addr, method, signature, body), timeout=5)
+                reply = conn.send_and_get_reply(new_method_call(addr, method, signature, body), timeout=timeout)
                 if reply.header.message_type.name != "method_return":
                     raise LookupError(method)
                 return reply.body
@@ -233,5 +299,9 @@ def _secret_service_lookup(name: str, environ: Mapping[str, str]) -> str | None:
                 return None
             _session, _params, value, _content_type = secrets[items[0]]
             return bytes(value).decode("utf-8")
+    except TimeoutError:
+        # The daemon holds the name but does not answer (stopped, hung): keyring would wait on it forever.
+        raise KeyringUnavailableError(f"the OS keyring did not answer within {timeout:g} s (reading the key)",
+                                      _hung_hint()) from None
     except Exception:  # noqa: BLE001 - any trouble here means "let keyring decide and report"
         return None

@@ -282,9 +282,8 @@ def _literal(value: str) -> str | None:
 
 def _scan(path: Path, patterns: Sequence[re.Pattern[str]]) -> Iterable[tuple[int, str, str | None, bool]]:
     """(line number, variable, literal value or None, loads `dsconfig env`) for every routing assignment."""
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+    text = fileio.read_text_quietly(path)  # a FIFO or device here must not hang doctor
+    if text is None:
         return
     for number, line in enumerate(text.splitlines(), 1):
         if line.lstrip().startswith("#"):

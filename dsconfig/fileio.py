@@ -46,6 +46,12 @@ def read_bytes(path: Path) -> bytes | None:
     return saferead.read_bytes(path)
 
 
+def read_text_quietly(path: Path) -> str | None:
+    """For files read only to give advice (shell startup files, .npmrc): their text, or None for anything
+    unusual (missing, a FIFO or device, unreadable, over 16 MiB). Never blocks, never raises."""
+    return saferead.read_text_quietly(path)
+
+
 # --- strict JSON ------------------------------------------------------------------------------------------
 
 

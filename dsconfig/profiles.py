@@ -291,6 +291,13 @@ class ProfileStore:
     # -- changing (tomlkit keeps comments) --
 
     def _edit(self, change: Any) -> ProfileSet:
+        """Apply `change` to the file under its lock, keeping the user's comments and layout (tomlkit).
+
+        TOML can say one thing in many forms (dotted keys, inline tables, quoted keys), and tomlkit cannot make
+        every edit in every form: added after `profiles.a.x = 1` lines, a new `[profiles.z]` table would swallow
+        a's following lines. So the same change is also applied to the plain parsed document, and the text is
+        written only if reading it back gives exactly that document; otherwise nothing is written.
+        """
         import tomlkit
 
         from dsconfig import fileio  # writing only: keeps the read path (`dsconfig env`) light
@@ -302,18 +309,36 @@ class ProfileStore:
                 doc = tomlkit.document()
                 doc.add(tomlkit.comment("dsconfig profiles: edit with `dsconfig profile edit` or by hand. No keys here: they live in the OS keyring."))
                 doc["schema_version"] = SCHEMA_VERSION
+                intended: dict[str, Any] = {"schema_version": SCHEMA_VERSION}
             else:
                 # Read exactly as load() does (a byte-order mark is tolerated, and dropped on write).
                 text = old.decode("utf-8", "replace").removeprefix("\ufeff")
-                self._parse(tomlread.loads(self.path, text, hint=self._hint()))  # refuse a broken file before editing
+                intended = tomlread.loads(self.path, text, hint=self._hint())
+                self._parse(intended)  # refuse a broken file before editing
                 doc = tomlkit.parse(text)
-            change(doc)
-            result = self._parse(doc.unwrap())
-            new = tomlkit.dumps(doc).encode("utf-8")
+            change(intended)  # the plain document: what the file must mean afterwards
+            try:
+                change(doc)
+                new = tomlkit.dumps(doc)
+                written = tomlread.loads(self.path, new, hint=self._hint())
+            except DsconfigError:
+                raise
+            except Exception:  # noqa: BLE001 - tomlkit refusing the edit in this form (inline tables raise)
+                written = None
+            if written is None or _plain(written) != _plain(intended):
+                raise InvalidFileError(
+                    self.path,
+                    "cannot be changed without changing its meaning: its profiles are written in a TOML form "
+                    "dsconfig cannot edit in place (dotted keys or inline tables)",
+                    "rewrite each profile as a [profiles.NAME] table (keys on their own lines below it), then run "
+                    "again; nothing was written",
+                )
+            result = self._parse(_plain(intended))
+            data = new.encode("utf-8")
             if old is not None and old.startswith(b"\xef\xbb\xbf"):
-                new = b"\xef\xbb\xbf" + new  # the user's file, the user's encoding choice
-            if new != old:
-                fileio.atomic_write(self.path, new)
+                data = b"\xef\xbb\xbf" + data  # the user's file, the user's encoding choice
+            if data != old:
+                fileio.atomic_write(self.path, data)
         return result
 
     def add(self, profile: Profile, *, replace_existing: bool = False) -> ProfileSet:
@@ -366,6 +391,14 @@ class ProfileStore:
             doc["active"] = name
 
         return self._edit(change)
+
+
+def _plain(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """A document as nested plain dicts, for comparison; an empty `profiles` table and none mean the same."""
+    out = {k: _plain(v) if isinstance(v, Mapping) else v for k, v in doc.items()}
+    if out.get("profiles") == {}:
+        del out["profiles"]
+    return out
 
 
 def _check_text(path: Path, where: str, value: str) -> None:

@@ -509,9 +509,8 @@ def _path_hits(platform: str, environ: Mapping[str, str]) -> list[Path]:
 
 
 def _npmrc_prefix(home: Path) -> Path | None:
-    try:
-        text = (home / ".npmrc").read_text(encoding="utf-8", errors="replace")
-    except OSError:
+    text = fileio.read_text_quietly(home / ".npmrc")  # a FIFO or device here must not hang detection
+    if text is None:
         return None
     for line in text.splitlines():
         name, sep, value = line.partition("=")

@@ -240,8 +240,7 @@ def _version_key(text: str) -> tuple[int, ...]:
 
 def _plist_version(plist: Path) -> str | None:
     try:
-        with plist.open("rb") as handle:
-            value = plistlib.load(handle).get("CFBundleShortVersionString")
+        value = plistlib.loads(fileio.read_bytes(plist) or b"").get("CFBundleShortVersionString")  # never blocks
     except Exception:  # noqa: BLE001 - a damaged bundle is "version unknown", not a crash
         return None
     return value if isinstance(value, str) else None
