@@ -6,6 +6,7 @@ these directly with an in-memory secret store and a temporary profile store.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Mapping
@@ -83,6 +84,15 @@ def template_doc(t: Template) -> dict[str, Any]:
     }
 
 
+def _profiles_lock() -> contextlib.AbstractContextManager[None]:
+    """Profile and key changes take the same lock as `use`/`off` (journal.switch_lock): two `profile add x` at
+    once, or `use x` racing `profile rm x`, must not undo each other. Taken after the input is validated: a
+    command refused for bad input creates nothing, not even dsconfig's lock folder."""
+    from dsconfig.journal import switch_lock
+
+    return switch_lock()
+
+
 # --- profiles -------------------------------------------------------------------------------------------
 
 
@@ -107,19 +117,35 @@ def profile_add(
         models=dict(models or {}),
         env=dict(env or {}),
     )
-    if name in c.store.load().profiles:
-        raise DsconfigError(f"profile {name!r} already exists", f"change it with `dsconfig profile edit {name} ...`, or remove it first")
     if key is not None:
-        key, shape_warning = _checked_key(key, template)
-        c.secrets.set(name, key)
-        _warn(shape_warning)
-    try:
-        c.store.add(profile)
-    except BaseException:
+        c.secrets.get(name)  # no usable keyring: refused before anything is created (the lock folder included)
+    with _profiles_lock():
+        if name in c.store.load().profiles:
+            raise DsconfigError(f"profile {name!r} already exists",
+                                f"change it with `dsconfig profile edit {name} ...`, or remove it first")
+        previous = None
         if key is not None:
-            c.secrets.delete(name)
-        raise
+            key, shape_warning = _checked_key(key, template)
+            previous = _stored_quietly(c.secrets, name)
+            c.secrets.set(name, key)
+            _warn(shape_warning)
+        try:
+            c.store.add(profile)
+        except BaseException:
+            if key is not None:  # put back exactly what was there: never delete a key this command did not store
+                if previous is None:
+                    c.secrets.delete(name)
+                else:
+                    c.secrets.set(name, previous)
+            raise
     return resolve(profile, template)
+
+
+def _stored_quietly(secrets: SecretStore, name: str) -> str | None:
+    try:
+        return secrets.get(name)
+    except DsconfigError:
+        return None
 
 
 def profile_edit(
@@ -146,11 +172,13 @@ def profile_edit(
         models=new_models,
         env=new_env,
     )
-    if key is not None:
-        checked, shape_warning = _checked_key(key, template)
-        c.secrets.set(name, checked)
-        _warn(shape_warning)
-    c.store.update(updated)
+    with _profiles_lock():
+        c.store.load().get(name)  # still there (a racing `profile rm` may have won)
+        if key is not None:
+            checked, shape_warning = _checked_key(key, template)
+            c.secrets.set(name, checked)
+            _warn(shape_warning)
+        c.store.update(updated)
     return resolve(updated, template)
 
 
@@ -170,6 +198,12 @@ def profile_remove(name: str, *, ctx: Context | None = None) -> bool:
     """Remove the profile and its key; returns whether a key was removed."""
     c = _ctx(ctx)
     c.store.load().get(name)
+    with _profiles_lock():
+        return _profile_remove_locked(name, c)
+
+
+def _profile_remove_locked(name: str, c: Context) -> bool:
+    c.store.load().get(name)
     _refuse_if_applied(name, "removing")
     try:
         removed_key = c.secrets.delete(name)
@@ -187,6 +221,12 @@ def profile_rename(old: str, new: str, *, ctx: Context | None = None) -> None:
     """Rename the profile and move its key: new key written first, old one removed last."""
     c = _ctx(ctx)
     validate_name(new)
+    c.store.load().get(old)
+    with _profiles_lock():
+        _profile_rename_locked(old, new, c)
+
+
+def _profile_rename_locked(old: str, new: str, c: Context) -> None:
     profiles = c.store.load()
     profiles.get(old)
     _refuse_if_applied(old, "renaming")
@@ -277,7 +317,9 @@ def key_set(name: str, raw: str, ctx: Context | None = None) -> str:
     c = _ctx(ctx)
     profile = c.store.load().get(name)
     key, shape_warning = _checked_key(raw, load_template(profile.provider))
-    c.secrets.set(name, key)
+    with _profiles_lock():
+        c.store.load().get(name)
+        c.secrets.set(name, key)
     _warn(shape_warning)
     return mask(key)
 
@@ -291,7 +333,8 @@ def key_get(name: str, ctx: Context | None = None) -> str:
 def key_remove(name: str, ctx: Context | None = None) -> bool:
     c = _ctx(ctx)
     validate_name(name)
-    return c.secrets.delete(name)
+    with _profiles_lock():
+        return c.secrets.delete(name)
 
 
 def read_secret_input(stdin_flag: bool, *, prompt: str = "API key (input hidden): ") -> str | None:

@@ -1,273 +1,57 @@
-"""Planned, journaled, exactly reversible edits of other programs' JSON files.
+"""Planned, journaled, key-level edits of other programs' JSON files, and their exact undo.
 
 Every target (Claude Code, Claude Desktop) describes what it wants as *key edits*: "this key path should
 hold this value" (or be absent). This module turns them into a `FilePlan` (pure: old bytes -> new bytes, a
-diff) and applies it (I/O: lock, backup, atomic write, journal). It remembers, per file, what every key it
-touched held before, so `undo` puts back exactly that, and when nobody touched the file since dsconfig wrote
-it, puts back the original bytes.
+diff) and applies it (I/O: lock, backup, atomic write, journal).
 
-Key paths are tuples of segments: a string is an object key; `Match("id", value)` is the element of a list
-whose `id` equals value (Claude Desktop's `_meta.json` entries list).
+Undo is key-level, always, on the file as it is now: `off` puts back only the members dsconfig owns, to what
+they held before dsconfig first set them, with the format-preserving splice, and touches nothing else. Others
+write between dsconfig's commands (the user, Claude Code itself, other tools): their changes survive. With
+no foreign change since, the result is the original bytes (the journal keeps the original text of every
+top-level member it touched). A whole-file backup is kept as the user's safety copy; it is never how `off`
+works.
 
-The journal (state/journal.json) is written *before* the file: if dsconfig is killed in between, the
-journal knows more than the file holds, and undo restores keys to their recorded "before" values, which is
-correct whichever of the two states the file is in.
+A command that changes several files is all-or-nothing: when a later file fails (disk full, permissions,
+Ctrl-C), the files this command already switched are put back (`apply_all`); a kill leaves the journal's
+switch marker behind, and the next command says so.
+
+The journal (dsconfig.journal) is written *before* the file: if dsconfig is killed in between, the record
+lists both the old and the new value as dsconfig's, so undo is right whichever of the two the file holds.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import difflib
-import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+import signal
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dsconfig import fileio, paths
-from dsconfig.errors import InvalidFileError
+from dsconfig import fileio, jsonsplice
+from dsconfig.errors import DsconfigError, InvalidFileError
+from dsconfig.journal import SECRET_NAMES, FileRecord, Hashed, Journal, KeyRecord
+from dsconfig.keypaths import (
+    ABSENT,
+    KeyPath,
+    Match,
+    NotAContainer,
+    get_at,
+    json_type,
+    path_text,
+    previous_sibling,
+    same,
+    set_at,
+)
 
-
-class _Absent:
-    """The value of a key that does not exist."""
-
-    def __repr__(self) -> str:
-        return "ABSENT"
-
-
-ABSENT: Any = _Absent()
-
-
-@dataclass(frozen=True)
-class Match:
-    """A key-path segment selecting the list element whose `field` equals `value`."""
-
-    field: str
-    value: str
-
-
-Segment = str | Match
-KeyPath = tuple[Segment, ...]
-
-JOURNAL_VERSION = 1
-
-
-# --- key paths over JSON documents --------------------------------------------------------------------------
-
-
-def get_at(doc: Any, path: KeyPath) -> Any:
-    node = doc
-    for seg in path:
-        if isinstance(seg, Match):
-            if not isinstance(node, list):
-                return ABSENT
-            node = next((x for x in node if isinstance(x, dict) and x.get(seg.field) == seg.value), ABSENT)
-        else:
-            if not isinstance(node, dict) or seg not in node:
-                return ABSENT
-            node = node[seg]
-        if node is ABSENT:
-            return ABSENT
-    return node
-
-
-def set_at(doc: dict[str, Any], path: KeyPath, value: Any, created: list[KeyPath]) -> None:
-    """Set (or, for ABSENT, delete) the value at `path`; containers made on the way are added to `created`."""
-    node: Any = doc
-    for i, seg in enumerate(path[:-1]):
-        nxt = get_at(node, (seg,))
-        if nxt is ABSENT:
-            if value is ABSENT:
-                return
-            nxt = [] if isinstance(path[i + 1], Match) else {}
-            _put(node, seg, nxt)
-            created.append(path[: i + 1])
-        node = nxt
-    last = path[-1]
-    if value is ABSENT:
-        _remove(node, last)
-    else:
-        _put(node, last, copy.deepcopy(value))
-
-
-def _put(node: Any, seg: Segment, value: Any) -> None:
-    if isinstance(seg, Match):
-        for i, item in enumerate(node):
-            if isinstance(item, dict) and item.get(seg.field) == seg.value:
-                node[i] = value
-                return
-        node.append(value)
-    else:
-        node[seg] = value
-
-
-def _remove(node: Any, seg: Segment) -> None:
-    if isinstance(seg, Match):
-        if isinstance(node, list):
-            node[:] = [x for x in node if not (isinstance(x, dict) and x.get(seg.field) == seg.value)]
-    elif isinstance(node, dict):
-        node.pop(seg, None)
-
-
-def _encode_path(path: KeyPath) -> list[Any]:
-    return [{"match": s.field, "value": s.value} if isinstance(s, Match) else s for s in path]
-
-
-def _decode_path(raw: Sequence[Any]) -> KeyPath:
-    return tuple(Match(s["match"], s["value"]) if isinstance(s, dict) else str(s) for s in raw)
-
-
-def path_text(path: KeyPath) -> str:
-    return ".".join(f"[{s.field}={s.value}]" if isinstance(s, Match) else s for s in path)
-
-
-# --- the journal ------------------------------------------------------------------------------------------
-
-
-@dataclass
-class KeyRecord:
-    path: KeyPath
-    before: Any  # ABSENT when the key did not exist
-    wrote: Any
-
-
-@dataclass
-class FileRecord:
-    """What dsconfig did to one file: enough to undo it exactly."""
-
-    path: Path
-    owner: dict[str, str]
-    kind: str  # "json" (key edits) or "whole" (a file dsconfig created whole, e.g. a helper script)
-    created: bool
-    original_sha256: str | None
-    backup: str | None
-    written_sha256: str | None
-    keys: list[KeyRecord] = field(default_factory=list)
-    created_containers: list[KeyPath] = field(default_factory=list)
-    sticky: bool = False  # undo only when untouched since (Claude Code's own state file)
-    created_dirs: list[str] = field(default_factory=list)  # folders made for this file, removed with it when empty
-    pending_sha256: str | None = None  # while a write is under way: the bytes it is writing
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "owner": self.owner,
-            "kind": self.kind,
-            "created": self.created,
-            "original_sha256": self.original_sha256,
-            "backup": self.backup,
-            "written_sha256": self.written_sha256,
-            "sticky": self.sticky,
-            "keys": [
-                {"path": _encode_path(k.path), **_value_json("before", k.before), **_wrote_json(k)}
-                for k in self.keys
-            ],
-            "created_containers": [_encode_path(p) for p in self.created_containers],
-            "created_dirs": self.created_dirs,
-            "pending_sha256": self.pending_sha256,
-        }
-
-    @classmethod
-    def from_json(cls, path: str, raw: Mapping[str, Any]) -> FileRecord:
-        return cls(
-            path=Path(path),
-            owner=dict(raw["owner"]),
-            kind=raw.get("kind", "json"),
-            created=bool(raw["created"]),
-            original_sha256=raw.get("original_sha256"),
-            backup=raw.get("backup"),
-            written_sha256=raw.get("written_sha256"),
-            sticky=bool(raw.get("sticky", False)),
-            keys=[KeyRecord(_decode_path(k["path"]), _value_from(k, "before"), _value_from(k, "wrote")) for k in raw.get("keys", [])],
-            created_containers=[_decode_path(p) for p in raw.get("created_containers", [])],
-            created_dirs=list(raw.get("created_dirs", [])),
-            pending_sha256=raw.get("pending_sha256"),
-        )
-
-    def key(self, path: KeyPath) -> KeyRecord | None:
-        return next((k for k in self.keys if k.path == path), None)
-
-
-# Values dsconfig writes under these names are API keys (`use --inline-key`): the journal keeps only their hash,
-# enough to notice a later change, so the journal never becomes one more file holding the key.
-SECRET_NAMES = frozenset({"ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY", "inferenceGatewayApiKey"})
-
-
-@dataclass(frozen=True)
-class Hashed:
-    """A written secret as the journal remembers it."""
-
-    sha256: str
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Hashed):
-            return other.sha256 == self.sha256
-        return isinstance(other, str) and fileio.sha256(other.encode()) == self.sha256
-
-    def __hash__(self) -> int:
-        return hash(self.sha256)
-
-
-def _is_secret(path: KeyPath) -> bool:
-    return bool(path) and isinstance(path[-1], str) and path[-1] in SECRET_NAMES
-
-
-def _wrote_json(k: KeyRecord) -> dict[str, Any]:
-    if isinstance(k.wrote, Hashed):
-        return {"wrote_sha256": k.wrote.sha256}
-    if _is_secret(k.path) and isinstance(k.wrote, str) and k.wrote:
-        return {"wrote_sha256": fileio.sha256(k.wrote.encode())}
-    return _value_json("wrote", k.wrote)
-
-
-def _value_json(name: str, value: Any) -> dict[str, Any]:
-    return {f"{name}_absent": True} if value is ABSENT else {name: value}
-
-
-def _value_from(raw: Mapping[str, Any], name: str) -> Any:
-    if f"{name}_sha256" in raw:
-        return Hashed(raw[f"{name}_sha256"])
-    return ABSENT if raw.get(f"{name}_absent") else raw.get(name)
-
-
-class Journal:
-    """state/journal.json: one FileRecord per file dsconfig has changed and not yet undone."""
-
-    def __init__(self, path: Path | None = None) -> None:
-        self.path = path or paths.journal_file()
-
-    def load(self) -> dict[str, FileRecord]:
-        data = fileio.read_bytes(self.path)
-        if data is None:
-            return {}
-        doc = fileio.parse_json_object(self.path, data, what="journal")
-        version = doc.get("schema_version", 1)
-        if not isinstance(version, int) or version > JOURNAL_VERSION:
-            raise InvalidFileError(self.path, "was written by a newer dsconfig", "upgrade dsconfig: pip install -U dsconfig")
-        try:
-            return {p: FileRecord.from_json(p, r) for p, r in doc.get("files", {}).items()}
-        except (KeyError, TypeError, AttributeError) as exc:
-            raise InvalidFileError(self.path, f"has an unexpected shape ({exc})", "restore it from a backup, or see README, Backups") from None
-
-    def get(self, path: Path) -> FileRecord | None:
-        return self.load().get(str(path))
-
-    def put(self, record: FileRecord) -> None:
-        self._update(lambda files: files.__setitem__(str(record.path), record))
-
-    def drop(self, path: Path) -> None:
-        self._update(lambda files: files.pop(str(path), None))
-
-    def _update(self, change: Callable[[dict[str, FileRecord]], object]) -> None:
-        with fileio.locked(self.path):
-            fileio.remove_stale_temp_files(self.path)
-            files = self.load()
-            change(files)
-            doc = {"schema_version": JOURNAL_VERSION, "files": {p: r.to_json() for p, r in files.items()}}
-            # ASCII escapes: values copied from users' files may hold lone surrogates that UTF-8 cannot encode.
-            fileio.atomic_write(self.path, (json.dumps(doc, indent=2, ensure_ascii=True) + "\n").encode(), mode=0o600)
-
-    def owned_by(self, **owner: str) -> list[FileRecord]:
-        return [r for r in self.load().values() if all(r.owner.get(k) == v for k, v in owner.items())]
+__all__ = [
+    "ABSENT", "SECRET_NAMES", "ConcurrentChange", "FilePlan", "FileRecord", "Hashed", "Journal", "KeyPath",
+    "KeyRecord", "Match", "SwitchFailed", "apply", "apply_all", "forget_originals", "get_at", "path_text",
+    "plan_json", "plan_undo", "plan_whole", "set_at",
+]
 
 
 # --- plans ----------------------------------------------------------------------------------------------
@@ -302,6 +86,45 @@ def _read_doc(path: Path, data: bytes | None, what: str) -> dict[str, Any]:
     return {} if data is None else fileio.check_depth(path, fileio.parse_json_object(path, data, what=what), what)
 
 
+def _not_a_container(path: Path, exc: NotAContainer) -> InvalidFileError:
+    where = path_text(exc.at)
+    return InvalidFileError(path, f"{where} holds a JSON {json_type(exc.found)} where an object is expected",
+                            f"fix {where} by hand (an object such as {{}}), or remove it, then run again")
+
+
+def _check_paths(path: Path, doc: dict[str, Any], key_paths: Iterable[KeyPath]) -> None:
+    from dsconfig.keypaths import check_containers
+
+    for kpath in key_paths:
+        try:
+            check_containers(doc, kpath)
+        except NotAContainer as exc:
+            raise _not_a_container(path, exc) from None
+
+
+def _rewrite(before: bytes, old: dict[str, Any], new: dict[str, Any], raw: Mapping[str, jsonsplice.RawMember]) -> bytes:
+    """`new` as text, keeping the bytes of every member of `before` (parsed: `old`) that did not change, and the
+    original text (`raw`) of members that are back to their original value."""
+    style = fileio.JsonStyle.of(before)
+    text = before.decode("utf-8")
+    for ascii_only in (style.ensure_ascii, True):  # a lone surrogate (legal as an escape) cannot be UTF-8
+        spliced = jsonsplice.splice(text, old, new, indent=style.indent, ensure_ascii=ascii_only, raw=raw)
+        if spliced is None:
+            break
+        try:
+            return spliced.encode("utf-8")
+        except UnicodeEncodeError:
+            continue
+    return style.dump(new)
+
+
+@dataclass(frozen=True)
+class _Restore:
+    """In plan_json's wanted edits: this member is no longer wanted; put back what it held before dsconfig."""
+
+    key: KeyRecord
+
+
 def plan_json(
     path: Path,
     edits: Mapping[KeyPath, Any],
@@ -310,38 +133,66 @@ def plan_json(
     journal: Journal,
     what: str = "settings file",
     validate: Callable[[Path, dict[str, Any]], None] | None = None,
-    sticky: bool = False,
     new_file_style: fileio.JsonStyle | None = None,
 ) -> FilePlan:
-    """Plan setting `edits` (path -> value or ABSENT) in the JSON object file `path`.
+    """Plan setting `edits` (key path -> value or ABSENT) in the JSON object file `path`, as it is now.
 
-    Keys this owner set earlier and no longer wants go back to what they held before dsconfig (switching
-    from profile A to B leaves nothing of A). Every other key stays as it is, in its order.
+    What each member held before dsconfig is recorded once, at the first change, and kept by later switches.
+    Members this owner set earlier and no longer wants go back to what they held before dsconfig (switching
+    from profile A to B leaves nothing of A), unless someone changed them since (then they are theirs). Every
+    other member stays as it is, byte for byte. Raises InvalidFileError for a file that is not a JSON object or
+    holds a scalar where an object is needed.
     """
     before = fileio.read_bytes(path)
     doc = _read_doc(path, before, what)
     if validate:
         validate(path, doc)
     record = journal.get(path)
+    if record is not None and before is None:
+        # Removed since dsconfig wrote it: what it recorded went with the file (the removal is the user's).
+        record = None
+    _check_paths(path, doc, edits)
     new_doc = copy.deepcopy(doc)
     created: list[KeyPath] = list(record.created_containers) if record else []
-    keys: list[KeyRecord] = []
-    wanted = dict(edits)
+    notes: list[str] = []
+    wanted: dict[KeyPath, Any] = dict(edits)
     for owned in record.keys if record else []:
         if owned.path not in wanted:
-            wanted[owned.path] = owned.before  # no longer ours: back to the original
+            wanted[owned.path] = _Restore(owned)
+    keys: list[KeyRecord] = []
+    raw = dict(record.raw) if record else {}
+    owned_tops = {k.path[0] for k in record.keys} if record else set()
+    current_text = before.decode("utf-8", "surrogatepass") if before is not None else ""
+    members = (jsonsplice.top_members(current_text) or {}) if before is not None else {}
     for kpath, value in wanted.items():
+        now = get_at(doc, kpath)
+        if isinstance(value, _Restore):
+            owned = value.key
+            if _is_ours(owned, now):
+                set_at(new_doc, kpath, owned.before, created, after=owned.prev, first=owned.first)
+            else:
+                notes.append(f"{path}: {path_text(kpath)} was changed by someone else since dsconfig set it; left as it is")
+            continue
         previous = record.key(kpath) if record else None
-        original = previous.before if previous else get_at(doc, kpath)
+        if previous is not None:
+            original, prev, first = previous.before, previous.prev, previous.first
+        else:
+            original, prev = now, previous_sibling(doc, kpath)
+            first = now is not ABSENT and prev is None and isinstance(kpath[-1], str)
+            top = kpath[0]
+            if isinstance(top, str) and top not in owned_tops and top not in raw and top in members:
+                raw[top] = members[top]
         set_at(new_doc, kpath, value, created)
-        keys.append(KeyRecord(kpath, original, value))
-    _prune_containers(new_doc, created, keys)
+        keys.append(KeyRecord(kpath, original, value, prev=prev, first=first))
+    _prune_containers(new_doc, created)
     if before is None and new_doc == {}:
         return FilePlan(path, None, None, None)  # nothing to set in a file that does not exist: leave it absent
-    style = fileio.JsonStyle.of(before) if before is not None else (new_file_style or fileio.JsonStyle())
-    after = style.rewrite(before, doc, new_doc)
-    if after == before or (before is not None and new_doc == doc):
+    if before is None:
+        after: bytes | None = (new_file_style or fileio.JsonStyle()).dump(new_doc)
+    elif same(new_doc, doc):
         after = before
+    else:
+        after = _rewrite(before, doc, new_doc, raw)
     new_record = FileRecord(
         path=path,
         owner=dict(owner),
@@ -352,13 +203,19 @@ def plan_json(
         written_sha256=fileio.sha256(after) if after is not None else None,
         keys=keys,
         created_containers=created,
-        sticky=sticky,
         created_dirs=list(record.created_dirs) if record else [],
+        raw=raw,
+        empty_text=record.empty_text if record else (current_text if before is not None and doc == {} else None),
     )
-    return FilePlan(path, before, after, new_record)
+    return FilePlan(path, before, after, new_record, tuple(notes))
 
 
-def _prune_containers(doc: dict[str, Any], created: list[KeyPath], keys: list[KeyRecord]) -> None:
+def _is_ours(key: KeyRecord, now: Any) -> bool:
+    """Whether the member holds a value dsconfig wrote there (or its original): nobody else changed it."""
+    return same(now, key.wrote) or same(now, key.before) or any(same(now, v) for v in key.also)
+
+
+def _prune_containers(doc: dict[str, Any], created: list[KeyPath]) -> None:
     """Remove containers dsconfig created that are now empty (deepest first)."""
     for container in sorted(set(created), key=len, reverse=True):
         if get_at(doc, container) in ({}, []):
@@ -377,60 +234,53 @@ def plan_whole(path: Path, data: bytes, *, owner: Mapping[str, str], journal: Jo
 
 
 def plan_undo(path: Path, *, journal: Journal, force: bool = False, what: str = "settings file") -> FilePlan:
-    """Plan putting `path` back as it was before dsconfig. Returns a plan whose record is None."""
+    """Plan putting back the members dsconfig owns in `path`, on the file as it is now. Returns a plan whose
+    record is None (or, when the user changed an owned member since, a record keeping just those members, so
+    `off --force` can still restore them). Raises InvalidFileError for a file that is not valid JSON or holds a
+    scalar where dsconfig's members live."""
     record = journal.get(path)
     current = fileio.read_bytes(path)
     if record is None:
         return FilePlan(path, current, current, None)
-    # A kill between the journal's "pending" entry and its confirmation leaves either the old or the new bytes;
-    # the new ones are ours exactly as if the write had been confirmed.
-    ours = {record.written_sha256, record.pending_sha256} - {None}
-    untouched = current is not None and fileio.sha256(current) in ours
     if current is None:
         return FilePlan(path, None, None, None, (f"{path} was removed by someone else; nothing to restore",))
-    if untouched:
-        return FilePlan(path, current, None if record.created else _original_bytes(record), None)
     if record.kind == "whole":
+        # A kill between the journal's "pending" entry and its confirmation leaves the old or the new bytes.
+        if fileio.sha256(current) in {record.written_sha256, record.pending_sha256} - {None}:
+            return FilePlan(path, current, None, None)
         return FilePlan(path, current, current, None, (f"{path} was changed by someone else since dsconfig wrote it; left in place",))
     doc = _read_doc(path, current, what)
-    if record.sticky:
-        return FilePlan(path, current, current, None, ())
+    _check_paths(path, doc, (k.path for k in record.keys))
     new_doc = copy.deepcopy(doc)
     notes: list[str] = []
     kept: list[KeyRecord] = []
-    confirmed = record.written_sha256 is not None
     for key in record.keys:
         now = get_at(doc, key.path)
-        if confirmed and now != key.wrote and now != key.before and not force:
-            notes.append(f"{path}: {path_text(key.path)} was changed after dsconfig set it; kept your value (use --force to restore the original)")
-            kept.append(KeyRecord(key.path, key.before, now))
+        if not force and not _is_ours(key, now):
+            notes.append(f"{path}: {path_text(key.path)} was changed after dsconfig set it; kept your value "
+                         "(use --force to restore the original)")
+            kept.append(KeyRecord(key.path, key.before, now, prev=key.prev, first=key.first))
             continue
-        set_at(new_doc, key.path, key.before, [])
-    _prune_containers(new_doc, list(record.created_containers), record.keys)
-    original = _original_bytes(record) if not record.created else None
-    if original is not None and fileio.parse_json_object(path, original, what=what) == new_doc:
-        return FilePlan(path, current, original, None, tuple(notes))
-    if record.created and new_doc == {}:
-        return FilePlan(path, current, None, None, tuple(notes))
-    after = current if new_doc == doc else fileio.JsonStyle.of(current).rewrite(current, doc, new_doc)
-    # Keys kept for the user stay in the journal (with their original values), so a later `off --force`
-    # can still restore them.
+        set_at(new_doc, key.path, key.before, [], after=key.prev, first=key.first)
+    _prune_containers(new_doc, list(record.created_containers))
+    after: bytes | None
+    if record.created and new_doc == {} and path.is_symlink():
+        after = b"{}\n"  # someone made it a link since: the link and its target are theirs, the content was ours
+    elif record.created and new_doc == {}:
+        after = None  # dsconfig made this file and nobody put anything else in it
+    elif new_doc == {} and record.empty_text is not None and not kept:
+        after = record.empty_text.encode("utf-8", "surrogatepass")
+    elif same(new_doc, doc):
+        after = current
+    else:
+        after = _rewrite(current, doc, new_doc, record.raw)
     remaining = None
     if kept:
         remaining = copy.copy(record)
         remaining.keys = kept
-        remaining.written_sha256 = fileio.sha256(after)
+        remaining.written_sha256 = fileio.sha256(after) if after is not None else None
+        remaining.pending_sha256 = None
     return FilePlan(path, current, after, remaining, tuple(notes))
-
-
-def _original_bytes(record: FileRecord) -> bytes | None:
-    if record.backup is None:
-        return None
-    data = fileio.read_bytes(Path(record.backup))
-    if data is None or fileio.sha256(data) != record.original_sha256:
-        raise InvalidFileError(record.backup, "the backup of the original file is missing or changed",
-                               f"restore {record.path} by hand; the journal is {paths.journal_file()}")
-    return data
 
 
 # --- applying -------------------------------------------------------------------------------------------
@@ -441,36 +291,55 @@ class ConcurrentChange(Exception):
 
 
 def apply(plan: FilePlan, *, journal: Journal, mode: int | None = None) -> None:
-    """Write one plan: under the file's lock, check nobody wrote it since planning, back up, journal, write."""
+    """Write one plan: under the file's lock, check nobody wrote it since planning, back up, journal, write.
+
+    Raises ConcurrentChange when the file changed since planning, fileio.WriteError when it cannot be written.
+    """
     with fileio.locked(plan.path):
         fileio.remove_stale_temp_files(plan.path)
         if fileio.read_bytes(plan.path) != plan.before:
             raise ConcurrentChange(str(plan.path))
         record = plan.record
+        old = journal.get(plan.path)
         if record is not None and plan.before is not None and record.backup is None and not record.created:
             record.backup = str(fileio.backup(plan.path, plan.before))
         if record is None:
-            old = journal.get(plan.path)
             if plan.changed:
                 _write(plan, mode)
             if old is not None and plan.after is None:
                 _remove_empty_dirs(old.created_dirs)
-            journal.drop(plan.path)
+            if old is not None:
+                journal.drop(plan.path)
             return
         if not plan.changed:
-            if journal.get(plan.path) is not None or plan.before is None:
+            if old is not None or plan.before is None:
                 journal.put(record)
             return
         if plan.before is None and record.created and not record.created_dirs:
             record.created_dirs = [str(d) for d in _missing_dirs(fileio.real_target(plan.path).parent)]
-        pending = copy.copy(record)
-        pending.written_sha256 = None  # journal first: a kill before the write leaves a record undo can use
-        pending.pending_sha256 = record.written_sha256
-        journal.put(pending)
+        journal.put(_pending(record, old))  # journal first: a kill before the write leaves a record undo can use
         if fileio.read_bytes(plan.path) != plan.before:  # another program wrote it during backup and journal
             raise ConcurrentChange(str(plan.path))
         _write(plan, mode)
         journal.put(record)
+
+
+def _pending(record: FileRecord, old: FileRecord | None) -> FileRecord:
+    """The record to journal while the write is under way: both the old and the new value of every member
+    count as dsconfig's, and members this write gives back stay listed until it is done."""
+    pending = copy.deepcopy(record)
+    pending.written_sha256 = None
+    pending.pending_sha256 = record.written_sha256
+    if old is None:
+        return pending
+    for key in pending.keys:
+        previous = old.key(key.path)
+        if previous is not None:
+            key.also = (*previous.also, previous.wrote)
+    listed = {k.path for k in pending.keys}
+    pending.keys += [KeyRecord(k.path, k.before, k.before, also=(*k.also, k.wrote), prev=k.prev, first=k.first)
+                     for k in old.keys if k.path not in listed]
+    return pending
 
 
 def _missing_dirs(folder: Path) -> list[Path]:
@@ -500,41 +369,119 @@ def _write(plan: FilePlan, mode: int | None) -> None:
         raise ConcurrentChange(str(plan.path)) from None
 
 
+class SwitchFailed(DsconfigError):
+    """A multi-file change stopped part way; the message says which files were put back and which were not."""
+
+    put_back_all = True  # False: some files stay switched (the journal's switch marker then stays too)
+
+
+@contextlib.contextmanager
+def deferred_interrupt() -> Iterator[Callable[[], bool]]:
+    """Hold Ctrl-C (SIGINT) while files are switched; yields a function telling whether one arrived.
+
+    A KeyboardInterrupt raised half-way through a write or between two files would leave a half-switched
+    machine; instead apply_all looks at the flag between files and puts back what it already switched.
+    Only the main thread can own signal handlers: elsewhere this defers nothing.
+    """
+    arrived: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: False
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, lambda signum, frame: arrived.append(signum))
+    try:
+        yield lambda: bool(arrived)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def apply_all(
     make_plans: Callable[[], Iterable[FilePlan]], *, journal: Journal, modes: Mapping[Path, int] | None = None, attempts: int = 5,
-    plans: Sequence[FilePlan] | None = None,
+    plans: Sequence[FilePlan] | None = None, interrupted: Callable[[], bool] = lambda: False,
 ) -> list[FilePlan]:
-    """Plan and apply several files; when another program writes one meanwhile, plan that one again.
+    """Plan and apply several files, all or nothing; when another program writes one meanwhile, plan it again.
 
     Plans are all made (and so all validated) before the first write: a malformed file stops the command
-    with nothing written. Pass `plans` when the caller has just made them (a dry run, or warnings it showed),
-    so planning's side effects are not repeated.
+    with nothing written. When a write fails part way (disk full, permissions, `interrupted()` turning true,
+    any exception), the files already switched are put back and SwitchFailed says so; its message names any
+    file that could not be put back. Pass `plans` when the caller has just made them (a dry run).
     """
     plans = list(make_plans()) if plans is None else list(plans)
-    done: list[FilePlan] = []
-    for plan in plans:
-        for attempt in range(attempts):
-            try:
-                apply(plan, journal=journal, mode=(modes or {}).get(plan.path))
-                done.append(plan)
-                break
-            except ConcurrentChange:
-                if attempt == attempts - 1:
-                    raise fileio.WriteError(f"{plan.path} kept changing while dsconfig wrote it", "close the program writing it and run again") from None
-                replanned = next((p for p in make_plans() if p.path == plan.path), None)
-                if replanned is None:  # the other writer made this file's change unnecessary
+    done: list[tuple[FilePlan, FileRecord | None]] = []
+    try:
+        for plan in plans:
+            if interrupted():
+                raise KeyboardInterrupt
+            for attempt in range(attempts):
+                old = journal.get(plan.path)
+                try:
+                    apply(plan, journal=journal, mode=(modes or {}).get(plan.path))
+                    done.append((plan, old))
                     break
-                plan = replanned
-    return done
+                except ConcurrentChange:
+                    if attempt == attempts - 1:
+                        raise fileio.WriteError(f"{plan.path} kept changing while dsconfig wrote it",
+                                                "close the program writing it and run again") from None
+                    replanned = next((p for p in make_plans() if p.path == plan.path), None)
+                    if replanned is None:  # the other writer made this file's change unnecessary
+                        break
+                    plan = replanned
+        if interrupted():
+            raise KeyboardInterrupt
+    except BaseException as exc:
+        switched = [(p, o) for p, o in done if p.changed]
+        if not switched:
+            raise
+        raise _rolled_back(exc, switched, journal) from None
+    return [p for p, _ in done]
+
+
+def _rolled_back(exc: BaseException, switched: list[tuple[FilePlan, FileRecord | None]], journal: Journal) -> SwitchFailed:
+    cause = "interrupted" if isinstance(exc, KeyboardInterrupt) else (
+        exc.message if isinstance(exc, DsconfigError) else f"{type(exc).__name__}: {exc}")
+    hint = exc.hint if isinstance(exc, DsconfigError) and exc.hint else ""
+    left: list[Path] = []
+    for plan, old in reversed(switched):
+        try:
+            _put_back(plan, old, journal)
+        except (DsconfigError, OSError, ConcurrentChange):
+            left.append(plan.path)
+    code = 130 if isinstance(exc, KeyboardInterrupt) else (exc.exit_code if isinstance(exc, DsconfigError) else 1)
+    if not left:
+        err = SwitchFailed(f"{cause}: nothing was changed (the {len(switched)} file(s) already switched were put back)",
+                           hint or "fix the cause above, then run the same command again")
+    else:
+        others = [str(p.path) for p, _ in switched if p.path not in left]
+        err = SwitchFailed(
+            f"{cause}; these files were switched and could not be put back: {', '.join(map(str, left))}"
+            + (f" (put back: {', '.join(others)})" if others else ""),
+            "run the same command again to finish, or `dsconfig off` to undo what was switched")
+    err.exit_code = code
+    err.put_back_all = not left
+    return err
+
+
+def _put_back(plan: FilePlan, old: FileRecord | None, journal: Journal) -> None:
+    """Undo one file this command just wrote, if nobody wrote it since; restore its journal record."""
+    with fileio.locked(plan.path):
+        if fileio.read_bytes(plan.path) != plan.after:
+            raise ConcurrentChange(str(plan.path))
+        if plan.before is None:
+            fileio.remove_file(plan.path)
+            record = journal.get(plan.path)
+            if record is not None and old is None:
+                _remove_empty_dirs(record.created_dirs)
+        else:
+            fileio.atomic_write(plan.path, plan.before, expect=plan.after)
+        journal.restore(plan.path, old)
 
 
 def forget_originals(path: Path, key_paths: Iterable[KeyPath], *, journal: Journal) -> None:
-    """Make `key_paths` count as absent before dsconfig, in the journal and in the file's backup.
+    """Make `key_paths` count as absent before dsconfig: in the journal, its original texts and the backup.
 
     For adoption (`dsconfig setup` moving an inline key from a settings file into the keyring): once the key is
     in the keyring, `off` must not write it back in plain text, and dsconfig's backup must not keep a copy.
-    The backup is rewritten without those keys (same layout) and becomes the new "original" that `off`
-    restores byte for byte.
+    Both are edited with the format-preserving splice: every other member keeps its exact text.
     """
     paths_set = set(key_paths)
     with fileio.locked(path):
@@ -544,14 +491,49 @@ def forget_originals(path: Path, key_paths: Iterable[KeyPath], *, journal: Journ
         for key in record.keys:
             if key.path in paths_set:
                 key.before = ABSENT
+        for kpath in paths_set:
+            top = kpath[0]
+            if not isinstance(top, str) or top not in record.raw:
+                continue
+            if len(kpath) == 1:
+                del record.raw[top]
+                continue
+            key_text, value_text = record.raw[top]
+            scrubbed = _without(value_text, [kpath[1:]])
+            if scrubbed is None:
+                del record.raw[top]
+            else:
+                record.raw[top] = (key_text, scrubbed)
         if record.backup is not None:
             backup_path = Path(record.backup)
             data = fileio.read_bytes(backup_path)
             if data is not None:
-                doc = fileio.parse_json_object(backup_path, data, what="backup")
-                for kpath in paths_set:
-                    set_at(doc, kpath, ABSENT, [])
-                cleaned = fileio.JsonStyle.of(data).dump(doc)
-                fileio.atomic_write(backup_path, cleaned, mode=0o600)
-                record.original_sha256 = fileio.sha256(cleaned)
+                cleaned = _without(data.decode("utf-8", "surrogatepass"), list(paths_set))
+                if cleaned is not None:
+                    encoded = cleaned.encode("utf-8", "surrogatepass")
+                    fileio.atomic_write(backup_path, encoded, mode=0o600)
+                    record.original_sha256 = fileio.sha256(encoded)
         journal.put(record)
+
+
+def _without(text: str, key_paths: Sequence[KeyPath]) -> str | None:
+    """The JSON object `text` without the members at `key_paths`, every other byte kept (None: not an object)."""
+    import json
+
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(doc, dict):
+        return None
+    new = copy.deepcopy(doc)
+    for kpath in key_paths:
+        try:
+            set_at(new, kpath, ABSENT, [])
+        except NotAContainer:
+            continue
+    if same(new, doc):
+        return text
+    style = fileio.JsonStyle.of(text.encode("utf-8", "surrogatepass"))
+    spliced = jsonsplice.splice(text, doc, new, indent=style.indent, ensure_ascii=True)
+    return spliced if spliced is not None else None

@@ -11,8 +11,14 @@ spacing, number spellings like `1e-7`: all kept.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from dsconfig.keypaths import same as _same
+
+# A top-level member's original text, as the journal keeps it: (the key with its colon, the value).
+RawMember = tuple[str, str]
 
 _WS = " \t\n\r"
 _DECODER = json.JSONDecoder()
@@ -60,9 +66,13 @@ def _scan_object(text: str, i: int) -> _Object:
         i = _skip(text, i + 1)  # the ","
 
 
-def _same(a: Any, b: Any) -> bool:
-    # 1 == True and 1 == 1.0 in Python; JSON tells them apart.
-    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+def top_members(text: str) -> dict[str, RawMember] | None:
+    """The exact text of each top-level member of the JSON object `text` (None: not an object)."""
+    i = _skip(text, 0)
+    if i >= len(text) or text[i] != "{":
+        return None
+    obj = _scan_object(text, i)
+    return {m.key: (text[m.start : m.value_start], text[m.value_start : m.value_end]) for m in obj.members}
 
 
 def _line_indent(text: str, pos: int) -> str:
@@ -73,23 +83,26 @@ def _line_indent(text: str, pos: int) -> str:
     return text[line_start:j]
 
 
-def splice(text: str, old: dict[str, Any], new: dict[str, Any], *, indent: str | None, ensure_ascii: bool) -> str | None:
+def splice(text: str, old: dict[str, Any], new: dict[str, Any], *, indent: str | None, ensure_ascii: bool,
+           raw: Mapping[str, RawMember] | None = None) -> str | None:
     """The text of `new`, reusing `text` (whose parsed value is `old`) wherever nothing changed.
 
+    `raw`: the original text of top-level members (from the journal); a member whose new value equals its
+    original is written with that text, so undoing dsconfig's edit gives back the user's exact bytes.
     Returns None when the layout cannot be kept (not an object, or an object with no members to take the
     separators from); the caller then serializes the whole document.
     """
     i = _skip(text, 0)
     if i >= len(text) or text[i] != "{":
         return None
-    body = _render(text, _scan_object(text, i), old, new, indent, ensure_ascii)
+    body = _render(text, _scan_object(text, i), old, new, indent, ensure_ascii, raw=raw or {})
     if body is None:
         return None
     return text[:i] + body + text[_scan_object(text, i).end :]
 
 
 def _render(text: str, obj: _Object, old: dict[str, Any], new: dict[str, Any], indent: str | None, ensure_ascii: bool,
-            outer_sep: str = ", ") -> str | None:
+            outer_sep: str = ", ", raw: Mapping[str, RawMember] | None = None) -> str | None:
     if not obj.members:
         return None
     first = obj.members[0]
@@ -112,6 +125,9 @@ def _render(text: str, obj: _Object, old: dict[str, Any], new: dict[str, Any], i
         if member is not None and key in old and _same(old[key], value):
             parts.append(text[member.start : member.value_end])
             continue
+        if raw and key in raw and _raw_equals(raw[key][1], value):
+            parts.append(raw[key][0] + raw[key][1])
+            continue
         if member is not None and isinstance(old.get(key), dict) and isinstance(value, dict) and text[member.value_start] == "{":
             inner = _render(text, _scan_object(text, member.value_start), old[key], value, indent, ensure_ascii, inline_sep)
             if inner is not None:
@@ -122,6 +138,13 @@ def _render(text: str, obj: _Object, old: dict[str, Any], new: dict[str, Any], i
         # Everything was removed: an empty object in the file's own style.
         return "{" + ("\n" + _line_indent(text, obj.start) if "\n" in lead else "") + "}"
     return "{" + lead + between.join(parts) + tail
+
+
+def _raw_equals(raw_value: str, value: Any) -> bool:
+    try:
+        return _same(json.loads(raw_value), value)
+    except ValueError:
+        return False
 
 
 def _dump(value: Any, indent: str | None, member_indent: str, ensure_ascii: bool, separators: tuple[str, str]) -> str:

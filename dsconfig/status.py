@@ -244,6 +244,7 @@ def status_doc(*, actx: actions.Context | None = None, tctx: TargetContext | Non
     t = tctx or TargetContext()
     profile, resolved, key = _active(a)
     return {
+        "interrupted_switch": interrupted_switch(t),
         "active_profile": profile,
         "claude_code": claude_code_doc(t, root=root),
         "claude_desktop": claude_desktop_doc(t, system=system),
@@ -260,8 +261,24 @@ _STATE_TEXT = {
 }
 
 
+def interrupted_switch(tctx: TargetContext) -> dict[str, Any] | None:
+    """A `use`/`off` killed between two files (the journal's switch marker): what it was and how to settle it."""
+    marker = tctx.journal.switch() if tctx.journal.path.exists() else None
+    if marker is None:
+        return None
+    finish = marker.describe().strip("`")
+    undo = "dsconfig off" + (" --scope project" if marker.scope == "project" else "")
+    return {"command": marker.command, "profile": marker.profile, "scope": marker.scope, "targets": list(marker.targets),
+            "message": f"{marker.describe()} was interrupted part way: some files may be switched and others not",
+            "fix": f"{finish}   (finishes it), or {undo}   (undoes what it switched)"}
+
+
 def render_text(doc: Mapping[str, Any]) -> str:
-    lines = _profile_lines(doc["active_profile"])
+    lines = []
+    if doc.get("interrupted_switch"):
+        cut = doc["interrupted_switch"]
+        lines += [f"WARNING: {cut['message']}", f"  fix: {cut['fix']}", ""]
+    lines += _profile_lines(doc["active_profile"])
     lines += ["", f"Claude Code (started in {doc['claude_code']['cwd']}):"] + _code_lines(doc["claude_code"])
     lines += ["", "Claude Desktop:"] + _desktop_lines(doc["claude_desktop"])
     lines += ["", f"This shell ({doc['shell']['shell']}):"] + _shell_lines(doc["shell"])

@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import importlib.util
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -205,6 +205,31 @@ def _emit(warnings: Sequence[str], notes: Sequence[str]) -> None:
         output.note(text)
 
 
+@contextlib.contextmanager
+def _switching(t: TargetContext, plans: Sequence[changes.FilePlan], command: str, profile: str | None, scope: str,
+               chosen: Sequence[tuple[str, ModuleType]], notes: list[str]) -> Iterator[Callable[[], bool]]:
+    """Around the writes of one switch: Ctrl-C held (apply_all puts back what it switched when one arrives),
+    and a marker in the journal that only a kill leaves behind, so the next command can say what happened."""
+    interrupted_before = t.journal.switch() if t.journal.path.exists() else None
+    if interrupted_before is not None:
+        notes.append(f"an earlier {interrupted_before.describe()} was interrupted part way; this command "
+                     "replaces what it left")
+    changing = any(p.changed for p in plans)
+    with changes.deferred_interrupt() as interrupted:
+        if changing:
+            t.journal.begin_switch(command, profile, scope, tuple(n for n, _ in chosen))
+        try:
+            yield interrupted
+        except BaseException as exc:
+            # apply_all put back what it switched: the marker has done its job, unless files stay half-switched.
+            if not (isinstance(exc, changes.SwitchFailed) and not exc.put_back_all):
+                with contextlib.suppress(DsconfigError, OSError):
+                    t.journal.end_switch()
+            raise
+        if changing or interrupted_before is not None:
+            t.journal.end_switch()
+
+
 # --- use ----------------------------------------------------------------------------------------------------
 
 
@@ -270,8 +295,9 @@ def _one_switch_at_a_time(t: TargetContext, dry_run: bool) -> contextlib.Abstrac
     with the files on one profile and `active` (or Desktop's applied entry) on the other."""
     if dry_run:
         return contextlib.nullcontext()
-    # In dsconfig's private lock folder, never a shared one such as /tmp (another account could take it).
-    return fileio.locked(t.journal.path.with_name("switch"), timeout=120)
+    from dsconfig.journal import switch_lock
+
+    return switch_lock(t.journal.path)
 
 
 def _use(name: str, target: str, scope: str, dry_run: bool, inline_key: bool, read_key: Callable[[], str | None] | None,
@@ -290,9 +316,11 @@ def _use(name: str, target: str, scope: str, dry_run: bool, inline_key: bool, re
     if key is None:
         warnings += _key_warnings(name, a)
     if not dry_run:
-        plans = changes.apply_all(make, journal=t.journal, modes=_modes(chosen, t, scope, name, key is not None), plans=plans)
-        if scope == "user" and a.store.load().active != name:
-            a.store.set_active(name)
+        modes = _modes(chosen, t, scope, name, key is not None)
+        with _switching(t, plans, "use", name, scope, chosen, notes) as interrupted:
+            plans = changes.apply_all(make, journal=t.journal, modes=modes, plans=plans, interrupted=interrupted)
+            if scope == "user" and a.store.load().active != name:
+                a.store.set_active(name)
     _emit(warnings, notes)
     return SwitchResult("use", name, scope, tuple(n for n, _ in chosen), dry_run, _files(plans, owners, key),
                         tuple(warnings), tuple(notes))
@@ -329,9 +357,10 @@ def _off(target: str, scope: str, dry_run: bool, force: bool, a: actions.Context
     if not plans:
         notes.append(f"nothing to undo: dsconfig has not changed {' or '.join(n for n, _ in chosen)} at {scope} scope")
     if not dry_run and plans:
-        plans = changes.apply_all(make, journal=t.journal, plans=plans)
-        if scope == "user" and not _anything_applied(t) and a.store.load().active is not None:
-            a.store.set_active(None)
+        with _switching(t, plans, "off", profile, scope, chosen, notes) as interrupted:
+            plans = changes.apply_all(make, journal=t.journal, plans=plans, interrupted=interrupted)
+            if scope == "user" and not _anything_applied(t) and a.store.load().active is not None:
+                a.store.set_active(None)
     _emit(warnings, notes)
     return SwitchResult("off", profile, scope, tuple(n for n, _ in chosen), dry_run, _files(plans, owners, None),
                         tuple(warnings), tuple(notes))

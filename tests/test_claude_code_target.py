@@ -152,7 +152,7 @@ def test_realistic_after_use_content(world: World) -> None:
     assert doc["env"]["ANTHROPIC_BASE_URL"] == "https://api.deepseek.com/anthropic"
     assert doc["env"]["ANTHROPIC_AUTH_TOKEN"] == "" and doc["env"]["ANTHROPIC_API_KEY"] == ""
     assert "ANTHROPIC_SMALL_FAST_MODEL" not in doc["env"]
-    assert doc["env"]["ANTHROPIC_MODEL"] == "deepseek-v4-pro[1m]"
+    assert doc["env"]["ANTHROPIC_MODEL"] == "deepseek-flash[1m]"
     for key in ("hooks", "permissions", "statusLine", "enabledMcpjsonServers", "model", "$schema", "cleanupPeriodDays"):
         assert doc[key] == before[key]
     assert list(doc)[: len(before)] == list(before)
@@ -209,22 +209,33 @@ def test_onboarding_flag_is_a_minimal_insertion_and_undone_when_untouched(world:
     assert world.state.read_bytes() == original
 
 
-def test_onboarding_flag_left_after_claude_rewrote_the_file(world: World) -> None:
+def test_onboarding_flag_undone_key_by_key_after_claude_rewrote_the_file(world: World) -> None:
     world.use()
     doc = json.loads(world.state.read_bytes())
     doc["numStartups"] = 1  # Claude Code's own rewrite
     world.state.write_text(json.dumps(doc, indent=2))
     world.off()
-    assert json.loads(world.state.read_bytes()) == {"hasCompletedOnboarding": True, "numStartups": 1}
+    # Issue 11: the flag was absent before dsconfig, so it goes; Claude Code's own member stays.
+    assert json.loads(world.state.read_bytes()) == {"numStartups": 1}
     assert world.tctx.journal.load() == {}
 
 
-@pytest.mark.parametrize("content", [b'{"hasCompletedOnboarding": false}', b'{\n  "hasCompletedOnboarding": true\n}\n'])
-def test_onboarding_flag_present_is_not_touched(world: World, content: bytes) -> None:
+def test_onboarding_flag_true_is_not_touched(world: World) -> None:
+    content = b'{\n  "hasCompletedOnboarding": true\n}\n'
     world.state.write_bytes(content)
     result = world.use()
     assert world.state.read_bytes() == content
     assert str(world.state) not in [f.path for f in result.files]
+    world.off()
+    assert world.state.read_bytes() == content
+
+
+def test_onboarding_flag_false_is_set_and_put_back(world: World) -> None:
+    """Issue 11 case 4: `false` shows the first-run screens even with a key; `off` puts `false` back exactly."""
+    content = b'{"hasCompletedOnboarding": false}'
+    world.state.write_bytes(content)
+    world.use()
+    assert json.loads(world.state.read_bytes()) == {"hasCompletedOnboarding": True}
     world.off()
     assert world.state.read_bytes() == content
 

@@ -213,7 +213,7 @@ def test_entry_content_matches_the_template(home: Path) -> None:
     models = doc["inferenceModels"]
     assert [m["name"] for m in models] == [m.id for m in r.template.desktop_models]
     assert all(m["name"].startswith("claude-") for m in models)
-    assert models[0] == {"name": "claude-opus-4-5", "labelOverride": "DeepSeek V4 Pro", "supports1m": False,
+    assert models[0] == {"name": "claude-opus-4-5", "labelOverride": "DeepSeek V4 Pro", "supports1m": True,
                          "anthropicFamilyTier": "opus", "isFamilyDefault": True}
 
 

@@ -46,33 +46,26 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
 
-from dsconfig import fileio, output, paths
+from dsconfig import fileio, output, paths, vocab
 from dsconfig.changes import ABSENT, FilePlan, KeyPath, plan_json, plan_undo
 from dsconfig.credentials import mask
 from dsconfig.errors import InvalidFileError, UsageError
-from dsconfig.profiles import TIER_VARIABLES, Resolved
+from dsconfig.profiles import Resolved
 from dsconfig.targets.context import TargetContext
 
-TARGET = "claude-code"
+TARGET = vocab.TARGET_CLAUDE_CODE
 SCOPES = ("user", "project")
-TOKEN_VAR = "ANTHROPIC_AUTH_TOKEN"
-API_KEY_VAR = "ANTHROPIC_API_KEY"
-CREDENTIAL_VARS = (TOKEN_VAR, API_KEY_VAR)
+TOKEN_VAR = vocab.AUTH_TOKEN_VAR
+API_KEY_VAR = vocab.API_KEY_VAR
+CREDENTIAL_VARS = vocab.KEY_VARS
 HELPER_KEY = "apiKeyHelper"
 ONBOARDING_KEY = "hasCompletedOnboarding"
-# Any of these set to a true value sends Claude Code to a cloud provider, whatever the base URL says.
-CLOUD_VARS = (
-    "CLAUDE_CODE_USE_BEDROCK",
-    "CLAUDE_CODE_USE_VERTEX",
-    "CLAUDE_CODE_USE_FOUNDRY",
-    "CLAUDE_CODE_USE_ANTHROPIC_AWS",
-    "CLAUDE_CODE_USE_ANTHROPIC_GOOGLE_CLOUD",
-    "CLAUDE_CODE_USE_MANTLE",
-)
-STALE_VARS = ("ANTHROPIC_SMALL_FAST_MODEL",)
-TIER_VARS = tuple(TIER_VARIABLES.values())
+CLOUD_VARS = vocab.CLOUD_VARS
+# Every variable that picks or offers a model (tiers, their `/model` companions, the default and custom
+# options, gateway discovery, the deprecated small-fast one): `use` owns all of them.
+MODEL_VARS = vocab.MODEL_VARS
 # Keys whose value decides where Claude Code sends requests, with which key and which model.
-ROUTING_VARS = ("ANTHROPIC_BASE_URL", *CREDENTIAL_VARS, *TIER_VARS, *STALE_VARS, *CLOUD_VARS)
+ROUTING_VARS = (vocab.BASE_URL_VAR, *CREDENTIAL_VARS, *MODEL_VARS, *CLOUD_VARS)
 SETTINGS_WHAT = "Claude Code settings file"
 STATE_WHAT = "Claude Code state file (~/.claude.json)"
 VERSION_TIMEOUT = 3.0
@@ -250,16 +243,21 @@ def inline_variable(resolved: Resolved) -> str:
 
 
 def defeating_vars(resolved: Resolved) -> list[str]:
-    """Variables the profile does not set whose presence would send requests elsewhere or to other models."""
+    """Variables the profile does not set whose presence would send requests elsewhere or to other models.
+
+    Every model variable and companion of vocab.MODEL_VARS the profile leaves unset is one: a fable tier or a
+    `_NAME` label another switcher left would otherwise survive the switch (`claude --model fable` would send
+    the other provider's model). Companions are not written: which of them 2.1.332 honours with a custom base
+    URL is unconfirmed, so dsconfig clears them rather than guess."""
     env = resolved.claude_env()
-    return [v for v in (*TIER_VARS, *STALE_VARS, *CLOUD_VARS) if v not in env]
+    return [v for v in (*MODEL_VARS, *CLOUD_VARS) if v not in env]
 
 
 def settings_edits(resolved: Resolved, ctx: TargetContext, *, inline_key: str | None = None,
                    lower: Sequence[Layer] = ()) -> dict[KeyPath, Any]:
     """The key edits for a settings file. `lower`: the settings files this one overrides."""
     profile_env = resolved.claude_env()
-    env: dict[str, Any] = {"ANTHROPIC_BASE_URL": profile_env["ANTHROPIC_BASE_URL"]}
+    env: dict[str, Any] = {vocab.BASE_URL_VAR: profile_env[vocab.BASE_URL_VAR]}
     for var in CREDENTIAL_VARS:
         env[var] = profile_env.get(var, "")
     if inline_key is not None:
@@ -304,18 +302,17 @@ def file_modes(ctx: TargetContext, profile: str, *, scope: str = "user", inline_
 
 
 def plan_onboarding(ctx: TargetContext, owner_: Mapping[str, str]) -> FilePlan | None:
-    """`hasCompletedOnboarding: true` when missing (first-run screens otherwise appear even with a key set).
-
-    sticky: Claude Code rewrites this file all the time, so `off` removes the flag only when the file is
-    byte-for-byte what dsconfig wrote; otherwise the flag stays (it is true for the user by then anyway).
+    """`hasCompletedOnboarding: true` unless it already is (first-run screens otherwise appear even with a key
+    set, and `false` counts as not done). Like every member dsconfig owns, `off` puts back what it held before
+    (`false`, or nothing) key by key, on the file as Claude Code left it: its own members all stay.
     """
     path = state_file(ctx)
     data = fileio.read_bytes(path)
     if ctx.journal.get(path) is None and data is not None \
-            and ONBOARDING_KEY in fileio.parse_json_object(path, data, what=STATE_WHAT):
+            and fileio.parse_json_object(path, data, what=STATE_WHAT).get(ONBOARDING_KEY) is True:
         return None
-    # The engine rewrites only the new member: Claude Code's own formatting (1e-7, escapes) stays as it was.
-    return plan_json(path, {(ONBOARDING_KEY,): True}, owner=owner_, journal=ctx.journal, what=STATE_WHAT, sticky=True)
+    # The engine rewrites only this member: Claude Code's own formatting (1e-7, escapes) stays as it was.
+    return plan_json(path, {(ONBOARDING_KEY,): True}, owner=owner_, journal=ctx.journal, what=STATE_WHAT)
 
 
 # --- undo ---------------------------------------------------------------------------------------------------
@@ -391,7 +388,7 @@ def environment_routing(environ: Mapping[str, str]) -> dict[str, str]:
 
 def _environment_warnings(environ: Mapping[str, str], resolved: Resolved) -> list[str]:
     """A settings `env` value beats the exported one; an exported variable the settings leave unset still applies."""
-    written = set(resolved.claude_env()) | set(CREDENTIAL_VARS) | {"ANTHROPIC_BASE_URL"}
+    written = set(resolved.claude_env()) | set(CREDENTIAL_VARS) | {vocab.BASE_URL_VAR}
     still = [k for k in environment_routing(environ) if k not in written]
     if not still:
         return []
@@ -426,7 +423,7 @@ def _git_warnings(target: Path, cwd: Path, inline_key: bool, git: Callable[[Path
 
 def run_settings(resolved: Resolved, ctx: TargetContext) -> dict[str, Any]:
     """The settings `claude --settings` gets for one run: the profile, the keyring helper, no key."""
-    env: dict[str, str] = {"ANTHROPIC_BASE_URL": resolved.base_url}
+    env: dict[str, str] = {vocab.BASE_URL_VAR: resolved.base_url}
     env.update({var: "" for var in CREDENTIAL_VARS})
     env.update(resolved.claude_env())
     env.update({var: "" for var in defeating_vars(resolved)})
@@ -647,9 +644,9 @@ def _source(layer: Layer | None, value: str | None) -> str | None:
 
 def effective(layers: Sequence[Layer], environ: Mapping[str, str], home: Path) -> dict[str, Any]:
     """Which value of endpoint, credential and models Claude Code would use, and where each comes from."""
-    base, base_layer = _lookup("ANTHROPIC_BASE_URL", layers, environ)
+    base, base_layer = _lookup(vocab.BASE_URL_VAR, layers, environ)
     models = {}
-    for var in (*TIER_VARS, *STALE_VARS):
+    for var in MODEL_VARS:
         value, layer = _lookup(var, layers, environ)
         if value:
             models[var] = {"value": value, "source": _source(layer, value)}

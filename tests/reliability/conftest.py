@@ -67,6 +67,8 @@ SUMMARY = (
     ("  foreign writes lost", "lost_updates"),
     ("  stale locks recovered", "stale_locks"),
     ("property examples (undo is exact)", "property_examples"),
+    ("lifecycle steps (commands and others' writes between them)", "lifecycle_steps"),
+    ("  lifecycle runs (one machine each)", "lifecycle_runs"),
     ("fuzz inputs (parsers and merge, zero crashes)", "fuzz_inputs"),
     ("bad inputs tried (files x defects)", "bad_inputs"),
     ("  through the real CLI", "bad_inputs_cli"),
