@@ -67,6 +67,7 @@ def _code_lines(code: dict[str, Any]) -> list[str]:
         state = f"error: {f['error']}" if f["error"] else ("exists" if f["exists"] else "absent")
         sets = f"; sets {', '.join(sorted(f['sets']))}" if f.get("sets") else ""
         lines.append(f"  {f['scope']:<13} {f['path']} ({state}{sets})")
+        lines += [f"      note: {n}" for n in f.get("notes", [])]
     base = code.get("base_url") or {}
     lines.append(f"  base URL:   {base.get('value') or 'default (Anthropic)'}" + (f"  from {base['source']}" if base.get("source") else ""))
     cred = code.get("credential")

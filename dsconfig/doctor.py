@@ -397,6 +397,15 @@ def check_onboarding(m: _Machine) -> list[Finding]:
                     f"dsconfig use {m.active or 'NAME'}   (sets it)", str(path))]
 
 
+def check_read_only_files(m: _Machine) -> list[Finding]:
+    """Settings files Claude Code reads (a byte-order mark skipped, the last of duplicate keys winning) but that
+    dsconfig refuses to edit: the other checks report what is in them; this one says how to make them editable."""
+    return [Finding("settings-files", "warning", f"{layer.path}: {note}",
+                    "save it as UTF-8 without BOM" if "byte-order mark" in note else
+                    f"remove the first of the two entries from {layer.path} (Claude Code uses the last)", str(layer.path))
+            for layer in m.layers for note in layer.notes]
+
+
 def _dsconfig_wrote(m: _Machine, path: Path, var: str, value: str) -> bool:
     record = m.tctx.journal.get(path)
     key = record.key(("env", var)) if record else None
@@ -550,7 +559,8 @@ def _look(actx: actions.Context, tctx: TargetContext, root: Path | None, system:
 
 CHECKS: tuple[Callable[[_Machine], list[Finding]], ...] = (
     check_dsconfig, check_claude_code, check_claude_desktop, check_keyring, check_profile, check_environment,
-    check_startup_files, check_managed_settings, check_project_settings, check_onboarding, check_inline_keys,
+    check_startup_files, check_managed_settings, check_project_settings, check_read_only_files, check_onboarding,
+    check_inline_keys,
     check_stale_variables, check_drift,
 )
 

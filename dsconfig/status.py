@@ -14,7 +14,7 @@ JSON document (`status_doc()`, `dsconfig status --json`); every key is always pr
     EFFECTIVE = {"base_url": {"value", "source"}, "credential": CRED|null, "other_credentials": [CRED, ...],
                  "models": {VAR: {"value", "source"}}, "cloud_provider": VAR|null}
                  # as claude_code.effective(): CRED = {"kind", "source", "value" (masked), ...}
-    FILE    = {"scope", "path", "exists", "error", "sets", "profile", "state", "drift": [DRIFT, ...]}
+    FILE    = {"scope", "path", "exists", "error", "sets", "profile", "state", "drift": [DRIFT, ...], "notes": [str, ...]}
               # scope: managed | project-local (what `--scope project` writes) | project | user
               # state: applied (dsconfig wrote it, unchanged) | drifted (changed since) | other (routing keys
               #        dsconfig did not write) | none (nothing that routes Claude Code) | invalid
@@ -133,7 +133,7 @@ def _code_file(layer: Any, record: FileRecord | None) -> dict[str, Any]:
         state = "other" if layer.routing() else "none"
     return {"scope": layer.scope, "path": str(layer.path), "exists": exists, "error": layer.error,
             "sets": layer.routing(), "profile": record.owner.get("profile") if record else None, "state": state,
-            "drift": drift}
+            "drift": drift, "notes": list(layer.notes)}
 
 
 def claude_code_doc(tctx: TargetContext, *, root: Path | None = None) -> dict[str, Any]:
@@ -315,6 +315,7 @@ def _code_lines(code: Mapping[str, Any]) -> list[str]:
         who = f" (profile {f['profile']})" if f["profile"] else ""
         lines.append(f"  {f['scope']:<13} {f['path']}: {_STATE_TEXT[f['state']] if f['exists'] or f['profile'] else 'absent'}{who}")
         lines += [f"      {_drift_text(d)}" for d in f["drift"]]
+        lines += [f"      note: {n}" for n in f["notes"]]
     return lines
 
 

@@ -220,7 +220,7 @@ def test_malformed_settings_reported_not_fatal(tmp_path: Path, home: Path, layer
     assert "trailing comma" in files["user"]["error"] and files["user"]["exists"]
     assert "env.API_TIMEOUT_MS is a JSON number" in files["project"]["error"]
     assert files["project-local"] == {"scope": "project-local", "path": str(tmp_path / "proj" / ".claude" / "settings.local.json"),
-                                      "exists": False, "error": None, "sets": {}}
+                                      "exists": False, "error": None, "sets": {}, "notes": []}
     assert doc["state_file"]["error"] is not None
 
 

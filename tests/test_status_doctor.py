@@ -135,7 +135,7 @@ def test_status_json_contract(m: Machine) -> None:
     assert set(code["effective"]) == {"base_url", "credential", "other_credentials", "models", "cloud_provider"}
     assert [f["scope"] for f in code["files"]] == ["project-local", "project", "user"]
     for f in code["files"]:
-        assert set(f) == {"scope", "path", "exists", "error", "sets", "profile", "state", "drift"}
+        assert set(f) == {"scope", "path", "exists", "error", "sets", "profile", "state", "drift", "notes"}
     user = code["files"][2]
     assert user["state"] == "drifted" and user["profile"] == "ds"
     assert user["drift"] == [{"key": "env.ANTHROPIC_BASE_URL", "wrote": "https://api.deepseek.com/anthropic",

@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
 
-from dsconfig import fileio, output, paths, vocab
+from dsconfig import claudejson, fileio, output, paths, vocab
 from dsconfig.changes import ABSENT, FilePlan, KeyPath, plan_json, plan_undo
 from dsconfig.credentials import mask
 from dsconfig.errors import InvalidFileError, UsageError
@@ -110,6 +110,8 @@ class Layer:
     path: Path
     doc: dict[str, Any] | None
     error: str | None = None
+    # Read as Claude Code reads it, but dsconfig would refuse to edit it (byte-order mark, duplicate key).
+    notes: tuple[str, ...] = ()
 
     @property
     def env(self) -> dict[str, str]:
@@ -136,16 +138,19 @@ def _shown(var: str, value: str) -> str:
 
 
 def read_layer(scope: str, path: Path) -> Layer:
-    """Read one settings file for reporting: a malformed file is described, never fatal."""
+    """Read one settings file for reporting: a malformed file is described, never fatal.
+
+    Read the way Claude Code reads it (claudejson): a byte-order mark is skipped and the last of two duplicate
+    keys wins, so reports say what is really in effect; such a file gets `notes`, and editing it still fails."""
     try:
         data = fileio.read_bytes(path)
         if data is None:
             return Layer(scope, path, None)
-        doc = fileio.parse_json_object(path, data, what=SETTINGS_WHAT)
+        doc, notes = claudejson.parse_json_like_claude(path, data, what=SETTINGS_WHAT)
         validate_settings(path, doc)
     except InvalidFileError as err:
         return Layer(scope, path, None, err.message + (f" (hint: {err.hint})" if err.hint else ""))
-    return Layer(scope, path, doc)
+    return Layer(scope, path, doc, notes=tuple(notes))
 
 
 def managed_files(platform: str, *, root: Path | None = None) -> list[Path]:
@@ -721,7 +726,7 @@ def detect(ctx: TargetContext, *, root: Path | None = None, version_timeout: flo
         "installs": installs,
         "settings_files": [
             {"scope": layer.scope, "path": str(layer.path), "exists": layer.doc is not None or layer.error is not None,
-             "error": layer.error, "sets": layer.routing()}
+             "error": layer.error, "sets": layer.routing(), "notes": list(layer.notes)}
             for layer in layers if layer.scope != "managed" or layer.doc is not None or layer.error is not None
         ],
         "state_file": _onboarding(ctx),
