@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dsconfig.changes import Journal
+from dsconfig.errors import DsconfigError
 
 
 def _self_command() -> tuple[str, ...]:
@@ -23,6 +24,17 @@ def _self_command() -> tuple[str, ...]:
     return (sys.executable, "-m", "dsconfig")
 
 
+def current_folder() -> Path:
+    """The current folder: Claude Code's project settings are looked up there. A shell can sit in a folder that
+    was removed since (`rm -rf` of a checkout); then os.getcwd() fails, and so does every lookup there."""
+    try:
+        return Path.cwd()
+    except OSError:
+        gone = os.environ.get("PWD") or "the current folder"
+        raise DsconfigError(f"{gone} no longer exists (removed or moved while this shell was in it)",
+                            "cd to an existing folder (e.g. `cd ~`) and run the command again") from None
+
+
 @dataclass(frozen=True)
 class TargetContext:
     """Where a target looks and writes. Tests pass a temp home, another platform and a made-up environment."""
@@ -30,7 +42,7 @@ class TargetContext:
     home: Path = field(default_factory=Path.home)
     platform: str = sys.platform
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
-    cwd: Path = field(default_factory=Path.cwd)
+    cwd: Path = field(default_factory=current_folder)
     journal: Journal = field(default_factory=Journal)
     dsconfig_command: tuple[str, ...] = field(default_factory=_self_command)
 
