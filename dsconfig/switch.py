@@ -28,7 +28,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from dsconfig import actions, changes, fileio, output
+from dsconfig import actions, changes, output
 from dsconfig.credentials import mask, normalize_key
 from dsconfig.errors import DsconfigError, KeyringUnavailableError, NotFoundError, UsageError
 from dsconfig.profiles import Resolved
@@ -181,13 +181,43 @@ def _action(plan: changes.FilePlan) -> str:
 
 
 def _files(plans: Sequence[changes.FilePlan], owners: dict[Path, str], secret: str | None) -> tuple[FileChange, ...]:
+    """What each plan changes, as data. Every key the diffs could show is masked: the one written inline and
+    any inline key another tool left in the file (an `off` puts that one back, so the diff would print it)."""
+    secrets = {secret} | {v for p in plans for v in _inline_secrets(p)}
     out = []
     for p in plans:
         diff = p.diff() if p.changed else ""
-        if secret:
-            diff = diff.replace(secret, mask(secret))
+        for value in sorted((v for v in secrets if v), key=len, reverse=True):
+            output.register_secret(value)
+            diff = diff.replace(value, mask(value))
         out.append(FileChange(owners.get(p.path, "?"), str(p.path), _action(p), diff))
     return tuple(out)
+
+
+def _inline_secrets(plan: changes.FilePlan) -> set[str]:
+    """Values of key members (ANTHROPIC_AUTH_TOKEN, ANTHROPIC_API_KEY, inferenceGatewayApiKey) in either side."""
+    import json
+
+    found: set[str] = set()
+    for data in (plan.before, plan.after):
+        if not data:
+            continue
+        try:
+            doc = json.loads(data)
+        except ValueError:
+            continue
+        stack = [doc]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, dict):
+                for k, v in node.items():
+                    if k in changes.SECRET_NAMES and isinstance(v, str) and len(v) >= 8:
+                        found.add(v)
+                    elif isinstance(v, (dict, list)):
+                        stack.append(v)
+            elif isinstance(node, list):
+                stack.extend(n for n in node if isinstance(n, (dict, list)))
+    return found
 
 
 def _modes(chosen: Sequence[tuple[str, ModuleType]], ctx: TargetContext, scope: str, profile: str,
@@ -315,6 +345,11 @@ def _use(name: str, target: str, scope: str, dry_run: bool, inline_key: bool, re
             warnings += module.use_warnings(resolved, t, scope=scope, inline_key=key is not None, root=root)
     if key is None:
         warnings += _key_warnings(name, a)
+    from dsconfig.urls import plain_http_warning
+
+    plain = plain_http_warning(resolved.base_url)
+    if plain:
+        warnings.append(plain)
     if not dry_run:
         modes = _modes(chosen, t, scope, name, key is not None)
         with _switching(t, plans, "use", name, scope, chosen, notes) as interrupted:

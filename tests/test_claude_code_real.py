@@ -26,7 +26,8 @@ pytestmark = [pytest.mark.claude, pytest.mark.secret_service]
 # Shaped like DeepSeek keys (sk- + 32 hex digits), made up.
 KEY1 = "sk-" + "a1b2c3d4" * 4
 KEY2 = "sk-" + "0f1e2d3c" * 4
-DEEPSEEK_WIRE_MODELS = {"deepseek-v4-pro", "deepseek-v4-flash"}
+# Current ids plus the legacy one ds2 names (still accepted, TARGETS.md section 1).
+DEEPSEEK_WIRE_MODELS = {"deepseek-flash", "deepseek-v4-pro", "deepseek-v4-flash"}
 # A user file with hooks-free content Claude Code accepts, 4-space indent, no final newline.
 USER_SETTINGS = b'{\n    "permissions": {\n        "allow": [\n            "Bash(ls:*)"\n        ]\n    },\n    "env": {\n        "MY_VAR": "1"\n    },\n    "cleanupPeriodDays": 30\n}'
 
@@ -108,7 +109,7 @@ def test_use_switch_off(real: Real) -> None:
 
     real.ds("use", "ds1")
     proc = real.claude()
-    assert_served(proc, real.fake1, KEY1, real.fake2, main_model="deepseek-v4-pro")
+    assert_served(proc, real.fake1, KEY1, real.fake2, main_model="deepseek-flash")
     assert files_containing(KEY1, [real.home, real.dshome]) == []
 
     real.ds("use", "ds2")
@@ -166,7 +167,7 @@ def test_exec_beats_user_and_project_files_and_keeps_the_key_out_of_argv_and_env
     for fake in (real.fake1, real.fake2):
         fake.reset()
     proc = real.ds("exec", "ds1", "--", "claude", "-p", "Say hello", "--output-format", "json", cwd=proj, env=env, ok=False)
-    assert_served(proc, real.fake1, KEY1, real.fake2, main_model="deepseek-v4-pro")
+    assert_served(proc, real.fake1, KEY1, real.fake2, main_model="deepseek-flash")
     started = json.loads(record.read_text())
     assert started["argv"][1] == "--settings" and KEY1 not in json.dumps(started["argv"])
     assert KEY1 not in json.dumps(started["env"])
@@ -196,3 +197,65 @@ def test_a_failing_helper_does_not_pass(real: Real) -> None:
     proc = real.claude()
     assert proc.returncode != 0
     assert real.fake1.message_requests and all(r.status == 401 and not r.key for r in real.fake1.message_requests)
+
+
+def test_others_writes_between_two_uses_survive_off(real: Real) -> None:
+    """Issue 11 cases 1-4 end to end: the real claude runs between dsconfig's commands (it rewrites
+    ~/.claude.json with members of its own), the user edits settings.json, then `use` another profile, `use`
+    the first again, `off`: everything the others wrote is still there; dsconfig's members are gone."""
+    real.settings.parent.mkdir()
+    real.settings.write_text(json.dumps({"theme": "dark"}, indent=4))
+    state = real.home / ".claude.json"
+    state.write_text('{"numStartups": 3, "hasCompletedOnboarding": false}')
+
+    real.ds("use", "ds1")
+    assert json.loads(state.read_bytes())["hasCompletedOnboarding"] is True  # first-run screens would show otherwise
+    assert_served(real.claude(), real.fake1, KEY1, real.fake2)
+    claude_wrote = {k: v for k, v in json.loads(state.read_bytes()).items() if k != "hasCompletedOnboarding"}
+    assert {"userID", "firstStartTime", "migrationVersion"} <= set(claude_wrote)  # what 2.1.332 adds
+
+    user = json.loads(real.settings.read_bytes())
+    user["permissions"] = {"allow": ["Bash(ls)"]}
+    user["cleanupPeriodDays"] = 30
+    real.settings.write_text(json.dumps(user, indent=2))  # re-indented, as editors and Claude Code do
+
+    real.ds("use", "ds2")
+    assert_served(real.claude(), real.fake2, KEY2, real.fake1)
+    claude_wrote.update({k: v for k, v in json.loads(state.read_bytes()).items() if k != "hasCompletedOnboarding"})
+    real.ds("use", "ds1")
+    real.ds("off")
+
+    assert json.loads(real.settings.read_bytes()) == {"theme": "dark", "permissions": {"allow": ["Bash(ls)"]},
+                                                      "cleanupPeriodDays": 30}
+    final = json.loads(state.read_bytes())
+    assert final["hasCompletedOnboarding"] is False  # what it held before dsconfig
+    for key, value in claude_wrote.items():
+        assert key in final, f"Claude Code's {key} was lost"
+        if key not in ("numStartups", "pluginUsage", "tipsHistory"):
+            assert final[key] == value, key
+
+
+def test_tier_leftovers_of_another_switcher_do_not_survive_use(real: Real) -> None:
+    """Issue 13: another switcher left a fable model and a /model label of another provider; after `use`,
+    `claude --model fable|opus|sonnet|haiku` each reach DeepSeek with a DeepSeek model id."""
+    real.settings.parent.mkdir()
+    real.settings.write_text(json.dumps({"env": {
+        "ANTHROPIC_DEFAULT_FABLE_MODEL": "kimi-k2-turbo-preview",
+        "ANTHROPIC_DEFAULT_SONNET_MODEL_NAME": "Kimi K2",
+        "ANTHROPIC_DEFAULT_OPUS_MODEL": "kimi-k2-turbo-preview",
+        "ANTHROPIC_SMALL_FAST_MODEL": "kimi-k2-turbo-preview",
+    }}, indent=2))
+    real.ds("use", "ds1")
+    env = json.loads(real.settings.read_bytes())["env"]
+    assert "ANTHROPIC_DEFAULT_SONNET_MODEL_NAME" not in env and "ANTHROPIC_SMALL_FAST_MODEL" not in env
+    assert env["ANTHROPIC_DEFAULT_FABLE_MODEL"] == env["ANTHROPIC_DEFAULT_OPUS_MODEL"]
+    for tier in ("fable", "opus", "sonnet", "haiku"):
+        real.fake1.reset()
+        proc = run_claude(real.claude_bin, "Say hello", home=real.home, cwd=real.work, extra_args=["--model", tier],
+                          timeout=60)
+        assert_served(proc, real.fake1, KEY1, real.fake2)
+        sent = {r.model_requested for r in real.fake1.message_requests}
+        assert sent <= {"deepseek-flash", "deepseek-v4-pro"}, (tier, sent)
+    real.ds("off")
+    assert json.loads(real.settings.read_bytes())["env"]["ANTHROPIC_DEFAULT_FABLE_MODEL"] == "kimi-k2-turbo-preview"
+

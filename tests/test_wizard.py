@@ -202,7 +202,7 @@ def test_rerun_edits_the_profile_and_every_question_defaults_to_the_current_valu
     fake_deepseek.keys = {GOOD_KEY, OTHER_KEY}
     third = ScriptedPrompter({"key": OTHER_KEY, "models": "type", "model.haiku": "deepseek-v4-pro"})
     world.run(third)
-    assert third.question("model.main").default == "deepseek-v4-pro[1m]"
+    assert third.question("model.main").default == "deepseek-flash[1m]"
     assert world.keyring.items == {"ds": OTHER_KEY}
     assert world.profiles()["ds"] == Profile("ds", "deepseek", fake_deepseek.base_url, {"haiku": "deepseek-v4-pro"})
     assert json.loads(world.settings.read_text())["env"]["ANTHROPIC_DEFAULT_HAIKU_MODEL"] == "deepseek-v4-pro"
@@ -212,7 +212,8 @@ def test_models_from_the_live_list_and_flags(world: World, fake_deepseek: FakeDe
     p = ScriptedPrompter({"key": GOOD_KEY, "models": "pick", "model.main": "deepseek-v4-flash"})
     world.run(p, base_url=fake_deepseek.base_url)
     assert [c.value for c in p.question("models").choices] == ["keep", "pick", "type"]
-    assert {c.value for c in p.question("model.opus").choices} == {"deepseek-v4-pro[1m]", "deepseek-v4-pro", "deepseek-v4-flash"}
+    # the template's own ids, then what the provider lists now (the fake serves DeepSeek's current list)
+    assert {c.value for c in p.question("model.opus").choices} == {"deepseek-flash[1m]", "deepseek-flash", "deepseek-v4-pro"}
     assert world.profiles()["ds"].models == {"main": "deepseek-v4-flash"}
 
     flagged = ScriptedPrompter()
@@ -225,7 +226,7 @@ def test_custom_gateway_asks_its_url(world: World, fake_deepseek: FakeDeepSeek) 
     p = ScriptedPrompter({"provider": "custom", "base_url": ["not a url", fake_deepseek.base_url], "key": GOOD_KEY,
                           "models": "type", "model.main": "deepseek-v4-pro", "model.haiku": "deepseek-v4-flash"})
     world.run(p)
-    assert p.ids.count("base_url") == 2 and "is not an http(s) URL" in p.text  # re-asked after the bad answer
+    assert p.ids.count("base_url") == 2 and "the URL contains a space" in p.text  # re-asked after the bad answer
     assert p.question("profile").default == "custom"
     assert world.profiles()["custom"] == Profile("custom", "custom", fake_deepseek.base_url,
                                                  {"main": "deepseek-v4-pro", "haiku": "deepseek-v4-flash"})
@@ -301,6 +302,24 @@ def test_adopting_an_inline_key_moves_it_into_the_keyring_and_out_of_every_file(
     assert json.loads(world.settings.read_text()) == original
 
 
+def test_adoption_then_off_keeps_the_exact_text_of_members_dsconfig_never_owned(world: World) -> None:
+    """Issue 11 case 6: after adoption and `off`, `"permissions": {"allow": ["Bash(ls)"]}` is not re-wrapped."""
+    world.settings.parent.mkdir(parents=True, exist_ok=True)
+    text = ('{\n  "permissions": {"allow": ["Bash(ls)"]},\n  "env": {\n    "ANTHROPIC_BASE_URL": '
+            '"https://api.deepseek.com/anthropic",\n    "ANTHROPIC_AUTH_TOKEN": "' + OTHER_KEY + '"\n  },\n'
+            '  "statusLine": {"type": "command", "command": "echo  hi"}\n}\n')
+    world.settings.write_text(text)
+    world.run(wizard.NoTerminalPrompter(), yes=True, no_verify=True)
+    assert world.keyring.items == {"ds": OTHER_KEY}
+    switch.off(actx=world.actx, tctx=world.tctx)
+    after = world.settings.read_text()
+    assert '"permissions": {"allow": ["Bash(ls)"]},' in after
+    assert '"statusLine": {"type": "command", "command": "echo  hi"}' in after
+    assert OTHER_KEY not in after  # the key lives in the keyring now
+    assert after == text.replace(',\n    "ANTHROPIC_AUTH_TOKEN": "' + OTHER_KEY + '"', "")
+    assert OTHER_KEY.encode() not in all_bytes_under(world.home, world.dshome)
+
+
 def test_adoption_also_cleans_backups_of_earlier_rounds(world: World, fake_deepseek: FakeDeepSeek) -> None:
     hand_made(world, fake_deepseek.base_url, GOOD_KEY)
     actions.profile_add("old", "custom", base_url=fake_deepseek.base_url, ctx=world.actx)
@@ -314,7 +333,7 @@ def test_adoption_also_cleans_backups_of_earlier_rounds(world: World, fake_deeps
 
 def test_adoption_guesses_the_provider_and_keeps_only_differing_models(world: World) -> None:
     hand_made(world, "https://api.deepseek.com/anthropic/", OTHER_KEY, ANTHROPIC_MODEL="deepseek-v4-pro",
-              ANTHROPIC_DEFAULT_HAIKU_MODEL="deepseek-v4-flash", CLAUDE_CODE_EFFORT_LEVEL="high")
+              ANTHROPIC_DEFAULT_HAIKU_MODEL="deepseek-flash", CLAUDE_CODE_EFFORT_LEVEL="high")
     p = ScriptedPrompter()
     world.run(p, no_verify=True)
     assert p.ids[:3] == ["adopt", "provider", "profile"]
@@ -329,7 +348,8 @@ def test_adoption_guesses_the_provider_and_keeps_only_differing_models(world: Wo
 @pytest.mark.parametrize(("url", "expected"), [
     ("https://api.moonshot.cn/anthropic", ("kimi", "https://api.moonshot.cn/anthropic")),
     ("https://API.DEEPSEEK.COM/anthropic", ("deepseek", None)),
-    ("http://localhost:11434", ("custom", "http://localhost:11434")),
+    ("http://localhost:11434", ("ollama", None)),  # Ollama's own template since issue 13
+    ("http://localhost:8080", ("custom", "http://localhost:8080")),
     ("https://gateway.example.com/v1/", ("custom", "https://gateway.example.com/v1")),
     (None, ("anthropic", None)),
 ])
@@ -452,7 +472,8 @@ def _full_adoption_script(world: World, fake: FakeDeepSeek) -> Callable[..., Scr
 
 
 ADOPTION_QUESTIONS = ["adopt", "provider", "profile", "base_url", "key", "verify_failed", "models", "model.main",
-                      "model.opus", "model.sonnet", "model.haiku", "model.subagent", "targets", "scope", "confirm"]
+                      "model.opus", "model.sonnet", "model.haiku", "model.fable", "model.subagent", "targets", "scope",
+                      "confirm"]
 
 
 def test_the_interrupt_script_reaches_every_question(world: World, fake_deepseek: FakeDeepSeek) -> None:

@@ -1,0 +1,52 @@
+"""What `use` and `off` print (issue 12 items 10 and 11): no key in a --dry-run diff, whoever wrote it into the
+file, and a warning for a profile that sends the key over plain http to another machine."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from reliability_support import World, add_profiles
+
+OTHER_TOOLS_TOKEN = "sk-" + "7e" * 16  # shaped like a DeepSeek key, made up
+
+
+def _world(tmp_path: Path) -> World:
+    world = World(tmp_path / "w")
+    world.home.mkdir(parents=True)
+    world.proj.mkdir(parents=True)
+    add_profiles(world)
+    return world
+
+
+def test_dry_run_diffs_mask_an_inline_key_another_tool_left(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    world = _world(tmp_path)
+    world.settings.parent.mkdir()
+    world.settings.write_text(json.dumps({"env": {"ANTHROPIC_BASE_URL": "https://x.example",
+                                                  "ANTHROPIC_AUTH_TOKEN": OTHER_TOOLS_TOKEN}}, indent=2))
+    for args in (("use", "a", "--dry-run"), ("use", "b", "--dry-run")):
+        assert world.cli(*args) == 0
+        out = capsys.readouterr()
+        assert OTHER_TOOLS_TOKEN not in out.out + out.err
+        assert "ANTHROPIC_AUTH_TOKEN" in out.out  # the diff is there, masked
+    assert world.cli("use", "a") == 0
+    capsys.readouterr()
+    assert world.cli("off", "--dry-run") == 0  # `off` would put the token back: its diff shows it, masked
+    out = capsys.readouterr()
+    assert OTHER_TOOLS_TOKEN not in out.out + out.err and "sk-…7e7e" in out.out
+
+
+@pytest.mark.parametrize(("url", "warned"), [("http://192.0.2.7:8080/anthropic", True),
+                                              ("http://gateway.example.com/anthropic", True),
+                                              ("http://127.0.0.1:4000/anthropic", False),
+                                              ("http://localhost:4000", False),
+                                              ("https://gateway.example.com/anthropic", False)])
+def test_use_warns_about_plain_http_to_another_machine(tmp_path: Path, capsys: pytest.CaptureFixture[str], url: str,
+                                                       warned: bool) -> None:
+    world = _world(tmp_path)
+    assert world.cli("profile", "add", "gw", "--provider", "custom", "--base-url", url) == 0
+    capsys.readouterr()
+    assert world.cli("use", "gw") == 0
+    err = capsys.readouterr().err
+    assert ("plain http to another machine" in err) == warned, err
