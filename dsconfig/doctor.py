@@ -30,15 +30,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dsconfig import __version__, actions, fileio, status, urls
+from dsconfig import __version__, actions, fileio, status, urls, vocab
 from dsconfig.credentials import mask
 from dsconfig.errors import EXIT_ERROR, EXIT_OK, DsconfigError, InvalidFileError
 from dsconfig.profiles import Resolved
 from dsconfig.targets.context import TargetContext
 
 SEVERITIES = ("ok", "info", "warning", "error")
-KEY_VARS = ("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY")
-STALE_VARS = ("ANTHROPIC_SMALL_FAST_MODEL",)
+KEY_VARS = vocab.KEY_VARS
+STALE_VARS = vocab.STALE_VARS
 VERIFY_TIMEOUT = 20.0
 
 
@@ -463,13 +463,19 @@ def _desktop_inline_keys(m: _Machine) -> list[Finding]:
 
 def check_stale_variables(m: _Machine) -> list[Finding]:
     out = []
+    wanted = m.resolved.claude_env() if m.resolved is not None else {}
     for layer in m.layers:
-        for var in STALE_VARS:
-            if layer.env.get(var):
-                out.append(Finding("stale-variables", "warning", f"{layer.path} sets {var}={layer.env[var]}, a "
-                                   "deprecated variable other switchers leave behind (ANTHROPIC_DEFAULT_HAIKU_MODEL "
-                                   "replaced it)", f"dsconfig use {m.active or 'NAME'}   (removes it), or delete "
-                                   f"env.{var} from {layer.path}", str(layer.path)))
+        for var in vocab.MODEL_VARS:
+            value = layer.env.get(var)
+            if not value or wanted.get(var) == value:
+                continue
+            why = ("a deprecated variable other switchers leave behind (ANTHROPIC_DEFAULT_HAIKU_MODEL replaced it)"
+                   if var == vocab.SMALL_FAST_MODEL_VAR else
+                   f"which the active profile {m.active!r} does not set: another setup's model or label"
+                   if m.active else "left by another setup (no dsconfig profile is active)")
+            out.append(Finding("stale-variables", "warning", f"{layer.path} sets {var}={value}, {why}",
+                               f"dsconfig use {m.active or 'NAME'}   (replaces it where dsconfig writes), or delete "
+                               f"env.{var} from {layer.path}", str(layer.path)))
     for var in STALE_VARS:
         if m.tctx.environ.get(var) and _settings_layer_for(m, var) is None:
             out.append(Finding("stale-variables", "warning", f"{var} is exported: a deprecated variable other "

@@ -191,3 +191,24 @@ def test_verify_classifies_a_400_for_an_unknown_model_as_not_offered(fake_deepse
     assert bad.failure.message.startswith("model not offered: ")
     assert f"the provider has: {PRO_MODEL}, {FLASH_MODEL}" in bad.failure.message
     assert bad.failure.hint == "dsconfig profile edit ds --model haiku=deepseek-flash"
+
+
+def test_doctor_names_tier_leftovers_of_another_switcher(run_dsconfig, home, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 13: a project file (not written by dsconfig) keeps a Kimi fable model and a Kimi /model label; after
+    `use ds` at user scope doctor names both instead of "no variables left by other switchers"."""
+    import json
+
+    proj = tmp_path / "proj"
+    (proj / ".claude").mkdir(parents=True)
+    (proj / ".claude" / "settings.json").write_text(json.dumps({"env": {
+        "ANTHROPIC_DEFAULT_FABLE_MODEL": "kimi-k2-turbo-preview", "ANTHROPIC_DEFAULT_SONNET_MODEL_NAME": "Kimi K2"}}))
+    env = {"PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
+    assert run_dsconfig("profile", "add", "ds", "--provider", "deepseek", env=env, cwd=proj).returncode == 0
+    assert run_dsconfig("use", "ds", env=env, cwd=proj).returncode == 0
+    proc = run_dsconfig("doctor", "--json", "--no-verify", env=env, cwd=proj)
+    findings = [f for f in json.loads(proc.stdout)["findings"] if f["check"] == "stale-variables"]
+    text = " ".join(f["message"] for f in findings)
+    assert "ANTHROPIC_DEFAULT_FABLE_MODEL=kimi-k2-turbo-preview" in text
+    assert "ANTHROPIC_DEFAULT_SONNET_MODEL_NAME=Kimi K2" in text
+    user_file = str(home / ".claude" / "settings.json")
+    assert all(user_file not in f["message"] for f in findings)  # dsconfig's own file holds no leftover
