@@ -21,9 +21,9 @@ from dsconfig.credentials import (
     mask,
     normalize_key,
     profile_key,
-    require_key,
 )
-from dsconfig.errors import DsconfigError, KeyringUnavailableError
+from dsconfig.errors import DsconfigError, KeyringUnavailableError, NotFoundError
+from dsconfig.keysources import COMMAND, ENV, KERNEL, KernelStore, KeySource, SourcedStore, nothing_to_store
 from dsconfig.names import validate_name
 from dsconfig.profiles import Profile, ProfileStore, Resolved, resolve, validate_base_url
 from dsconfig.templates import Template, load_template, load_templates
@@ -31,15 +31,50 @@ from dsconfig.templates import Template, load_template, load_templates
 
 @dataclass
 class Context:
-    """The collaborators a command uses; production defaults, swapped in tests."""
+    """The collaborators a command uses; production defaults, swapped in tests.
+
+    `secrets` follows each profile's key source (keysources.SourcedStore) for the modules that only ask "the
+    key of NAME"; the functions below that store, move or remove keys pick the store from the profile they
+    already loaded (`_store_for`)."""
 
     store: ProfileStore = field(default_factory=ProfileStore)
-    secrets: SecretStore = field(default_factory=KeyringStore)
+    secrets: SecretStore = field(default_factory=lambda: SourcedStore(KeyringStore()))
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    kernel: SecretStore | None = None
 
 
 def _ctx(ctx: Context | None) -> Context:
     return ctx or Context()
+
+
+def _store_for(c: Context, source: KeySource) -> SecretStore:
+    """The store that holds keys of `source` (keyring or kernel); env: and command: have none."""
+    if source.kind == KERNEL:
+        if c.kernel is None:
+            c.kernel = c.secrets.kernel if isinstance(c.secrets, SourcedStore) else KernelStore()
+        return c.kernel
+    return c.secrets.keyring if isinstance(c.secrets, SourcedStore) else c.secrets
+
+
+def profile_secret(profile: Profile, ctx: Context | None = None) -> str | None:
+    """The key of `profile` from its source, None when a storing source holds none."""
+    c = _ctx(ctx)
+    source = profile.key_source
+    if source.kind in (ENV, COMMAND):
+        from dsconfig import keysources
+
+        reader = keysources.read_env if source.kind == ENV else keysources.read_command
+        return reader(profile.name, source, c.environ)
+    return _store_for(c, source).get(profile.name)
+
+
+def _require_profile_key(profile: Profile, c: Context) -> str:
+    key = profile_secret(profile, c)
+    if not key:
+        where = "the kernel keyring" if profile.key_source.kind == KERNEL else "the OS keyring"
+        raise NotFoundError(f"no API key stored for profile {profile.name!r} in {where}",
+                            f"store one with: dsconfig key set {profile.name}")
+    return key
 
 
 def resolved_profile(name: str | None, ctx: Context | None = None) -> Resolved:
@@ -104,6 +139,7 @@ def profile_add(
     models: Mapping[str, str] | None = None,
     env: Mapping[str, str] | None = None,
     key: str | None = None,
+    key_source: KeySource | None = None,
     ctx: Context | None = None,
 ) -> Resolved:
     """Create a profile; store its key first so a keyring failure leaves nothing half-made."""
@@ -116,9 +152,15 @@ def profile_add(
         base_url=validate_base_url(base_url) if base_url else None,
         models=dict(models or {}),
         env=dict(env or {}),
+        key_source=key_source or KeySource(),
     )
+    source = profile.key_source
+    if key is not None and not source.stores:
+        raise nothing_to_store(name, source)
+    _warn_command_secret(source)
+    secrets = _store_for(c, source)
     if key is not None:
-        c.secrets.get(name)  # no usable keyring: refused before anything is created (the lock folder included)
+        secrets.get(name)  # no usable keyring: refused before anything is created (the lock folder included)
     with _profiles_lock():
         if name in c.store.load().profiles:
             raise DsconfigError(f"profile {name!r} already exists",
@@ -126,19 +168,25 @@ def profile_add(
         previous = None
         if key is not None:
             key, shape_warning = _checked_key(key, template)
-            previous = _stored_quietly(c.secrets, name)
-            c.secrets.set(name, key)
+            previous = _stored_quietly(secrets, name)
+            secrets.set(name, key)
             _warn(shape_warning)
         try:
             c.store.add(profile)
         except BaseException:
             if key is not None:  # put back exactly what was there: never delete a key this command did not store
                 if previous is None:
-                    c.secrets.delete(name)
+                    secrets.delete(name)
                 else:
-                    c.secrets.set(name, previous)
+                    secrets.set(name, previous)
             raise
     return resolve(profile, template)
+
+
+def _warn_command_secret(source: KeySource) -> None:
+    from dsconfig.keysources import command_secret_warning
+
+    _warn(command_secret_warning(source))
 
 
 def _stored_quietly(secrets: SecretStore, name: str) -> str | None:
@@ -158,6 +206,7 @@ def profile_edit(
     unset_models: tuple[str, ...] = (),
     unset_env: tuple[str, ...] = (),
     key: str | None = None,
+    key_source: KeySource | None = None,
     ctx: Context | None = None,
 ) -> Resolved:
     c = _ctx(ctx)
@@ -171,15 +220,49 @@ def profile_edit(
         base_url=validate_base_url(base_url) if base_url else current.base_url,
         models=new_models,
         env=new_env,
+        key_source=key_source or current.key_source,
     )
+    old_source, new_source = current.key_source, updated.key_source
+    if key is not None and not new_source.stores:
+        raise nothing_to_store(name, new_source)
+    _warn_command_secret(new_source if new_source != old_source else KeySource())
     with _profiles_lock():
         c.store.load().get(name)  # still there (a racing `profile rm` may have won)
+        moved = _move_key_between_sources(name, old_source, new_source, key is None, c)
         if key is not None:
             checked, shape_warning = _checked_key(key, template)
-            c.secrets.set(name, checked)
+            _store_for(c, new_source).set(name, checked)
             _warn(shape_warning)
         c.store.update(updated)
+        if moved is not None:
+            _forget_old_key(name, old_source, c)
     return resolve(updated, template)
+
+
+def _move_key_between_sources(name: str, old: KeySource, new: KeySource, carry: bool, c: Context) -> str | None:
+    """On a source change, copy the stored key to the new storing source (when no new key is given); returns
+    a marker when the old store's copy must be removed once the profile points at the new source."""
+    if old == new or not old.stores or _store_for(c, old) is _store_for(c, new):
+        return None
+    key = None
+    try:
+        key = _store_for(c, old).get(name)
+    except KeyringLockedError:
+        raise  # a locked keyring may hold the key: switching away would orphan it
+    except DsconfigError:
+        return None  # nothing reachable to move or remove (no keyring at all: the usual reason to switch)
+    if key and carry and new.stores:
+        _store_for(c, new).set(name, key)
+    return "remove" if key else None
+
+
+def _forget_old_key(name: str, old: KeySource, c: Context) -> None:
+    """One key, one place: the copy left in the old store is removed (said on stderr)."""
+    try:
+        if _store_for(c, old).delete(name):
+            output.note(f"removed the key of profile {name!r} from {old.describe()} (its source changed)")
+    except DsconfigError as err:
+        output.warn(f"could not remove the old copy of the key from {old.describe()}: {err.message}")
 
 
 def _refuse_if_applied(name: str, doing: str) -> None:
@@ -203,10 +286,13 @@ def profile_remove(name: str, *, ctx: Context | None = None) -> bool:
 
 
 def _profile_remove_locked(name: str, c: Context) -> bool:
-    c.store.load().get(name)
+    source = c.store.load().get(name).key_source
     _refuse_if_applied(name, "removing")
+    if not source.stores:  # env: and command: keys live elsewhere: nothing of ours to remove
+        c.store.remove(name)
+        return False
     try:
-        removed_key = c.secrets.delete(name)
+        removed_key = _store_for(c, source).delete(name)
     except KeyringLockedError:
         raise  # a locked keyring may hold this profile's key: removing the profile would orphan it
     except KeyringUnavailableError:
@@ -228,27 +314,31 @@ def profile_rename(old: str, new: str, *, ctx: Context | None = None) -> None:
 
 def _profile_rename_locked(old: str, new: str, c: Context) -> None:
     profiles = c.store.load()
-    profiles.get(old)
+    source = profiles.get(old).key_source
     _refuse_if_applied(old, "renaming")
     if new in profiles.profiles:
         raise DsconfigError(f"profile {new!r} already exists", f"pick another name, or remove it: dsconfig profile rm {new}")
+    if not source.stores:  # the key lives outside dsconfig, under no profile name: nothing moves
+        c.store.rename(old, new)
+        return
+    secrets = _store_for(c, source)
     try:
-        key = c.secrets.get(old)
+        key = secrets.get(old)
     except KeyringLockedError:
         raise
     except KeyringUnavailableError:
-        output.warn("no OS keyring is available, so the profile is renamed without looking for a key to move")
+        output.warn(f"{source.describe()} is not available, so the profile is renamed without looking for a key to move")
         key = None
     if key is not None:
-        c.secrets.set(new, key)
+        secrets.set(new, key)
     try:
         c.store.rename(old, new)
     except BaseException:
         if key is not None:
-            c.secrets.delete(new)
+            secrets.delete(new)
         raise
     if key is not None:
-        c.secrets.delete(old)
+        secrets.delete(old)
 
 
 def profile_doc(r: Resolved, *, active: bool, key: str | None, key_error: str | None = None) -> dict[str, Any]:
@@ -263,6 +353,7 @@ def profile_doc(r: Resolved, *, active: bool, key: str | None, key_error: str | 
         "overrides": {"base_url": p.base_url, "models": dict(p.models), "env": dict(p.env)},
         "key": mask(key) if key else None,
         "key_error": key_error,
+        "key_source": str(p.key_source),
     }
 
 
@@ -286,8 +377,12 @@ def profile_show_doc(name: str, ctx: Context | None = None) -> dict[str, Any]:
     profile = found.get(name)
     r = resolve(profile, load_template(profile.provider))
     key_error = None
+    if profile.key_source.kind == COMMAND:
+        # Showing a profile must not run its command (it may ask for a fingerprint or a password).
+        return profile_doc(r, active=name == found.active, key=None,
+                           key_error=f"read when needed from a command (test it: dsconfig key get {name})")
     try:
-        key = c.secrets.get(name)
+        key = profile_secret(profile, c)
     except DsconfigError as err:
         key, key_error = None, err.message
     return profile_doc(r, active=name == found.active, key=key, key_error=key_error)
@@ -316,25 +411,47 @@ def _warn(message: str | None) -> None:
 def key_set(name: str, raw: str, ctx: Context | None = None) -> str:
     c = _ctx(ctx)
     profile = c.store.load().get(name)
+    if not profile.key_source.stores:
+        raise nothing_to_store(name, profile.key_source)
     key, shape_warning = _checked_key(raw, load_template(profile.provider))
     with _profiles_lock():
-        c.store.load().get(name)
-        c.secrets.set(name, key)
+        source = c.store.load().get(name).key_source
+        if not source.stores:
+            raise nothing_to_store(name, source)
+        _store_for(c, source).set(name, key)
     _warn(shape_warning)
     return mask(key)
 
 
 def key_get(name: str, ctx: Context | None = None) -> str:
-    """The bare key for `name`. Deliberately does not load the profile file: it must be fast and work even
-    while the profiles file is being edited."""
-    return profile_key(name, _ctx(ctx).secrets)
+    """The bare key for `name`, from its profile's source. Does not load profiles.toml through the profile
+    store: keysources reads only this profile's `key_source` (and not at all when the file has none), so it
+    stays fast and a keyring profile works even while the file is being edited."""
+    if ctx is None:
+        from dsconfig.keysources import profile_key as sourced_key
+
+        return sourced_key(name)
+    return profile_key(name, ctx.secrets)
 
 
 def key_remove(name: str, ctx: Context | None = None) -> bool:
+    """Remove the stored key; False when there was none. env:/command: profiles have none (UsageError says so)."""
     c = _ctx(ctx)
     validate_name(name)
     with _profiles_lock():
-        return c.secrets.delete(name)
+        try:
+            profile: Profile | None = c.store.load().profiles.get(name)
+        except DsconfigError:
+            profile = None  # a broken profiles file: the keyring entry can still be removed, as before sources
+        source = profile.key_source if profile is not None else KeySource()
+        if not source.stores:
+            raise nothing_to_remove(name, source)
+        return _store_for(c, source).delete(name)
+
+
+def nothing_to_remove(name: str, source: KeySource) -> DsconfigError:
+    return NotFoundError(f"profile {name!r} reads its key from {source}: dsconfig stores no key to remove",
+                         f"remove it where it lives ({source.describe()}); or drop the profile: dsconfig profile rm {name}")
 
 
 def read_secret_input(stdin_flag: bool, *, prompt: str = "API key (input hidden): ") -> str | None:
@@ -362,7 +479,7 @@ def env(name: str | None, *, shell: str | None = None, unset: bool = False, ctx:
         sys.stderr.write(note + "\n")
     if unset:
         return sh.render_unset(list(r.process_env("-")), chosen)
-    variables = r.process_env(require_key(c.secrets, r.name))
+    variables = r.process_env(_require_profile_key(r.profile, c))
     to_set = {k: v for k, v in variables.items() if v is not None}
     to_unset = [k for k, v in variables.items() if v is None]
     return sh.render_set(to_set, chosen) + (sh.render_unset(to_unset, chosen) if to_unset else "")
@@ -373,7 +490,7 @@ def exec_environment(name: str, command: list[str], ctx: Context | None = None) 
     c = _ctx(ctx)
     r = resolved_profile(name, c)
     environ = dict(c.environ)
-    for var, value in r.process_env(require_key(c.secrets, r.name)).items():
+    for var, value in r.process_env(_require_profile_key(r.profile, c)).items():
         if value is None:
             environ.pop(var, None)
         else:

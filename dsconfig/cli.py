@@ -56,6 +56,20 @@ def profile() -> None:
     """Create, inspect and change profiles (a provider plus your overrides)."""
 
 
+_KEY_SOURCE_OPTION = click.option(
+    "--key-source", metavar="SOURCE",
+    help="Where `key get` finds the key: keyring (default), env:VAR, command:CMD (prints the key), kernel (Linux keyctl).")
+
+
+def _key_source(text: str | None) -> object:
+    """The parsed --key-source (a keysources.KeySource), or None when not given."""
+    if text is None:
+        return None
+    from dsconfig.keysources import parse
+
+    return parse(text)
+
+
 def _profile_options(required_provider: bool) -> Callable[[Callable[..., None]], Callable[..., None]]:
     def wrap(fn: Callable[..., None]) -> Callable[..., None]:
         for opt in reversed([
@@ -64,6 +78,7 @@ def _profile_options(required_provider: bool) -> Callable[[Callable[..., None]],
             click.option("--model", "models", multiple=True, help=TIER_HELP),
             click.option("--env", "envs", multiple=True, help="KEY=VALUE extra environment for Claude Code (repeatable)."),
             click.option("--api-key-stdin", is_flag=True, help="Read the API key from standard input."),
+            _KEY_SOURCE_OPTION,
         ]):
             fn = opt(fn)
         return fn
@@ -97,18 +112,25 @@ def _pairs(models: tuple[str, ...], envs: tuple[str, ...]) -> tuple[dict[str, st
 @profile.command("add")
 @click.argument("name")
 @_profile_options(required_provider=True)
-def profile_add(name: str, provider: str, base_url: str | None, models: tuple[str, ...], envs: tuple[str, ...], api_key_stdin: bool) -> None:
-    """Create profile NAME for a provider; the key goes to the OS keyring."""
+def profile_add(name: str, provider: str, base_url: str | None, models: tuple[str, ...], envs: tuple[str, ...], api_key_stdin: bool,
+                key_source: str | None) -> None:
+    """Create profile NAME for a provider; the key goes to the OS keyring (or see --key-source)."""
     from dsconfig import actions, output
+    from dsconfig.keysources import KeySource
     from dsconfig.names import validate_name
 
     validate_name(name)
     model_map, env_map = _pairs(models, envs)
-    key = _secret_input(api_key_stdin)
-    r = actions.profile_add(name, provider, base_url=base_url, models=model_map, env=env_map, key=key)
-    output.note(f"created profile {name!r} ({r.template.name}, {r.base_url})")
+    source = _key_source(key_source)
+    assert source is None or isinstance(source, KeySource)
+    key = _secret_input(api_key_stdin) if source is None or source.stores else None
+    if api_key_stdin and source is not None and not source.stores:
+        key = _secret_input(True)  # refused by actions.profile_add with the reason
+    r = actions.profile_add(name, provider, base_url=base_url, models=model_map, env=env_map, key=key, key_source=source)
+    output.note(f"created profile {name!r} ({r.template.name}, {r.base_url})"
+                + (f"; key source: {r.profile.key_source}" if source is not None else ""))
     _warn_plain_http(r.base_url)
-    if key is None:
+    if key is None and r.profile.key_source.stores:
         output.warn(f"no API key stored yet: dsconfig key set {name}")
 
 
@@ -118,14 +140,17 @@ def profile_add(name: str, provider: str, base_url: str | None, models: tuple[st
 @click.option("--unset-model", "unset_models", multiple=True, help="Drop a tier override (back to the template's).")
 @click.option("--unset-env", "unset_envs", multiple=True, help="Drop an extra variable override.")
 def profile_edit(name: str, provider: str | None, base_url: str | None, models: tuple[str, ...], envs: tuple[str, ...],
-                 api_key_stdin: bool, unset_models: tuple[str, ...], unset_envs: tuple[str, ...]) -> None:
+                 api_key_stdin: bool, key_source: str | None, unset_models: tuple[str, ...], unset_envs: tuple[str, ...]) -> None:
     """Change profile NAME; unspecified values stay as they are."""
     from dsconfig import actions, output
+    from dsconfig.keysources import KeySource
 
     model_map, env_map = _pairs(models, envs)
+    source = _key_source(key_source)
+    assert source is None or isinstance(source, KeySource)
     key = _secret_input(api_key_stdin) if api_key_stdin else None
     r = actions.profile_edit(name, provider=provider, base_url=base_url, models=model_map, env=env_map,
-                             unset_models=unset_models, unset_env=unset_envs, key=key)
+                             unset_models=unset_models, unset_env=unset_envs, key=key, key_source=source)
     output.note(f"updated profile {name!r}; run `dsconfig use {name}` again to apply the change where it is in use")
     _warn_plain_http(r.base_url)
 
@@ -158,7 +183,8 @@ def profile_show(name: str, as_json: bool) -> None:
         output.emit_json(doc)
         return
     lines = [f"name:      {doc['name']}{'  (active)' if doc['active'] else ''}", f"provider:  {doc['provider']}",
-             f"base_url:  {doc['base_url']}", f"key:       {doc['key'] or doc['key_error'] or 'not set'}"]
+             f"base_url:  {doc['base_url']}", f"key:       {doc['key'] or doc['key_error'] or 'not set'}",
+             f"key source: {doc['key_source']}"]
     lines += [f"model.{tier}: {model}" for tier, model in doc["models"].items()]
     lines += [f"env.{var}: {value}" for var, value in doc["env"].items()]
     output.emit_text("\n".join(lines) + "\n")

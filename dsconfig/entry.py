@@ -64,7 +64,9 @@ def _parse_env_args(rest: list[str]) -> tuple[str | None, str | None, bool] | No
 
 
 def _key_get(name: str) -> None:
-    from dsconfig.credentials import profile_key
+    # The profile's key source decides (keysources.py): profiles.toml is parsed only when it names one, and
+    # an `env:` or `command:` profile never imports keyring.
+    from dsconfig.keysources import profile_key
 
     sys.stdout.write(profile_key(name) + "\n")
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dsconfig import paths, tomlread, vocab
+from dsconfig import keysources, paths, tomlread, vocab
 from dsconfig.errors import DsconfigError, InvalidFileError, NotFoundError, UsageError
 from dsconfig.names import validate_name
 from dsconfig.templates import TIERS, Template
@@ -21,7 +21,7 @@ from dsconfig.templates import TIERS, Template
 SCHEMA_VERSION = 1
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _URL = re.compile(r"^https?://[^\s/?#]+(/\S*)?$")
-_PROFILE_KEYS = {"provider", "base_url", "models", "env"}
+_PROFILE_KEYS = {"provider", "base_url", "models", "env", "key_source"}
 
 # Kept as names of this module for its importers; defined once in vocab.
 TIER_VARIABLES = vocab.TIER_VARIABLES
@@ -75,6 +75,8 @@ class Profile:
     base_url: str | None = None
     models: Mapping[str, str] = field(default_factory=dict)
     env: Mapping[str, str] = field(default_factory=dict)
+    # Where `key get` finds the key; written to the file only when not the default (older files stay valid).
+    key_source: keysources.KeySource = keysources.DEFAULT
 
 
 @dataclass(frozen=True)
@@ -279,7 +281,9 @@ class ProfileStore:
         for var in env:
             if not _ENV_NAME.fullmatch(var):
                 raise InvalidFileError(self.path, f"{where}.env: {var!r} is not a variable name", "use letters, digits and _")
-        return Profile(name=name, provider=provider, base_url=base_url.rstrip("/") if base_url else None, models=models, env=env)
+        source = keysources.from_file_value(self.path, where, item["key_source"]) if "key_source" in item else keysources.DEFAULT
+        return Profile(name=name, provider=provider, base_url=base_url.rstrip("/") if base_url else None, models=models, env=env,
+                       key_source=source)
 
     def _str_table(self, value: Any, where: str) -> dict[str, str]:
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
@@ -430,6 +434,11 @@ def _merge_into(table: Any, profile: Profile) -> None:
         table["base_url"] = profile.base_url
     elif "base_url" in table:
         del table["base_url"]
+    if profile.key_source != keysources.DEFAULT:
+        if table.get("key_source") != str(profile.key_source):
+            table["key_source"] = str(profile.key_source)
+    elif "key_source" in table:
+        del table["key_source"]
     for key, values in (("models", profile.models), ("env", profile.env)):
         if values:
             sub = table.get(key)

@@ -1,0 +1,430 @@
+"""Where a profile's key comes from: the OS keyring (default), an environment variable, a command, or the kernel.
+
+`dsconfig key get NAME` (every Claude Code start) learns the profile's source from profiles.toml itself rather
+than from its own command line, so the apiKeyHelper `use` writes stays `dsconfig key get NAME` whatever the
+source, and `profile edit NAME --key-source ...` takes effect without running `use` again. To keep that cheap:
+the file is read as bytes and parsed (tomllib) only when the text `key_source` occurs in it at all; a file
+without it costs one read. A file that cannot be parsed (being edited by hand) falls back to the keyring, as
+before sources existed, so a keyring profile keeps working while its file is half-written.
+
+Stdlib only (plus dsconfig's own light modules): this module is on the `key get` fast path, and an `env:`
+profile must never import keyring.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dsconfig.errors import EXIT_KEYRING, DsconfigError, InvalidFileError, UsageError
+
+KEYRING = "keyring"
+ENV = "env"
+COMMAND = "command"
+KERNEL = "kernel"
+KINDS = (KEYRING, ENV, COMMAND, KERNEL)
+CHOICES = "keyring|env:VAR|command:CMD|kernel"
+
+COMMAND_TIMEOUT_VARIABLE = "DSCONFIG_KEY_COMMAND_TIMEOUT"
+DEFAULT_COMMAND_TIMEOUT = 30.0
+KEYCTL_TIMEOUT = 5.0
+_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# A literal that looks like a key inside a command: `sk-` style prefixes, or one long run of key characters
+# mixing letters and digits (a 32+ character token is not a path, a vault reference or an option).
+_SECRETISH = re.compile(r"(?<![A-Za-z0-9])(?:sk|pk|rk|key|tok|token)[-_][A-Za-z0-9_-]{12,}|[A-Za-z0-9_+/=-]{32,}")
+# Perm mask for a kernel key: possessor everything, our own user view + read. Without the user read bit a
+# process whose session keyring does not link the user keyring (an SSH login, `keyctl session -`) could not
+# read the key back; any process of the same user is exactly who can read a Secret Service item too.
+_KERNEL_PERM = "0x3f030000"
+
+
+class KeySourceError(DsconfigError):
+    """A profile's key source cannot give its key (variable unset, command failed, keyctl refused): exit 5."""
+
+    exit_code = EXIT_KEYRING
+
+
+@dataclass(frozen=True)
+class KeySource:
+    kind: str = KEYRING
+    value: str = ""  # the variable name (env) or the command line (command)
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.value}" if self.kind in (ENV, COMMAND) else self.kind
+
+    @property
+    def stores(self) -> bool:
+        """Whether dsconfig keeps the key itself (keyring, kernel) or only reads it from elsewhere."""
+        return self.kind in (KEYRING, KERNEL)
+
+    def describe(self) -> str:
+        if self.kind == ENV:
+            return f"the environment variable {self.value}"
+        if self.kind == COMMAND:
+            return "the output of a command"
+        if self.kind == KERNEL:
+            return "the Linux kernel keyring (user keyring)"
+        return "the OS keyring"
+
+
+DEFAULT = KeySource()
+
+
+def parse(text: str) -> KeySource:
+    """`keyring`, `env:VAR`, `command:CMD` or `kernel`; UsageError naming the accepted forms otherwise."""
+    kind, sep, value = text.partition(":")
+    kind = kind.strip().lower()
+    if kind in (KEYRING, KERNEL) and not value.strip():
+        return KeySource(kind)
+    if kind == ENV and sep:
+        var = value.strip()
+        if not _VAR.fullmatch(var):
+            raise UsageError(f"--key-source env:{var}: not a variable name", "e.g. --key-source env:DEEPSEEK_API_KEY")
+        return KeySource(ENV, var)
+    if kind == COMMAND and sep:
+        cmd = value.strip()
+        if not cmd or "\0" in cmd or "\n" in cmd or "\r" in cmd:
+            raise UsageError("--key-source command:CMD needs one line of shell command",
+                             "e.g. --key-source 'command:pass show deepseek'")
+        return KeySource(COMMAND, cmd)
+    raise UsageError(f"--key-source {text!r} is not a key source",
+                     f"one of {CHOICES}, e.g. --key-source env:DEEPSEEK_API_KEY")
+
+
+def from_file_value(path: Path, where: str, value: Any) -> KeySource:
+    """The `key_source` value of a profile table; InvalidFileError when it is not one."""
+    if not isinstance(value, str):
+        raise InvalidFileError(path, f"{where}.key_source must be a string", f'e.g. key_source = "env:DEEPSEEK_API_KEY"; forms: {CHOICES}')
+    try:
+        return parse(value)
+    except UsageError as err:
+        raise InvalidFileError(path, f"{where}.key_source: {err.message.removeprefix('--key-source ')}", err.hint) from None
+
+
+def command_secret_warning(source: KeySource) -> str | None:
+    """A warning when a command: source seems to hold the key itself (`echo sk-...`); the token is masked."""
+    if source.kind != COMMAND:
+        return None
+    match = _SECRETISH.search(source.value)
+    if match is None:
+        return None
+    from dsconfig import output
+
+    output.register_secret(match.group(0))  # never print what may be the key, in this line or any other
+    return ("the key command seems to contain a key itself (a long token): profiles.toml is not a secret store, "
+            "so store the command that fetches the key (`pass show deepseek`, `op read op://...`) instead, "
+            "or keep the key in a keyring (--key-source keyring or kernel)")
+
+
+# --- learning a profile's source cheaply (key get) -------------------------------------------------------------
+
+
+def source_of(name: str, profiles_file: Path | None = None) -> tuple[KeySource, DsconfigError | None]:
+    """The source of profile `name` from profiles.toml, and the file's error when it could not be read.
+
+    A missing file or profile means the keyring (as `key get` always did). A broken file gives the keyring and
+    the error, so the caller can try the keyring and report the file only when that finds nothing.
+    """
+    from dsconfig import paths, saferead
+
+    path = profiles_file or paths.profiles_file()
+    try:
+        data = saferead.read_bytes(path)
+    except DsconfigError as err:
+        return DEFAULT, err
+    if data is None or b"key_source" not in data:
+        return DEFAULT, None
+    hint = f"fix {path} by hand (it is plain TOML)"
+    try:
+        from dsconfig import tomlread
+
+        doc = tomlread.loads(path, data.decode("utf-8").removeprefix("\ufeff"), hint=hint)
+    except UnicodeDecodeError:
+        return DEFAULT, InvalidFileError(path, "is not UTF-8 text", hint)
+    except DsconfigError as err:
+        return DEFAULT, err
+    table = doc.get("profiles", {})
+    item = table.get(name) if isinstance(table, dict) else None
+    if not isinstance(item, dict) or "key_source" not in item:
+        return DEFAULT, None
+    try:
+        return from_file_value(path, f"profiles.{name}", item["key_source"]), None
+    except DsconfigError as err:
+        return DEFAULT, err
+
+
+# --- reading from env: and command: -----------------------------------------------------------------------
+
+
+def read_env(name: str, source: KeySource, environ: Mapping[str, str] | None = None) -> str:
+    e = os.environ if environ is None else environ
+    raw = e.get(source.value, "")
+    if not raw.strip():
+        # One line, no hint: this is what Claude Code shows when its apiKeyHelper fails.
+        state = "is empty" if source.value in e else "is not set"
+        raise KeySourceError(f"{source.value} {state}: profile {name!r} reads its API key from env:{source.value} "
+                             f"(export {source.value} where Claude Code or your shell starts, or change the source: "
+                             f"dsconfig profile edit {name} --key-source keyring)")
+    return _checked(raw, name, source)
+
+
+def command_timeout(environ: Mapping[str, str] | None = None) -> float:
+    raw = (os.environ if environ is None else environ).get(COMMAND_TIMEOUT_VARIABLE, "")
+    try:
+        value = float(raw) if raw.strip() else DEFAULT_COMMAND_TIMEOUT
+    except ValueError:
+        return DEFAULT_COMMAND_TIMEOUT
+    return value if 0 < value < float("inf") else DEFAULT_COMMAND_TIMEOUT
+
+
+def run_command(source: KeySource, environ: Mapping[str, str] | None = None) -> tuple[int | None, str, str]:
+    """Run the command through the shell; (exit code or None on timeout, stdout, stderr). Nothing is written.
+
+    The command gets its own process group so that on timeout everything it started is killed, not just the
+    shell (a grandchild holding the pipes open would otherwise keep us waiting)."""
+    import signal
+    import subprocess
+
+    e = dict(os.environ if environ is None else environ)
+    timeout = command_timeout(e)
+    shell = ["cmd", "/c"] if os.name == "nt" else ["/bin/sh", "-c"]
+    try:
+        proc = subprocess.Popen([*shell, source.value], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, env=e, start_new_session=os.name != "nt")
+    except OSError as exc:
+        return 127, "", f"cannot start the shell: {exc.strerror}"
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        if os.name != "nt":
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+        proc.kill()
+        proc.communicate()
+        return None, "", ""
+    return proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+
+
+def read_command(name: str, source: KeySource, environ: Mapping[str, str] | None = None) -> str:
+    code, out, err = run_command(source, environ)
+    if code is None:
+        raise KeySourceError(f"the key command of profile {name!r} did not answer within {command_timeout(environ):g} s",
+                             f"run it yourself to see why: {source.value}; {COMMAND_TIMEOUT_VARIABLE}=SECONDS waits longer")
+    if code != 0:
+        tail = " | ".join(line.strip() for line in err.strip().splitlines()[-5:] if line.strip())[-600:]
+        raise KeySourceError(f"the key command of profile {name!r} failed (exit {code})"
+                             + (f": {tail}" if tail else " and printed nothing on stderr"),
+                             f"run it yourself: {source.value}" + ("; is the program installed?" if code == 127 else ""))
+    lines = [line for line in out.splitlines() if line.strip()]
+    if len(lines) != 1:
+        raise KeySourceError(f"the key command of profile {name!r} printed "
+                             + ("nothing" if not lines else f"{len(lines)} lines") + " on stdout; it must print the key alone",
+                             f"make it print only the key (e.g. `pass show NAME | head -n 1`): {source.value}")
+    return _checked(lines[0], name, source)
+
+
+def _checked(raw: str, name: str, source: KeySource) -> str:
+    from dsconfig import output
+    from dsconfig.credentials import normalize_key
+
+    output.register_secret(raw)
+    try:
+        key = normalize_key(raw)
+    except UsageError:
+        raise KeySourceError(f"the key from {source} (profile {name!r}) contains spaces or control characters",
+                             "it must be the bare key, nothing else") from None
+    output.register_secret(key)
+    return key
+
+
+# --- the kernel keyring (keyutils' keyctl) ----------------------------------------------------------------
+
+
+def _description(name: str) -> str:
+    return f"dsconfig:{name}"
+
+
+class KernelStore:
+    """Keys in the Linux kernel's user keyring through `keyctl`: in kernel memory only, never on disk.
+
+    They last until reboot, and may go earlier when no process of the user is left (a logout without
+    lingering). Docker's default seccomp profile refuses the keyctl system calls: that is reported as such."""
+
+    def __init__(self, keyctl: str = "keyctl") -> None:
+        self._keyctl = keyctl
+
+    def _run(self, *args: str, stdin: str | None = None) -> tuple[int, str, str]:
+        import subprocess
+
+        try:
+            proc = subprocess.run([self._keyctl, *args], input=stdin, capture_output=True, text=True,
+                                  timeout=KEYCTL_TIMEOUT, check=False)
+        except FileNotFoundError:
+            raise KeySourceError("the keyctl command is not installed (needed for the kernel key source)",
+                                 "install keyutils: sudo apt install keyutils (Fedora: sudo dnf install keyutils)") from None
+        except subprocess.TimeoutExpired:
+            raise KeySourceError(f"keyctl did not answer within {KEYCTL_TIMEOUT:g} s", "run `keyctl show @u` to see why") from None
+        return proc.returncode, proc.stdout, proc.stderr
+
+    def _refused(self, stderr: str) -> KeySourceError:
+        text = stderr.strip().splitlines()[-1] if stderr.strip() else "no reason given"
+        hint = ("inside a container, Docker's default seccomp profile refuses the keyctl system calls: use "
+                "--key-source env:VAR or command:CMD there; otherwise check `keyctl show @u`")
+        if not sys.platform.startswith("linux"):
+            hint = "the kernel key source exists only on Linux; use --key-source keyring"
+        return KeySourceError(f"the kernel keyring refused dsconfig ({text})", hint)
+
+    def _find(self, name: str) -> str | None:
+        code, out, err = self._run("search", "@u", "user", _description(name))
+        if code == 0 and out.strip():
+            return out.strip()
+        if "not available" in err or "not found" in err.lower():
+            return None
+        raise self._refused(err)
+
+    def get(self, name: str) -> str | None:
+        key_id = self._find(name)
+        if key_id is None:
+            return None
+        code, out, err = self._run("pipe", key_id)
+        if code != 0:
+            if "not available" in err or "expired" in err or "revoked" in err:
+                return None
+            raise self._refused(err)
+        from dsconfig import output
+
+        output.register_secret(out)
+        return out.strip() or None
+
+    def set(self, name: str, key: str) -> None:
+        # padd reads the payload from stdin: the key never appears in a process list.
+        code, out, err = self._run("padd", "user", _description(name), "@u", stdin=key)
+        if code != 0:
+            raise self._refused(err)
+        code, _out, err = self._run("setperm", out.strip(), _KERNEL_PERM)
+        if code != 0:
+            raise self._refused(err)
+
+    def delete(self, name: str) -> bool:
+        key_id = self._find(name)
+        if key_id is None:
+            return False
+        code, _out, err = self._run("unlink", key_id, "@u")
+        if code != 0:
+            raise self._refused(err)
+        return True
+
+    def describe(self) -> str:
+        code, _out, err = self._run("show", "@u")
+        if code != 0:
+            raise self._refused(err)
+        return "Linux kernel user keyring (keyctl)"
+
+
+# --- one store that follows each profile's source --------------------------------------------------------
+
+
+class SourcedStore:
+    """A SecretStore (credentials.SecretStore) that reads each profile's source from profiles.toml and routes:
+    keyring -> the OS keyring store, kernel -> KernelStore, env:/command: -> read only (nothing to store).
+
+    Every command's `Context.secrets` is one of these, so verify, status, use and doctor follow the source
+    without knowing about it."""
+
+    def __init__(self, keyring: Any = None, *, kernel: Any = None, environ: Mapping[str, str] | None = None,
+                 profiles_file: Path | None = None) -> None:
+        self._keyring = keyring
+        self._kernel = kernel
+        self._environ = environ
+        self._profiles_file = profiles_file
+
+    @property
+    def keyring(self) -> Any:
+        if self._keyring is None:
+            from dsconfig.credentials import KeyringStore
+
+            self._keyring = KeyringStore(environ=self._environ)
+        return self._keyring
+
+    @property
+    def kernel(self) -> Any:
+        if self._kernel is None:
+            self._kernel = KernelStore()
+        return self._kernel
+
+    def source(self, name: str) -> KeySource:
+        source, err = source_of(name, self._profiles_file)
+        if err is not None:
+            raise err
+        return source
+
+    def store_for(self, source: KeySource) -> Any:
+        return self.kernel if source.kind == KERNEL else self.keyring
+
+    def get_from(self, name: str, source: KeySource) -> str | None:
+        if source.kind == ENV:
+            return read_env(name, source, self._environ)
+        if source.kind == COMMAND:
+            return read_command(name, source, self._environ)
+        return self.store_for(source).get(name)  # type: ignore[no-any-return]
+
+    def get(self, name: str) -> str | None:
+        return self.get_from(name, self.source(name))
+
+    def set(self, name: str, key: str) -> None:
+        source = self.source(name)
+        if not source.stores:
+            raise nothing_to_store(name, source)
+        self.store_for(source).set(name, key)
+
+    def delete(self, name: str) -> bool:
+        source = self.source(name)
+        if not source.stores:
+            return False
+        return self.store_for(source).delete(name)  # type: ignore[no-any-return]
+
+    def describe(self) -> str:
+        return self.keyring.describe()  # type: ignore[no-any-return]
+
+
+def nothing_to_store(name: str, source: KeySource) -> UsageError:
+    return UsageError(f"profile {name!r} reads its key from {source}: there is nothing for dsconfig to store",
+                      f"set it where it lives ({source.describe()}), or store it with dsconfig: "
+                      f"dsconfig profile edit {name} --key-source keyring --api-key-stdin")
+
+
+def profile_key(name: str) -> str:
+    """`dsconfig key get NAME` through the profile's source. An `env:` profile imports nothing of keyring."""
+    from dsconfig.credentials import KeyringStore
+    from dsconfig.names import validate_name
+
+    validate_name(name)
+    source, file_error = source_of(name)
+    if file_error is None:
+        return _get(name, source)
+    # The file cannot be read: the keyring, as before sources existed; else the file's own error.
+    try:
+        key = KeyringStore().get(name)
+    except DsconfigError:
+        key = None
+    if not key:
+        raise file_error
+    return key
+
+
+def _get(name: str, source: KeySource) -> str:
+    from dsconfig.errors import NotFoundError
+
+    key = SourcedStore().get_from(name, source)
+    if not key:
+        where = "the kernel keyring" if source.kind == KERNEL else "the OS keyring"
+        raise NotFoundError(f"no API key stored for profile {name!r} in {where}",
+                            f"store one with: dsconfig key set {name}")
+    return key
