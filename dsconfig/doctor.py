@@ -478,8 +478,8 @@ def check_stale_variables(m: _Machine) -> list[Finding]:
                                f"env.{var} from {layer.path}", str(layer.path)))
     for var in STALE_VARS:
         if m.tctx.environ.get(var) and _settings_layer_for(m, var) is None:
-            out.append(Finding("stale-variables", "warning", f"{var} is exported: a deprecated variable other "
-                               "switchers leave behind", f"unset {var}   (and remove it from your shell's startup file)",
+            out.append(Finding("stale-variables", "warning", f"{var} is exported: a model variable other "
+                               "switchers leave behind, which no dsconfig profile sets", f"unset {var}   (and remove it from your shell's startup file)",
                                "environment"))
     cloud = m.effective.get("cloud_provider")
     if cloud:
