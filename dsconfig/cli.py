@@ -333,6 +333,8 @@ def verify_command(name: str | None, all_profiles: bool, as_json: bool, via_clau
     verify_render.render(report, as_json=as_json)
     failed = report.error()
     if failed is not None:
+        if not as_json:
+            failed.hint = None  # each fix is printed once, under "problems and fixes" above
         raise failed
 
 

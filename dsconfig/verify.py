@@ -611,12 +611,17 @@ def _status_failure(
     model: str | None,
     what: str,
     retry_after: str | None = None,
+    via: str | None = None,
     messages_endpoint: bool = True,
 ) -> Failure:
-    """Classify an HTTP error status. `what` names the request ("the model check", "GET /models")."""
+    """Classify an HTTP error status. `what` names the request ("the model check", "GET /models").
+    `via`: the answer's Via header (a proxy or gateway handled it)."""
     said = target.scrub(provider_message) if provider_message else None
     name = target.name
     suffix = f": {said}" if said else ""
+    proxied = _proxy_answer(target, status, suffix, via)
+    if proxied is not None:
+        return proxied
     if status == 401:
         return Failure(
             "auth",
@@ -682,6 +687,32 @@ def _status_failure(
         f"{what} got an unexpected HTTP {status}{suffix}",
         f"check the base URL and the key: dsconfig profile show {name}",
         status, said,
+    )
+
+
+def _proxy_answer(target: _Target, status: int, suffix: str, via: str | None) -> Failure | None:
+    """A gateway error the proxy in the path gave itself (HTTPS_PROXY / HTTP_PROXY, not exempted by NO_PROXY),
+    or None when the evidence does not say so. A 502 or 504 through a proxy is the proxy saying it could not
+    reach the provider; a 503 counts when the answer carries a Via header or the base URL is loopback, which
+    no proxy can reach on this machine's behalf. The provider then received nothing: blaming it would send
+    the user to its status page."""
+    route = proxy_for(target.base_url)
+    if route is None or status not in (502, 503, 504):
+        return None
+    host = urlsplit(target.base_url).hostname or target.base_url
+    loopback = urls.is_loopback(host)
+    if status == 503 and not via and not loopback:
+        return None
+    variable, proxy = route
+    why = (f"; {host} is this machine's own address, which a proxy cannot reach for it" if loopback else "")
+    exempt = "127.0.0.1,localhost,::1" if loopback else host
+    return Failure(
+        "proxy",
+        f"the proxy {proxy} ({variable}) answered HTTP {status}{suffix}: it could not reach {host}, which received "
+        f"nothing{why}" + (f" (Via: {_short(via, 80)})" if via else ""),
+        f"exempt the host from the proxy: export NO_PROXY={exempt} (add your company's internal domains there "
+        f"too), or fix or unset {variable} (now {proxy})",
+        status, suffix.removeprefix(": ") or None,
     )
 
 
@@ -889,6 +920,7 @@ class _Reply:
     content_type: str
     body: bytes = b""
     retry_after: str | None = None
+    via: str | None = None  # the Via header: a proxy or gateway handled the answer
     sse: bool = False
     foreign_sse: str | None = None
 
@@ -911,7 +943,7 @@ async def _stream(client: httpx.AsyncClient, target: _Target, body: dict[str, An
     async with client.stream("POST", target.messages_url, headers=target.message_headers(), json=body, timeout=timeout) as resp:
         progress.status = resp.status_code
         content_type = resp.headers.get("content-type", "")
-        reply = _Reply(resp.status_code, content_type, retry_after=resp.headers.get("retry-after"))
+        reply = _Reply(resp.status_code, content_type, retry_after=resp.headers.get("retry-after"), via=resp.headers.get("via"))
         if resp.status_code != 200 or "text/event-stream" not in content_type:
             reply.body = await _read_limited(resp)
             return reply
@@ -1113,7 +1145,8 @@ async def _message_check(client: httpx.AsyncClient, target: _Target, check: str,
     elapsed = time.perf_counter() - start
     base = replace(base, status=reply.status, total=elapsed, ttft=progress.ttft, events=len(progress.events))
     if reply.status != 200:
-        failure = _status_failure(target, reply.status, _provider_message(reply.body), model=model, what=what, retry_after=reply.retry_after)
+        failure = _status_failure(target, reply.status, _provider_message(reply.body), model=model, what=what, retry_after=reply.retry_after,
+                                  via=reply.via)
         return replace(base, failure=failure)
     if not reply.sse:
         return replace(base, failure=_not_anthropic(target, _describe_foreign(reply.body, reply.content_type), reply.status))
@@ -1196,16 +1229,16 @@ def _analyze(check: MessageCheck, target: _Target, events: list[_Event]) -> Mess
 # --- model list and balance -------------------------------------------------------------------------------
 
 
-async def _get_json(client: httpx.AsyncClient, target: _Target, url: str, timeout: float) -> tuple[int, Any, bytes, str | None]:
-    async def get() -> tuple[int, Any, bytes, str | None]:
+async def _get_json(client: httpx.AsyncClient, target: _Target, url: str, timeout: float) -> tuple[int, Any, bytes, httpx.Headers]:
+    async def get() -> tuple[int, Any, bytes, httpx.Headers]:
         async with client.stream("GET", url, headers=target.list_headers(), timeout=timeout) as resp:
             body = await _read_limited(resp)
-            status, retry_after = resp.status_code, resp.headers.get("retry-after")
+            status, headers = resp.status_code, resp.headers
         try:
             data = json.loads(body)
         except (ValueError, RecursionError):
             data = None
-        return status, data, body, retry_after
+        return status, data, body, headers
 
     return await asyncio.wait_for(get(), timeout)
 
@@ -1216,7 +1249,7 @@ async def _model_list(client: httpx.AsyncClient, target: _Target, path: str, tim
     start = time.perf_counter()
     what = f"GET {path}"
     try:
-        status, data, body, retry_after = await _get_json(client, target, url, timeout)
+        status, data, body, headers = await _get_json(client, target, url, timeout)
     except _TooLarge as big:
         return replace(base, status=big.status, total=time.perf_counter() - start, failure=_too_large(target, big))
     except Exception as exc:  # noqa: BLE001
@@ -1224,7 +1257,8 @@ async def _model_list(client: httpx.AsyncClient, target: _Target, path: str, tim
     base = replace(base, status=status, total=time.perf_counter() - start)
     if status != 200:
         return replace(base, failure=_status_failure(target, status, _provider_message(body), model=None, what=what,
-                                                     retry_after=retry_after, messages_endpoint=False))
+                                                     retry_after=headers.get("retry-after"), via=headers.get("via"),
+                                                     messages_endpoint=False))
     entries = data.get("data") if isinstance(data, dict) else None
     if not isinstance(entries, list):
         return replace(base, failure=Failure("error", f"{what} answered without a model list (no \"data\" array)",
@@ -1251,7 +1285,7 @@ async def _balance(client: httpx.AsyncClient, target: _Target, path: str, timeou
     start = time.perf_counter()
     what = f"GET {path}"
     try:
-        status, data, body, retry_after = await _get_json(client, target, url, timeout)
+        status, data, body, headers = await _get_json(client, target, url, timeout)
     except _TooLarge as big:
         return replace(base, status=big.status, total=time.perf_counter() - start, failure=_too_large(target, big))
     except Exception as exc:  # noqa: BLE001
@@ -1259,7 +1293,8 @@ async def _balance(client: httpx.AsyncClient, target: _Target, path: str, timeou
     base = replace(base, status=status, total=time.perf_counter() - start)
     if status != 200:
         return replace(base, failure=_status_failure(target, status, _provider_message(body), model=None, what=what,
-                                                     retry_after=retry_after, messages_endpoint=False))
+                                                     retry_after=headers.get("retry-after"), via=headers.get("via"),
+                                                     messages_endpoint=False))
     if not isinstance(data, dict) or "is_available" not in data:
         return replace(base, detail="answered, in a format dsconfig does not read (not DeepSeek's)")
     available = bool(data.get("is_available"))

@@ -249,6 +249,10 @@ def test_cli_wrong_key_is_auth_with_the_masked_key_its_keyring_entry_and_exit_6(
     assert 'the key came from the OS keyring, service "dsconfig", user "ds"' in proc.stdout
     assert "fix: store the right key: dsconfig key set ds" in proc.stdout
     assert proc.stderr.startswith("error: verify: 6 check(s) failed in profile 'ds' (auth)")
+    # Each fix once (issue 14): under "problems and fixes", not again as the error's hint.
+    assert (proc.stdout + proc.stderr).count("store the right key: dsconfig key set ds") == 1
+    assert "hint:" not in proc.stderr
+    proc = run_dsconfig("verify", "ds", "--timeout", "10", "--json")
     assert "hint: ds model deepseek-v4-pro: store the right key: dsconfig key set ds" in proc.stderr
 
 
