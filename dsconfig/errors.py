@@ -80,7 +80,8 @@ class KeyringUnavailableError(DsconfigError):
 
 
 class ConflictError(DsconfigError):
-    """Someone changed a value dsconfig owns since dsconfig wrote it; `--force` overrides."""
+    """A configuration someone else controls wins over what dsconfig would write (Claude Desktop managed by an
+    administrator: claude_desktop.ManagedConfigError). Exit code 8, as the README's table says."""
 
     exit_code = EXIT_CONFLICT
 
