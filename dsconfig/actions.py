@@ -343,6 +343,10 @@ def _profile_rename_locked(old: str, new: str, c: Context) -> None:
 
 def profile_doc(r: Resolved, *, active: bool, key: str | None, key_error: str | None = None) -> dict[str, Any]:
     p = r.profile
+    if p.key_source.kind == COMMAND:
+        from dsconfig.keysources import command_secret_warning
+
+        command_secret_warning(p.key_source)  # masks a key written into the command wherever it would be shown
     return {
         "name": p.name,
         "provider": p.provider,

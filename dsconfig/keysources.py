@@ -35,8 +35,8 @@ DEFAULT_COMMAND_TIMEOUT = 30.0
 KEYCTL_TIMEOUT = 5.0
 _VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # A literal that looks like a key inside a command: `sk-` style prefixes, or one long run of key characters
-# mixing letters and digits (a 32+ character token is not a path, a vault reference or an option).
-_SECRETISH = re.compile(r"(?<![A-Za-z0-9])(?:sk|pk|rk|key|tok|token)[-_][A-Za-z0-9_-]{12,}|[A-Za-z0-9_+/=-]{32,}")
+# with many digits (a 32+ character token with 6+ digits is not a word, a path part or a vault reference).
+_SECRETISH = re.compile(r"(?<![A-Za-z0-9])(?:sk|pk|rk|key|tok|token)[-_][A-Za-z0-9_-]{12,}|[A-Za-z0-9_+=-]{32,}")
 # Perm mask for a kernel key: possessor everything, our own user view + read. Without the user read bit a
 # process whose session keyring does not link the user keyring (an SSH login, `keyctl session -`) could not
 # read the key back; any process of the same user is exactly who can read a Secret Service item too.
@@ -110,12 +110,14 @@ def command_secret_warning(source: KeySource) -> str | None:
     """A warning when a command: source seems to hold the key itself (`echo sk-...`); the token is masked."""
     if source.kind != COMMAND:
         return None
-    match = _SECRETISH.search(source.value)
-    if match is None:
+    found = [m.group(0) for m in _SECRETISH.finditer(source.value)
+             if len(m.group(0)) < 32 or sum(ch.isdigit() for ch in m.group(0)) >= 6]
+    if not found:
         return None
     from dsconfig import output
 
-    output.register_secret(match.group(0))  # never print what may be the key, in this line or any other
+    for token in found:
+        output.register_secret(token)  # never print what may be the key, in this line or any other
     return ("the key command seems to contain a key itself (a long token): profiles.toml is not a secret store, "
             "so store the command that fetches the key (`pass show deepseek`, `op read op://...`) instead, "
             "or keep the key in a keyring (--key-source keyring or kernel)")
@@ -419,10 +421,31 @@ def profile_key(name: str) -> str:
     return key
 
 
+def _no_such_profile(name: str) -> bool:
+    """True when profiles.toml is absent or lacks `name`; False when it has it or cannot be read (the caller's
+    usual hint then applies). Only on the error path of `key get`, so its fast path parses no TOML."""
+    from dsconfig import paths, saferead, tomlread
+
+    path = paths.profiles_file()
+    try:
+        data = saferead.read_bytes(path)
+        if data is None:
+            return True
+        doc = tomlread.loads(path, data.decode("utf-8").removeprefix("\ufeff"), hint="")
+    except (DsconfigError, UnicodeDecodeError):
+        return False
+    table = doc.get("profiles", {})
+    return isinstance(table, dict) and name not in table
+
+
 def _get(name: str, source: KeySource) -> str:
     from dsconfig.errors import NotFoundError
 
     key = SourcedStore().get_from(name, source)
+    if not key and _no_such_profile(name):
+        # `key set NAME` would fail too ("no profile named ..."): point at what exists and how to create it.
+        raise NotFoundError(f"no profile named {name!r}, so no key for it",
+                            f"dsconfig profile list   (the profiles that exist), or create it: dsconfig setup --profile {name}")
     if not key:
         where = "the kernel keyring" if source.kind == KERNEL else "the OS keyring"
         raise NotFoundError(f"no API key stored for profile {name!r} in {where}",

@@ -36,7 +36,7 @@ DEEPSEEK_URL = "https://api.deepseek.com/anthropic"
 TEST_KEY = "sk-test-0123456789abcdefXYZ"
 LIST_KEYS = {"active", "profiles"}
 LIST_ROW_KEYS = {"name", "provider", "base_url", "active"}
-SHOW_KEYS = {"name", "provider", "active", "base_url", "models", "env", "overrides", "key", "key_error"}
+SHOW_KEYS = {"name", "provider", "active", "base_url", "models", "env", "overrides", "key", "key_error", "key_source"}
 
 GOOD_NAMES = ["ds", "DS2", "deepseek-work", "a_b", "a.b", "v1.2.3", "9", "x" * MAX_NAME]
 BAD_NAMES = ["", "a/b", "..", "../x", "a b", ".hidden", "-x", "x" * (MAX_NAME + 1), "é", "a..b", "a\\b", "a:b", "$(id)"]
