@@ -248,7 +248,16 @@ def keyring_hint(platform: str | None = None) -> str:
     )
     if wsl:
         text += "; on WSL the Windows Credential Manager is not reachable from Linux Python, so use the recipe above"
-    return text + "; or, knowingly, keep the key in Claude's file with `dsconfig use NAME --inline-key`"
+    return text + "; " + KEY_SOURCES_HINT + "; or, knowingly, keep the key in Claude's file with `dsconfig use NAME --inline-key`"
+
+
+# Without an OS keyring a profile can still get its key elsewhere (keysources.py); one line, each with its command.
+KEY_SOURCES_HINT = (
+    "or give the profile another key source: an environment variable (`dsconfig profile edit NAME --key-source "
+    "env:DEEPSEEK_API_KEY`), a command that prints the key (`dsconfig profile edit NAME --key-source "
+    "'command:pass show deepseek'`), or the Linux kernel keyring, until reboot (`printf %s \"$KEY\" | dsconfig "
+    "profile edit NAME --key-source kernel --api-key-stdin`)"
+)
 
 
 def _osrelease() -> str:

@@ -298,3 +298,13 @@ def test_switching_from_kernel_to_env_removes_the_stored_copy(run_dsconfig: Any,
     proc = _ok(run_dsconfig("profile", "edit", name, "--key-source", "env:DEEPSEEK_KEY"))
     assert "removed the key" in proc.stderr
     assert subprocess.run(["keyctl", "search", "@u", "user", f"dsconfig:{name}"], capture_output=True, check=False).returncode != 0
+
+
+def test_no_keyring_error_lists_every_other_source_with_its_command(run_dsconfig: Any) -> None:
+    proc = run_dsconfig("profile", "add", "ds", "--provider", "deepseek", "--api-key-stdin", input=KEY_ENV,
+                        env={"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"})
+    assert proc.returncode == EXIT_KEYRING
+    hint = proc.stderr.splitlines()[1]
+    for command in ("--key-source env:DEEPSEEK_API_KEY", "--key-source 'command:pass show deepseek'",
+                    "--key-source kernel --api-key-stdin"):
+        assert command in hint
