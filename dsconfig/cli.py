@@ -264,8 +264,11 @@ def key_rm(name: str) -> None:
 def env_command(name: str | None, shell: str | None, unset: bool) -> None:
     """Print shell statements that set profile NAME's variables (default: the active profile).
 
-    bash: eval "$(dsconfig env --shell bash)"   zsh: eval "$(dsconfig env --shell zsh)"
-    fish: dsconfig env --shell fish | source   PowerShell: dsconfig env --shell powershell | Invoke-Expression
+    \b
+    bash:        eval "$(dsconfig env --shell bash)"
+    zsh:         eval "$(dsconfig env --shell zsh)"
+    fish:        dsconfig env --shell fish | source
+    PowerShell:  dsconfig env --shell powershell | Invoke-Expression
     """
     from dsconfig import actions
 
@@ -298,8 +301,10 @@ def exec_command(name: str, command: tuple[str, ...]) -> None:
 def completion(shell: str) -> None:
     """Print the completion script for SHELL.
 
-    bash: eval "$(dsconfig completion bash)"   zsh: eval "$(dsconfig completion zsh)"
-    fish: dsconfig completion fish | source
+    \b
+    bash:  eval "$(dsconfig completion bash)"
+    zsh:   eval "$(dsconfig completion zsh)"
+    fish:  dsconfig completion fish | source
     """
     from click.shell_completion import get_completion_class
 

@@ -140,18 +140,18 @@ class Resolved:
     def process_env(self, key: str) -> dict[str, str | None]:
         """Variables for a process (a shell, the SDKs, `claude` run by `dsconfig exec`), key included.
 
-        The key goes where both readers look: `ANTHROPIC_AUTH_TOKEN` (sent as `Authorization: Bearer`; Claude
-        Code uses it without the one-time approval prompt that `ANTHROPIC_API_KEY` triggers in interactive
-        sessions, and it beats an apiKeyHelper) and, for providers that accept `x-api-key`,
-        `ANTHROPIC_API_KEY` (what the official SDKs read first). A provider that wants Bearer only gets
-        `ANTHROPIC_API_KEY` unset: the SDK then sends the token alone. None means "unset this variable".
+        The key goes into exactly one variable, and the other is unset: with both set, the anthropic SDK warns
+        on every run ("both set, using ANTHROPIC_API_KEY"). `ANTHROPIC_API_KEY` (sent as `x-api-key`) when the
+        provider accepts it, which is what the SDK reads first and what DeepSeek's SDK page documents;
+        `ANTHROPIC_AUTH_TOKEN` (sent as `Authorization: Bearer`) for a provider that takes Bearer only. Claude
+        Code started from such a shell is not affected where `dsconfig use` applied a profile (its settings set
+        both variables to "", which beats the environment), and `dsconfig exec` blanks them for `claude`.
+        None means "unset this variable".
         """
         out: dict[str, str | None] = {"ANTHROPIC_BASE_URL": self.base_url}
-        if self.template.auth in ("bearer", "both"):
-            out["ANTHROPIC_AUTH_TOKEN"] = key
-        else:
-            out["ANTHROPIC_AUTH_TOKEN"] = None
-        out["ANTHROPIC_API_KEY"] = key if self.template.auth in ("x-api-key", "both") else None
+        bearer_only = self.template.auth == "bearer"
+        out["ANTHROPIC_AUTH_TOKEN"] = key if bearer_only else None
+        out["ANTHROPIC_API_KEY"] = None if bearer_only else key
         for name, value in self.claude_env().items():
             if name != "ANTHROPIC_BASE_URL":
                 # An empty template value (openrouter's ANTHROPIC_API_KEY = "") means "must not be set".

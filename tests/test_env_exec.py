@@ -64,7 +64,8 @@ def test_readme_one_liner_sets_every_variable(run_dsconfig: Any, fake_deepseek: 
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "SHELL": f"/bin/{shell}"}
     proc = subprocess.run([_shell(shell), "-c", f"{line}; {show}"], capture_output=True, text=True, env=env, timeout=60)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines() == [fake_deepseek.base_url, KEY_A, KEY_A, "deepseek-v4-pro[1m]", "it's $(not run) `nor this`; 100% ok!"]
+    # Exactly one key variable (issue 14): DeepSeek documents ANTHROPIC_API_KEY for the SDK; the token is unset.
+    assert proc.stdout.splitlines() == [fake_deepseek.base_url, "", KEY_A, "deepseek-v4-pro[1m]", "it's $(not run) `nor this`; 100% ok!"]
 
 
 def test_unset_removes_exactly_the_profile_variables(run_dsconfig: Any, fake_deepseek: FakeDeepSeek) -> None:

@@ -123,7 +123,7 @@ def test_status_json_contract(m: Machine) -> None:
     m.write_json(m.home / ".config" / "Claude" / "claude_desktop_config.json", {"mcpServers": {}})
     m.use(target="claude-desktop")
     m.settings.write_text(m.settings.read_text().replace("https://api.deepseek.com/anthropic", "https://elsewhere.example/anthropic"))
-    doc = m.exporting(ANTHROPIC_BASE_URL="https://api.deepseek.com/anthropic", ANTHROPIC_AUTH_TOKEN=KEY).status()
+    doc = m.exporting(ANTHROPIC_BASE_URL="https://api.deepseek.com/anthropic", ANTHROPIC_API_KEY=KEY).status()
     text = json.dumps(doc, ensure_ascii=False)
     assert KEY not in text and MASKED in text
     assert set(doc) == {"interrupted_switch", "active_profile", "claude_code", "claude_desktop", "shell"}
@@ -148,9 +148,9 @@ def test_status_json_contract(m: Machine) -> None:
     assert desktop["state"] == "applied" and desktop["profile"] == "ds" and desktop["credential"] == "helper-script"
     shell = doc["shell"]
     assert set(shell) == {"shell", "variables", "profile", "state", "differs"}
-    assert shell["variables"] == {"ANTHROPIC_AUTH_TOKEN": MASKED, "ANTHROPIC_BASE_URL": "https://api.deepseek.com/anthropic"}
+    assert shell["variables"] == {"ANTHROPIC_API_KEY": MASKED, "ANTHROPIC_BASE_URL": "https://api.deepseek.com/anthropic"}
     assert shell["profile"] == "ds" and shell["state"] == "differs"  # the models and the other variables are missing
-    assert "ANTHROPIC_MODEL" in shell["differs"] and "ANTHROPIC_AUTH_TOKEN" not in shell["differs"]
+    assert "ANTHROPIC_MODEL" in shell["differs"] and "ANTHROPIC_API_KEY" not in shell["differs"]
     assert "written by dsconfig, CHANGED since" in status.render_text(doc)
 
 

@@ -1,0 +1,71 @@
+"""First-run papercuts a newcomer hit (issue 14), each as a test: the README's exit-code table, `dsconfig env`
+exporting exactly one key variable, `key get` for a profile that does not exist, `env --help` layout."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dsconfig import errors, verify
+from dsconfig.targets.claude_desktop import ManagedConfigError
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+KEY = "sk-" + "5e6f7a8b" * 4
+
+
+def _exit_table() -> dict[int, str]:
+    text = README.read_text(encoding="utf-8")
+    section = text.split("### Exit codes", 1)[1].split("\n#", 1)[0]
+    return {int(m[1]): m[2] for m in re.finditer(r"^\| (\d+) \| (.*) \|$", section, re.MULTILINE)}
+
+
+def test_readme_exit_codes_are_the_codes_the_program_uses() -> None:
+    table = _exit_table()
+    constants = {v for k, v in vars(errors).items() if k.startswith("EXIT_")}
+    assert set(table) == constants
+    # 403: "valid key, not allowed" is class forbidden, exit 1, and the table says so.
+    assert verify.exit_code_for({"forbidden"}) == errors.EXIT_ERROR and "403" in table[errors.EXIT_ERROR + 5]
+    assert "403" not in table[errors.EXIT_VERIFY_AUTH].split(";")[0]
+    assert verify.exit_code_for({"auth"}) == verify.exit_code_for({"credit"}) == errors.EXIT_VERIFY_AUTH
+    # 8 is what a managed Claude Desktop configuration raises; nothing offers a --force for it.
+    assert ManagedConfigError("m").exit_code == errors.EXIT_CONFLICT
+    assert "managed" in table[errors.EXIT_CONFLICT] and "--force" not in table[errors.EXIT_CONFLICT]
+
+
+def test_env_help_keeps_one_line_per_shell(run_dsconfig: Any) -> None:
+    out = run_dsconfig("env", "--help").stdout
+    for line in ('bash:        eval "$(dsconfig env --shell bash)"', "fish:        dsconfig env --shell fish | source",
+                 "PowerShell:  dsconfig env --shell powershell | Invoke-Expression"):
+        assert re.search(r"^  " + re.escape(line) + "$", out, re.MULTILINE), out
+
+
+@pytest.mark.secret_service
+@pytest.mark.parametrize(("provider", "exported", "unset"), [
+    ("deepseek", "ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"),  # DeepSeek's SDK page uses ANTHROPIC_API_KEY
+    ("glm", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY"),  # Bearer only
+])
+def test_env_exports_exactly_one_key_variable(secret_service: Any, run_dsconfig: Any, provider: str, exported: str,
+                                              unset: str) -> None:
+    proc = run_dsconfig("profile", "add", "p", "--provider", provider, "--api-key-stdin", input=KEY)
+    assert proc.returncode == 0, proc.stderr
+    out = run_dsconfig("env", "p", "--shell", "bash").stdout
+    assert f"export {exported}='{KEY}'" in out and out.count(KEY) == 1
+    assert re.search(rf"^unset -v {unset}$", out, re.MULTILINE), out
+
+
+@pytest.mark.secret_service
+def test_key_get_for_a_profile_that_does_not_exist(secret_service: Any, run_dsconfig: Any) -> None:
+    for setup in ((), ("profile", "add", "ds", "--provider", "deepseek", "--api-key-stdin")):
+        if setup:
+            assert run_dsconfig(*setup, input=KEY).returncode == 0
+        proc = run_dsconfig("key", "get", "nosuch")
+        assert proc.returncode == errors.EXIT_NOT_FOUND and proc.stdout == ""
+        assert "no profile named 'nosuch'" in proc.stderr and "key set nosuch" not in proc.stderr
+        assert "dsconfig profile list" in proc.stderr and "dsconfig setup --profile nosuch" in proc.stderr
+    # A profile that exists but has no key: storing one is the fix.
+    assert run_dsconfig("profile", "add", "bare", "--provider", "deepseek", input="").returncode == 0
+    proc = run_dsconfig("key", "get", "bare")
+    assert proc.returncode == errors.EXIT_NOT_FOUND and "dsconfig key set bare" in proc.stderr
