@@ -4,6 +4,7 @@ exporting exactly one key variable, `key get` for a profile that does not exist,
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -69,3 +70,30 @@ def test_key_get_for_a_profile_that_does_not_exist(secret_service: Any, run_dsco
     assert run_dsconfig("profile", "add", "bare", "--provider", "deepseek", input="").returncode == 0
     proc = run_dsconfig("key", "get", "bare")
     assert proc.returncode == errors.EXIT_NOT_FOUND and "dsconfig key set bare" in proc.stderr
+
+
+def _readme_block(marker: str) -> str:
+    text = README.read_text(encoding="utf-8")
+    block = text.split(f"<!-- {marker} -->", 1)[1].split(f"<!-- /{marker} -->", 1)[0]
+    return block.strip().removeprefix("```sh").removesuffix("```").strip()
+
+
+@pytest.mark.parametrize(("uid", "expected"), [("0", ""), ("1000", "sudo")])
+def test_readme_test_command_works_as_root_without_sudo_and_as_a_user(tmp_path: Path, uid: str, expected: str) -> None:
+    """The command itself (not only .ci/run) picks sudo: a root shell in a container has none."""
+    command = _readme_block("test-command")
+    assert not command.startswith("sudo") and " sudo apt-get" not in command
+    prefix = command.split(";", 1)[0]
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "id").write_text(f"#!/bin/sh\necho {uid}\n")
+    (fake / "id").chmod(0o755)
+    proc = subprocess.run(["bash", "-euo", "pipefail", "-c", f'{prefix}; printf %s "$S"'], capture_output=True, text=True,
+                          env={"PATH": f"{fake}:/usr/bin:/bin"}, check=False, timeout=30)
+    assert proc.returncode == 0 and proc.stdout == expected, proc.stderr
+    assert command.count("$S apt-get") == 3
+
+
+def test_readme_install_says_how_to_get_the_code_and_puts_dsconfig_on_path() -> None:
+    command = _readme_block("install-command")
+    assert command.startswith("git clone ") and "pipx install ." in command and "dsconfig setup" in command
