@@ -35,6 +35,15 @@ class DsconfigError(Exception):
         return text
 
 
+class Cancelled(DsconfigError):
+    """The user said no where dsconfig asked (setup's final confirmation): not an error, exit 0."""
+
+    exit_code = EXIT_OK
+
+    def render(self) -> str:
+        return f"cancelled: {self.message}"
+
+
 class UsageError(DsconfigError):
     """A bad argument value the parser could not catch (a profile name, a TIER=MODEL pair)."""
 

@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 
 from dsconfig import actions, changes, output
 from dsconfig.credentials import SecretStore, mask, normalize_key
-from dsconfig.errors import DsconfigError, KeyringUnavailableError, UsageError
+from dsconfig.errors import Cancelled, DsconfigError, KeyringUnavailableError, UsageError
 from dsconfig.profiles import TIER_VARIABLES, Profile, ProfileSet, ProfileStore, Resolved, resolve, validate_base_url
 from dsconfig.targets.context import TargetContext
 from dsconfig.templates import TIERS, Template, load_templates
@@ -757,7 +757,7 @@ class _Wizard:
 
     def confirm(self) -> None:
         if not self.answer(question("confirm", default=True)):
-            raise DsconfigError("nothing was written", "run `dsconfig setup` again when you are ready")
+            raise Cancelled("nothing was written")
 
     def apply(self, shown: Sequence[str]) -> SetupResult:
         from dsconfig import switch

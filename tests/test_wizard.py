@@ -451,9 +451,11 @@ def test_a_keyring_that_keeps_nothing_stops_before_any_file(world: World) -> Non
 
 def test_saying_no_at_the_end_writes_nothing(world: World, fake_deepseek: FakeDeepSeek) -> None:
     before = world.snapshot()
-    with pytest.raises(DsconfigError, match="nothing was written"):
+    with pytest.raises(DsconfigError, match="nothing was written") as said_no:
         world.run(ScriptedPrompter({"key": GOOD_KEY, "confirm": False}), base_url=fake_deepseek.base_url)
     assert world.snapshot() == before and world.keyring.items == {}
+    # A cancel, not an error (issue 14): exit 0, "cancelled: nothing was written".
+    assert said_no.value.exit_code == 0 and said_no.value.render() == "cancelled: nothing was written"
 
 
 # --- Ctrl-C anywhere --------------------------------------------------------------------------------------
