@@ -3,11 +3,15 @@
 Times, side by side in one run and interleaved round by round (so machine noise hits all alike):
   dsconfig env NAME --shell bash     (every new shell with eval "$(dsconfig env)")
   dsconfig key get NAME              (every Claude Code start, through apiKeyHelper)
+  dsconfig key get (env: source)     (the key from an environment variable: must not import keyring)
+  dsconfig key get (command: source) (the key printed by a command; compare with the command alone)
+  the key command alone              (`sh -c 'cat FILE'`, what the command: source adds on top of dsconfig)
   dsconfig --help
   python -c "import keyring; print(keyring.get_password('dsconfig', NAME))"   (the bare keyring lookup)
   python -c pass                     (the interpreter's own start)
 against one real Secret Service (gnome-keyring on a private D-Bus bus, started here), and prints medians
 and ratios. Goals (issues 2 and 5): env and key get at most 0.7x the bare keyring lookup; --help < 100 ms.
+Issue 16: key get through env: near `python -c pass`; through command: about key get (env:) + the command alone.
 
 Run from the repository root with the Python that has dsconfig installed:  python bench/bench_startup.py [ROUNDS]
 """
@@ -40,19 +44,30 @@ def main() -> None:
             del env[var]
         subprocess.run([*dsconfig, "profile", "add", NAME, "--provider", "deepseek", "--api-key-stdin"],
                        input=KEY, env=env, check=True, capture_output=True, text=True)
+        key_file = Path(tmp) / "vault-key"
+        key_file.write_text(KEY + "\n")
+        key_command = f"cat {key_file}"
+        env["BENCH_KEY"] = KEY
+        for name, source in (("bench-env", "env:BENCH_KEY"), ("bench-cmd", f"command:{key_command}")):
+            subprocess.run([*dsconfig, "profile", "add", name, "--provider", "deepseek", "--key-source", source],
+                           env=env, check=True, capture_output=True, text=True)
         cases = {
             "dsconfig env --shell bash": [*dsconfig, "env", NAME, "--shell", "bash"],
             "dsconfig key get": [*dsconfig, "key", "get", NAME],
+            "key get (env: source)": [*dsconfig, "key", "get", "bench-env"],
+            "key get (command: source)": [*dsconfig, "key", "get", "bench-cmd"],
+            "the key command alone": ["/bin/sh", "-c", key_command],
             "dsconfig --help": [*dsconfig, "--help"],
             "bare keyring lookup": [sys.executable, "-c", f"import keyring; print(keyring.get_password('dsconfig', {NAME!r}))"],
             "python -c pass": [sys.executable, "-c", "pass"],
         }
         for argv in cases.values():  # warm caches; check each works and prints what it should
-            proc = subprocess.run(argv, env=env, capture_output=True, text=True)
+            proc = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
             if proc.returncode != 0:
                 raise SystemExit(f"{argv} failed: {proc.stderr}")
-        assert subprocess.run(cases["dsconfig key get"], env=env, capture_output=True, text=True).stdout == KEY + "\n"
-        assert subprocess.run(cases["bare keyring lookup"], env=env, capture_output=True, text=True).stdout == KEY + "\n"
+        for label in ("dsconfig key get", "key get (env: source)", "key get (command: source)"):
+            assert subprocess.run(cases[label], env=env, capture_output=True, text=True, check=False).stdout == KEY + "\n", label
+        assert subprocess.run(cases["bare keyring lookup"], env=env, capture_output=True, text=True, check=False).stdout == KEY + "\n"
         times: dict[str, list[float]] = {label: [] for label in cases}
         for _ in range(rounds):
             for label, argv in cases.items():
@@ -63,9 +78,12 @@ def main() -> None:
     bare = med["bare keyring lookup"]
     print(f"{rounds} interleaved rounds, median wall time per run (python: {sys.executable})")
     for label, ms in med.items():
-        print(f"  {label:28s} {ms:7.1f} ms   {ms / bare:5.2f}x bare lookup")
+        print(f"  {label:28s} {ms:7.1f} ms   {ms / bare:5.2f}x bare lookup   {ms / med['python -c pass']:5.2f}x python -c pass")
     print(f"goal: env <= 0.70x -> {med['dsconfig env --shell bash'] / bare:.2f}x; "
           f"key get <= 0.70x -> {med['dsconfig key get'] / bare:.2f}x; --help < 100 ms -> {med['dsconfig --help']:.0f} ms")
+    env_ms, cmd_ms, alone_ms = (med[k] for k in ("key get (env: source)", "key get (command: source)", "the key command alone"))
+    print(f"issue 16: key get (env:) {env_ms:.1f} ms = python -c pass + {env_ms - med['python -c pass']:.1f} ms; "
+          f"key get (command:) - key get (env:) = {cmd_ms - env_ms:.1f} ms vs the command alone {alone_ms:.1f} ms")
 
 
 if __name__ == "__main__":

@@ -16,10 +16,13 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections import namedtuple
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typing import Any
 
 from dsconfig.errors import EXIT_KEYRING, DsconfigError, InvalidFileError, UsageError
 
@@ -49,10 +52,13 @@ class KeySourceError(DsconfigError):
     exit_code = EXIT_KEYRING
 
 
-@dataclass(frozen=True)
-class KeySource:
-    kind: str = KEYRING
-    value: str = ""  # the variable name (env) or the command line (command)
+# A named tuple, not a dataclass: `dataclasses` pulls in `inspect` (~10 ms), paid at every Claude Code start.
+class KeySource(namedtuple("KeySource", ["kind", "value"], defaults=(KEYRING, ""))):
+    """Immutable and comparable: `kind` is one of KINDS, `value` the variable (env) or command line (command)."""
+
+    __slots__ = ()
+    kind: str
+    value: str
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.value}" if self.kind in (ENV, COMMAND) else self.kind
@@ -234,12 +240,11 @@ def read_command(name: str, source: KeySource, environ: Mapping[str, str] | None
 
 def _checked(raw: str, name: str, source: KeySource) -> str:
     from dsconfig import output
-    from dsconfig.credentials import normalize_key
 
     output.register_secret(raw)
-    try:
-        key = normalize_key(raw)
-    except UsageError:
+    # credentials.normalize_key's rules, without importing credentials (typing, Protocol) on this fast path.
+    key = raw.strip().strip("\u200b\u200c\u200d\u2060\ufeff").strip()
+    if not key or any(ch.isspace() or ord(ch) < 32 for ch in key):
         raise KeySourceError(f"the key from {source} (profile {name!r}) contains spaces or control characters",
                              "it must be the bare key, nothing else") from None
     output.register_secret(key)
@@ -404,7 +409,6 @@ def nothing_to_store(name: str, source: KeySource) -> UsageError:
 
 def profile_key(name: str) -> str:
     """`dsconfig key get NAME` through the profile's source. An `env:` profile imports nothing of keyring."""
-    from dsconfig.credentials import KeyringStore
     from dsconfig.names import validate_name
 
     validate_name(name)
@@ -412,6 +416,8 @@ def profile_key(name: str) -> str:
     if file_error is None:
         return _get(name, source)
     # The file cannot be read: the keyring, as before sources existed; else the file's own error.
+    from dsconfig.credentials import KeyringStore
+
     try:
         key = KeyringStore().get(name)
     except DsconfigError:
