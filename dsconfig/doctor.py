@@ -157,10 +157,20 @@ def check_claude_desktop(m: _Machine) -> list[Finding]:
 
 
 def check_keyring(m: _Machine) -> list[Finding]:
+    from dsconfig.keysources import SourcedStore
+
+    # The OS keyring itself; a profile with another key source is checked by check_key_sources.
+    store = m.actx.secrets.keyring if isinstance(m.actx.secrets, SourcedStore) else m.actx.secrets
     try:
-        backend = m.actx.secrets.describe()
-        m.actx.secrets.get(m.active or "dsconfig-doctor-probe")
+        uses_keyring = [p.name for p in m.actx.store.load().profiles.values() if p.key_source.kind == "keyring"]
+    except DsconfigError:
+        uses_keyring = [m.active] if m.active else []
+    try:
+        backend = store.describe()
+        store.get(m.active if m.active in uses_keyring else "dsconfig-doctor-probe")
     except DsconfigError as err:
+        if m.profile_names and not uses_keyring:
+            return [Finding("keyring", "ok", f"no usable OS keyring ({err.message}); no profile keeps its key there")]
         return [Finding("keyring", "error", err.message, err.hint)]
     if backend.startswith("keyring.backends.null"):
         # keyring's null backend accepts every key and keeps none: `key set` "works", `key get` finds nothing.
@@ -563,8 +573,39 @@ def _look(actx: actions.Context, tctx: TargetContext, root: Path | None, system:
     return m
 
 
+def check_key_sources(m: _Machine) -> list[Finding]:
+    """Each profile whose key comes from elsewhere than the OS keyring: does its source answer? (issue 16)"""
+    from dsconfig import keysources
+
+    try:
+        profiles = [p for p in m.actx.store.load().profiles.values() if p.key_source.kind != keysources.KEYRING]
+    except DsconfigError:
+        return []  # check_profile reports the file
+    out = []
+    for p in profiles:
+        source, fix_source = p.key_source, f"or change the source: dsconfig profile edit {p.name} --key-source keyring"
+        try:
+            if source.kind == keysources.ENV:
+                keysources.read_env(p.name, source, m.actx.environ)
+            elif source.kind == keysources.COMMAND:
+                keysources.read_command(p.name, source, m.actx.environ)
+            elif not keysources.KernelStore().get(p.name):
+                out.append(Finding("key source", "error", f"profile {p.name!r}: no key in the kernel keyring (it is "
+                                   "lost at reboot, or when no process of your user is left)",
+                                   f"printf %s \"$KEY\" | dsconfig key set {p.name} --stdin"))
+                continue
+        except DsconfigError as err:
+            severity = "warning" if source.kind == keysources.ENV else "error"  # set where Claude starts, maybe not here
+            fix = err.hint or (f"export {source.value}=... where Claude Code starts" if source.kind == keysources.ENV else None)
+            out.append(Finding("key source", severity, f"profile {p.name!r}: {err.message}",
+                               f"{fix}; {fix_source}" if fix else fix_source))
+            continue
+        out.append(Finding("key source", "ok", f"profile {p.name!r}: key from {source} answers"))
+    return out
+
+
 CHECKS: tuple[Callable[[_Machine], list[Finding]], ...] = (
-    check_dsconfig, check_claude_code, check_claude_desktop, check_keyring, check_profile, check_environment,
+    check_dsconfig, check_claude_code, check_claude_desktop, check_keyring, check_key_sources, check_profile, check_environment,
     check_startup_files, check_managed_settings, check_project_settings, check_read_only_files, check_onboarding,
     check_inline_keys,
     check_stale_variables, check_drift,

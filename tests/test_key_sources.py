@@ -308,3 +308,20 @@ def test_no_keyring_error_lists_every_other_source_with_its_command(run_dsconfig
     for command in ("--key-source env:DEEPSEEK_API_KEY", "--key-source 'command:pass show deepseek'",
                     "--key-source kernel --api-key-stdin"):
         assert command in hint
+
+
+def test_doctor_checks_each_source_and_says_how_to_fix_it(run_dsconfig: Any) -> None:
+    _ok(run_dsconfig("profile", "add", "ci", "--provider", "deepseek", "--key-source", "env:DEEPSEEK_KEY"))
+    _ok(run_dsconfig("profile", "add", "bad", "--provider", "deepseek", "--key-source", "command:echo sealed >&2; exit 2"))
+    doc = json.loads(run_dsconfig("doctor", "--no-verify", "--json").stdout)
+    found = {f["message"].split(":")[0]: f for f in doc["findings"] if f["check"] == "key source"} if "findings" in doc else {}
+    if not found:  # the report's layout belongs to doctor; look through every list it holds
+        found = {f["message"].split(":")[0]: f for v in doc.values() if isinstance(v, list) for f in v
+                 if isinstance(f, dict) and f.get("check") == "key source"}
+    assert found["profile 'ci'"]["severity"] == "warning" and "DEEPSEEK_KEY" in found["profile 'ci'"]["fix"]
+    assert found["profile 'bad'"]["severity"] == "error" and "sealed" in found["profile 'bad'"]["message"]
+    keyring = [f for v in doc.values() if isinstance(v, list) for f in v if isinstance(f, dict) and f.get("check") == "keyring"]
+    assert keyring and keyring[0]["severity"] == "ok"  # no OS keyring here, and no profile needs one
+    ok = json.loads(run_dsconfig("doctor", "--no-verify", "--json", env={"DEEPSEEK_KEY": KEY_ENV}).stdout)
+    assert any(f.get("check") == "key source" and f["severity"] == "ok" and "'ci'" in f["message"]
+               for v in ok.values() if isinstance(v, list) for f in v if isinstance(f, dict))
