@@ -232,7 +232,9 @@ def locked(path: Path, *, timeout: float = 30.0) -> Iterator[None]:
     target = os.path.realpath(path)
     folder = private_dir(paths.locks_dir())
     lock_path = folder / (hashlib.sha256(target.encode()).hexdigest()[:32] + ".lock")
-    lock = filelock.FileLock(str(lock_path), timeout=timeout, mode=0o600)
+    # No soft (marker-file) fallback where the file system lacks flock: the pid written below would overwrite
+    # its marker, and a marker outlives a killed holder. Such a file system gets a clear error instead.
+    lock = filelock.FileLock(str(lock_path), timeout=timeout, mode=0o600, fallback_to_soft=False)
     try:
         lock.acquire()
         try:
@@ -299,7 +301,7 @@ def private_dir(folder: Path) -> Path:
     """`folder` (one of dsconfig's own, e.g. the lock folder), created 0700 if missing, and checked: it and its
     parent (the state folder) are folders of ours that no other account can write.
 
-    Made only when a writing command needs it, so a command refused for bad input leaves no folder behind.
+    Made only when a writing command takes a lock: read-only commands and --dry-run never create it.
     """
     ensure_dir(folder)
     for item in (folder, folder.parent):
