@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import difflib
+import json
 import signal
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -102,19 +103,27 @@ def _check_paths(path: Path, doc: dict[str, Any], key_paths: Iterable[KeyPath]) 
             raise _not_a_container(path, exc) from None
 
 
-def _rewrite(before: bytes, old: dict[str, Any], new: dict[str, Any], raw: Mapping[str, jsonsplice.RawMember]) -> bytes:
+def _rewrite(path: Path, before: bytes, old: dict[str, Any], new: dict[str, Any],
+             raw: Mapping[str, jsonsplice.RawMember], frame: jsonsplice.Frame | None = None) -> bytes:
     """`new` as text, keeping the bytes of every member of `before` (parsed: `old`) that did not change, and the
-    original text (`raw`) of members that are back to their original value."""
+    original text (`raw`) of members that are back to their original value. Raises InvalidFileError when a
+    value that must be written anew holds a number JSON cannot spell (1e999)."""
     style = fileio.JsonStyle.of(before)
     text = before.decode("utf-8")
-    for ascii_only in (style.ensure_ascii, True):  # a lone surrogate (legal as an escape) cannot be UTF-8
-        spliced = jsonsplice.splice(text, old, new, indent=style.indent, ensure_ascii=ascii_only, raw=raw)
-        if spliced is None:
-            break
-        try:
-            return spliced.encode("utf-8")
-        except UnicodeEncodeError:
-            continue
+    try:
+        for ascii_only in (style.ensure_ascii, True):  # a lone surrogate (legal as an escape) cannot be UTF-8
+            spliced = jsonsplice.splice(text, old, new, indent=style.indent, ensure_ascii=ascii_only, raw=raw,
+                                        frame=frame)
+            if spliced is None:
+                break
+            try:
+                return spliced.encode("utf-8")
+            except UnicodeEncodeError:
+                continue
+        json.dumps(new, allow_nan=False)  # the whole document is written anew below: same check
+    except ValueError:
+        raise InvalidFileError(path, "holds a number too large for JSON (such as 1e999) where dsconfig must write",
+                               "write the number within range (or remove it), then run again") from None
     return style.dump(new)
 
 
@@ -192,7 +201,7 @@ def plan_json(
     elif same(new_doc, doc):
         after = before
     else:
-        after = _rewrite(before, doc, new_doc, raw)
+        after = _rewrite(path, before, doc, new_doc, raw, record.frame if record else None)
     new_record = FileRecord(
         path=path,
         owner=dict(owner),
@@ -206,6 +215,7 @@ def plan_json(
         created_dirs=list(record.created_dirs) if record else [],
         raw=raw,
         empty_text=record.empty_text if record else (current_text if before is not None and doc == {} else None),
+        frame=record.frame if record else (jsonsplice.top_frame(current_text) if before is not None else None),
     )
     return FilePlan(path, before, after, new_record, tuple(notes))
 
@@ -273,7 +283,7 @@ def plan_undo(path: Path, *, journal: Journal, force: bool = False, what: str = 
     elif same(new_doc, doc):
         after = current
     else:
-        after = _rewrite(current, doc, new_doc, record.raw)
+        after = _rewrite(path, current, doc, new_doc, record.raw, record.frame)
     remaining = None
     if kept:
         remaining = copy.copy(record)
@@ -518,8 +528,6 @@ def forget_originals(path: Path, key_paths: Iterable[KeyPath], *, journal: Journ
 
 def _without(text: str, key_paths: Sequence[KeyPath]) -> str | None:
     """The JSON object `text` without the members at `key_paths`, every other byte kept (None: not an object)."""
-    import json
-
     try:
         doc = json.loads(text)
     except ValueError:
@@ -535,5 +543,7 @@ def _without(text: str, key_paths: Sequence[KeyPath]) -> str | None:
     if same(new, doc):
         return text
     style = fileio.JsonStyle.of(text.encode("utf-8", "surrogatepass"))
-    spliced = jsonsplice.splice(text, doc, new, indent=style.indent, ensure_ascii=True)
-    return spliced if spliced is not None else None
+    try:
+        return jsonsplice.splice(text, doc, new, indent=style.indent, ensure_ascii=True)
+    except ValueError:
+        return None

@@ -77,6 +77,7 @@ class FileRecord:
     pending_sha256: str | None = None  # while a write is under way: the bytes it is writing
     raw: dict[str, tuple[str, str]] = field(default_factory=dict)  # member -> (key text with colon, value text)
     empty_text: str | None = None  # the original text when the file held an object with no members
+    frame: tuple[str, str, str] | None = None  # the original top-level object's lead, separator, tail
 
     def key(self, path: KeyPath) -> KeyRecord | None:
         return next((k for k in self.keys if k.path == path), None)
@@ -95,6 +96,7 @@ class FileRecord:
             "pending_sha256": self.pending_sha256,
             "raw": {k: list(v) for k, v in self.raw.items()},
             "empty_text": self.empty_text,
+            "frame": list(self.frame) if self.frame is not None else None,
         }
 
     @classmethod
@@ -121,6 +123,9 @@ class FileRecord:
         _expect(texts, dict, f"{path}: raw")
         if not isinstance(dirs, list) or not all(isinstance(d, str) for d in dirs):
             raise ValueError(f"{path}: created_dirs is not a list of strings")
+        frame = raw.get("frame")
+        if frame is not None and not (isinstance(frame, list) and len(frame) == 3 and all(isinstance(p, str) for p in frame)):
+            raise ValueError(f"{path}: frame is not three strings")
         for member, pair in texts.items():
             if not (isinstance(pair, list) and len(pair) == 2 and all(isinstance(p, str) for p in pair)):
                 raise ValueError(f"{path}: raw.{member} is not a pair of strings")
@@ -138,6 +143,7 @@ class FileRecord:
             pending_sha256=raw.get("pending_sha256"),
             raw={k: (v[0], v[1]) for k, v in texts.items()},
             empty_text=raw.get("empty_text"),
+            frame=(frame[0], frame[1], frame[2]) if frame is not None else None,
         )
 
 

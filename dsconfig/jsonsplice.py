@@ -66,6 +66,23 @@ def _scan_object(text: str, i: int) -> _Object:
         i = _skip(text, i + 1)  # the ","
 
 
+Frame = tuple[str, str, str]  # an object's text around its members: after "{", between two members, before "}"
+
+
+def top_frame(text: str) -> Frame | None:
+    """The top-level object's lead, separator and tail (None: not an object, or no members to take them from)."""
+    i = _skip(text, 0)
+    if i >= len(text) or text[i] != "{":
+        return None
+    obj = _scan_object(text, i)
+    if not obj.members:
+        return None
+    first, last = obj.members[0], obj.members[-1]
+    lead = text[obj.start + 1 : first.start]
+    between = text[first.value_end : obj.members[1].start] if len(obj.members) > 1 else ("," + lead if lead else ", ")
+    return lead, between, text[last.value_end : obj.end - 1]
+
+
 def top_members(text: str) -> dict[str, RawMember] | None:
     """The exact text of each top-level member of the JSON object `text` (None: not an object)."""
     i = _skip(text, 0)
@@ -84,18 +101,25 @@ def _line_indent(text: str, pos: int) -> str:
 
 
 def splice(text: str, old: dict[str, Any], new: dict[str, Any], *, indent: str | None, ensure_ascii: bool,
-           raw: Mapping[str, RawMember] | None = None) -> str | None:
+           raw: Mapping[str, RawMember] | None = None, frame: Frame | None = None) -> str | None:
     """The text of `new`, reusing `text` (whose parsed value is `old`) wherever nothing changed.
 
     `raw`: the original text of top-level members (from the journal); a member whose new value equals its
     original is written with that text, so undoing dsconfig's edit gives back the user's exact bytes.
     Returns None when the layout cannot be kept (not an object, or an object with no members to take the
-    separators from); the caller then serializes the whole document.
+    separators from); the caller then serializes the whole document. Raises ValueError when a value that must be
+    written anew holds a number JSON cannot spell (1e999 parses as infinity).
     """
     i = _skip(text, 0)
     if i >= len(text) or text[i] != "{":
         return None
-    body = _render(text, _scan_object(text, i), old, new, indent, ensure_ascii, raw=raw or {})
+    obj = _scan_object(text, i)
+    if not obj.members and frame is not None and raw and new and all(
+            k in raw and _raw_equals(raw[k][1], v) for k, v in new.items()):
+        # Members come back into an object dsconfig emptied: the original's frame and texts (the journal's).
+        lead, between, tail = frame
+        return text[:i] + "{" + lead + between.join(raw[k][0] + raw[k][1] for k in new) + tail + "}" + text[obj.end :]
+    body = _render(text, obj, old, new, indent, ensure_ascii, raw=raw or {})
     if body is None:
         return None
     return text[:i] + body + text[_scan_object(text, i).end :]
@@ -133,11 +157,57 @@ def _render(text: str, obj: _Object, old: dict[str, Any], new: dict[str, Any], i
             if inner is not None:
                 parts.append(text[member.start : member.value_start] + inner)
                 continue
+        if member is not None and isinstance(old.get(key), list) and isinstance(value, list) and text[member.value_start] == "[":
+            items = _render_array(text, member.value_start, old[key], value, indent, ensure_ascii, separators)
+            if items is not None:
+                parts.append(text[member.start : member.value_start] + items)
+                continue
         parts.append(json.dumps(key, ensure_ascii=ensure_ascii) + colon + _dump(value, indent, member_indent, ensure_ascii, separators))
     if not parts:
         # Everything was removed: an empty object in the file's own style.
         return "{" + ("\n" + _line_indent(text, obj.start) if "\n" in lead else "") + "}"
     return "{" + lead + between.join(parts) + tail
+
+
+def _scan_array(text: str, i: int) -> tuple[list[tuple[int, int]], int]:
+    """The (start, end) spans of the elements of the array starting at text[i] == "[", and its end."""
+    i = _skip(text, i + 1)
+    spans: list[tuple[int, int]] = []
+    if text[i] == "]":
+        return spans, i + 1
+    while True:
+        _, end = _DECODER.raw_decode(text, i)
+        spans.append((i, end))
+        i = _skip(text, end)
+        if text[i] == "]":
+            return spans, i + 1
+        i = _skip(text, i + 1)  # the ","
+
+
+def _render_array(text: str, start: int, old: list[Any], new: list[Any], indent: str | None, ensure_ascii: bool,
+                  separators: tuple[str, str]) -> str | None:
+    """The text of the list `new` at text[start:], copying every element that is still there (Desktop's
+    `entries`: the user's own entries keep their exact text, numbers such as 1e999 included). None: no layout
+    to follow (the array had no elements)."""
+    spans, end = _scan_array(text, start)
+    if not spans:
+        return None
+    lead = text[start + 1 : spans[0][0]]
+    tail = text[spans[-1][1] : end]
+    between = text[spans[0][1] : spans[1][0]] if len(spans) > 1 else ("," + lead if lead else ", ")
+    item_indent = _line_indent(text, spans[0][0]) if "\n" in lead else ""
+    unused = list(range(len(old)))
+    parts: list[str] = []
+    for value in new:
+        match = next((j for j in unused if _same(old[j], value)), None)
+        if match is not None:
+            unused.remove(match)
+            parts.append(text[spans[match][0] : spans[match][1]])
+        else:
+            parts.append(_dump(value, indent, item_indent, ensure_ascii, separators))
+    if not parts:
+        return "[" + ("\n" + _line_indent(text, start) if "\n" in lead else "") + "]"
+    return "[" + lead + between.join(parts) + tail
 
 
 def _raw_equals(raw_value: str, value: Any) -> bool:
@@ -148,9 +218,11 @@ def _raw_equals(raw_value: str, value: Any) -> bool:
 
 
 def _dump(value: Any, indent: str | None, member_indent: str, ensure_ascii: bool, separators: tuple[str, str]) -> str:
+    # allow_nan=False: a number beyond float range (1e999) parses as inf, and json would write it back as
+    # `Infinity`, which no JSON reader (Claude Desktop's included) accepts. ValueError instead: the caller refuses.
     if indent is None:
-        return json.dumps(value, ensure_ascii=ensure_ascii, separators=separators)
-    text = json.dumps(value, indent=indent, ensure_ascii=ensure_ascii)
+        return json.dumps(value, ensure_ascii=ensure_ascii, separators=separators, allow_nan=False)
+    text = json.dumps(value, indent=indent, ensure_ascii=ensure_ascii, allow_nan=False)
     if "\n" not in text:
         return text
     return text.replace("\n", "\n" + member_indent)
