@@ -146,7 +146,11 @@ def test_a_non_regular_file_anywhere_dsconfig_reads_never_hangs_nor_crashes(tmp_
         elif expect in ("report", "flag"):
             word = WORDS[shape] if expect == "report" else "INVALID"
             assert str(path) in said and word in said, f"{command} does not show what {path} is:\n{said[-1500:]}"
-    figures.note(f"non-regular files (status, doctor, env, ...): slowest command {slowest:.2f} s")
+    prefix = "non-regular files (status, doctor, env, ...): slowest command "
+    for note in [n for n in figures.notes if n.startswith(prefix)]:  # one line for the whole run: the worst
+        figures.notes.remove(note)
+        slowest = max(slowest, float(note[len(prefix):].split(" ")[0]))
+    figures.note(f"{prefix}{slowest:.2f} s")
 
 
 def test_a_link_loop_in_place_of_claude_s_folder_is_named_not_a_traceback(tmp_path: Path) -> None:
@@ -314,7 +318,10 @@ def test_every_toml_form_of_profiles_is_edited_exactly_or_refused_untouched(tmp_
         assert proc.returncode == 4, f"exit {proc.returncode}: {proc.stderr}"
         assert str(world.profiles) in proc.stderr and "[profiles.NAME]" in proc.stderr, proc.stderr
         assert world.profiles.read_text() == text, "refused, yet wrote"
-        figures.note(f"profiles.toml forms refused rather than corrupted: e.g. {form} x {edit}")
+        figures.add("toml_forms_refused")
+        prefix = "profiles.toml in other TOML forms: edits refused, file untouched (tomlkit cannot keep the meaning): "
+        figures.notes[:] = [n for n in figures.notes if not n.startswith(prefix)]
+        figures.note(f"{prefix}{figures.counts['toml_forms_refused']}")
 
 
 def test_arrays_of_tables_are_refused_on_read_with_the_fix(tmp_path: Path) -> None:
