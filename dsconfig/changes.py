@@ -438,7 +438,7 @@ def apply_all(
                     plan = replanned
         if interrupted():
             raise KeyboardInterrupt
-    except BaseException as exc:
+    except (Exception, KeyboardInterrupt) as exc:  # not SystemExit and the like: a process on its way out
         switched = [(p, o) for p, o in done if p.changed]
         if not switched:
             raise
