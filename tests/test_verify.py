@@ -56,9 +56,16 @@ def make_ctx(memory_keyring: MemoryKeyring) -> actions.Context:
     return actions.Context(secrets=memory_keyring)
 
 
+# Two distinct models, as DeepSeek's guide had them before deepseek-flash served every tier (the fake offers
+# both): the per-model checks, the table and the concurrency tests need more than one.
+TWO_MODELS = {"main": f"{PRO_MODEL}[1m]", "opus": f"{PRO_MODEL}[1m]", "sonnet": f"{PRO_MODEL}[1m]",
+              "fable": f"{PRO_MODEL}[1m]", "haiku": FLASH_MODEL, "subagent": FLASH_MODEL}
+
+
 def add(ctx: actions.Context, base_url: str, *, name: str = "ds", provider: str = "deepseek",
         models: dict[str, str] | None = None, key: str | None = DEFAULT_KEY) -> None:
-    actions.profile_add(name, provider, base_url=base_url, models=models, key=key, ctx=ctx)
+    chosen = {**TWO_MODELS, **(models or {})} if provider == "deepseek" else models
+    actions.profile_add(name, provider, base_url=base_url, models=chosen, key=key, ctx=ctx)
 
 
 def check(ctx: actions.Context, name: str | None = "ds", *, timeout: float = 5, **kw: Any) -> VerifyReport:
@@ -185,7 +192,12 @@ def cli_profile(secret_service: Any, run_dsconfig: Any) -> Iterator[Callable[...
     made: list[str] = []
 
     def make(name: str, base_url: str, *extra: str, key: str | None = DEFAULT_KEY) -> None:
-        args = ["profile", "add", name, "--provider", "deepseek", "--base-url", base_url, *extra]
+        # Two distinct models, as DeepSeek's guide had them before deepseek-flash served every tier: the table,
+        # the concurrency and the per-model checks need more than one (the fake offers both).
+        models = [] if "--model" in extra else [a for tier in ("main", "opus", "sonnet", "fable")
+                                                 for a in ("--model", f"{tier}={PRO_MODEL}[1m]")] + \
+            [a for tier in ("haiku", "subagent") for a in ("--model", f"{tier}={FLASH_MODEL}")]
+        args = ["profile", "add", name, "--provider", "deepseek", "--base-url", base_url, *models, *extra]
         made.append(name)
         if key is None:
             forget(name)  # a key another test left under this name
@@ -211,7 +223,7 @@ def test_cli_ok_prints_the_table_and_sends_what_claude_code_sends(fake_deepseek:
     assert proc.stderr == ""  # no spinner, no noise without a terminal
     out = proc.stdout
     assert_no_key(out)
-    assert re.search(rf"^ds +model +{PRO_MODEL} +main opus sonnet +{PRO_MODEL} +200 .* ok, answered, listed$", out, re.MULTILINE), out
+    assert re.search(rf"^ds +model +{PRO_MODEL} +main opus sonnet fable +{PRO_MODEL} +200 .* ok, answered, listed$", out, re.MULTILINE), out
     assert re.search(rf"^ds +model +{FLASH_MODEL} +haiku subagent +{FLASH_MODEL} +200 ", out, re.MULTILINE), out
     assert re.search(r"^ds +streaming .* ok, \d+ events in order", out, re.MULTILINE)
     assert re.search(r"^ds +tool use .* ok, called dsconfig_echo$", out, re.MULTILINE)
@@ -298,9 +310,10 @@ def test_cli_json_contract(fake_deepseek: FakeDeepSeek, cli_profile: Any, run_ds
         assert m["status"] == 200 and m["ok"] is True and m["failure"] is None
         assert isinstance(m["total_ms"], int) and isinstance(m["ttft_ms"], int)
     assert [(m["model"], m["tiers"], m["answered_by"], m["listed"]) for m in p["models"]] == [
-        (PRO_MODEL, ["main", "opus", "sonnet"], PRO_MODEL, True), (FLASH_MODEL, ["haiku", "subagent"], FLASH_MODEL, True)]
+        (PRO_MODEL, ["main", "opus", "sonnet", "fable"], PRO_MODEL, True), (FLASH_MODEL, ["haiku", "subagent"], FLASH_MODEL, True)]
     assert p["tool_use"]["tool"] == "dsconfig_echo" and p["streaming"]["events"] >= 7
-    assert set(p["model_list"]) == {"url", "status", "total_ms", "models", "missing", "ok", "detail", "failure"}
+    assert set(p["model_list"]) == {"url", "status", "total_ms", "models", "missing", "drift", "ok", "detail", "failure"}
+    assert p["model_list"]["drift"] == []
     assert p["model_list"]["url"] == fake_deepseek.root_url + "/models"
     assert p["model_list"]["models"] == [PRO_MODEL, FLASH_MODEL] and p["model_list"]["missing"] == []
     assert set(p["balance"]) == {"url", "status", "total_ms", "available", "balances", "ok", "detail", "failure"}
@@ -319,7 +332,7 @@ def test_cli_all_checks_every_profile_in_one_table_and_one_json_document(
     assert header.split()[:2] == ["PROFILE", "CHECK"]
     assert [r.split()[0] for r in rows] == ["ds"] * 6 + ["other"] * 6
     assert "ds: " in proc.stdout and "all 6 checks passed" in proc.stdout and "6 of 6 checks failed" in proc.stdout
-    assert "other · model deepseek-v4-pro, model deepseek-v4-flash, streaming, tool use, model list, balance" in proc.stdout
+    assert f"other · model {PRO_MODEL}, model {FLASH_MODEL}, streaming, tool use, model list, balance" in proc.stdout
 
     doc = json.loads(run_dsconfig("verify", "--all", "--json", "--timeout", "10").stdout)
     assert [(p["profile"], p["ok"], p["exit_code"]) for p in doc["profiles"]] == [("ds", True, 0), ("other", False, EXIT_VERIFY_AUTH)]
@@ -423,8 +436,9 @@ def test_unknown_model_lists_the_providers_models_and_the_exact_edit(fake_deepse
     assert set(by_model) == {PRO_MODEL, "deepseek-v4-flsh", FLASH_MODEL}
     bad = by_model["deepseek-v4-flsh"]
     assert bad.status == 400 and bad.failure is not None and bad.failure.kind == "unknown_model" and bad.listed is False
-    assert "does not know model 'deepseek-v4-flsh' (used by haiku); the provider has: deepseek-v4-pro, deepseek-v4-flash" in bad.failure.message
-    assert bad.failure.hint == "dsconfig profile edit ds --model haiku=deepseek-v4-flash"
+    assert "'deepseek-v4-flsh' (used by haiku)" in bad.failure.message and "model not offered" in bad.failure.message
+    assert f"{PRO_MODEL}, {FLASH_MODEL}" in bad.failure.message
+    assert bad.failure.hint == f"dsconfig profile edit ds --model haiku={FLASH_MODEL}"
     assert by_model[FLASH_MODEL].ok and by_model[PRO_MODEL].ok
     assert kinds(p) == {"unknown_model"} and report.exit_code == EXIT_ERROR
 
@@ -436,7 +450,7 @@ def test_older_mapping_of_unknown_names_passes_but_says_so(fake_deepseek: FakeDe
     p = only(check(ctx))
     typo = next(m for m in p.models if m.model == "my-typo-model")
     assert typo.ok and typo.answered_by == FLASH_MODEL and typo.listed is False
-    assert "answered as deepseek-v4-flash: not on the provider's list" in typo.detail
+    assert f"answered as {FLASH_MODEL}: not on the provider's list" in typo.detail
     assert p.model_list is not None and p.model_list.missing == ("my-typo-model",)
 
 
