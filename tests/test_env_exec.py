@@ -65,7 +65,7 @@ def test_readme_one_liner_sets_every_variable(run_dsconfig: Any, fake_deepseek: 
     proc = subprocess.run([_shell(shell), "-c", f"{line}; {show}"], capture_output=True, text=True, env=env, timeout=60)
     assert proc.returncode == 0, proc.stderr
     # Exactly one key variable (issue 14): DeepSeek documents ANTHROPIC_API_KEY for the SDK; the token is unset.
-    assert proc.stdout.splitlines() == [fake_deepseek.base_url, "", KEY_A, "deepseek-v4-pro[1m]", "it's $(not run) `nor this`; 100% ok!"]
+    assert proc.stdout.splitlines() == [fake_deepseek.base_url, "", KEY_A, "deepseek-flash[1m]", "it's $(not run) `nor this`; 100% ok!"]
 
 
 def test_unset_removes_exactly_the_profile_variables(run_dsconfig: Any, fake_deepseek: FakeDeepSeek) -> None:
@@ -162,5 +162,5 @@ def test_exec_claude_beats_another_profile_in_user_settings(
     assert parse_result(proc).result == "Hello from fake DeepSeek"
     assert fake_deepseek_2.request_count == 0
     assert fake_deepseek.message_requests and {r.key for r in fake_deepseek.message_requests} == {KEY_A}
-    assert {r.model_requested for r in fake_deepseek.message_requests} <= {"deepseek-v4-pro", "deepseek-v4-flash"}
+    assert {r.model_requested for r in fake_deepseek.message_requests} <= {"deepseek-flash", "deepseek-v4-pro"}
     assert KEY_A.encode() not in _all_bytes_under(home, Path(os.environ["DSCONFIG_HOME"]))
