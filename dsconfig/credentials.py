@@ -285,8 +285,8 @@ def _secret_service_lookup(name: str, environ: Mapping[str, str]) -> str | None:
         return None
     timeout = keyring_timeout(environ)
     try:
-        from jeepney import DBusAddress, new_method_call  # type: ignore[import-untyped]
-        from jeepney.io.blocking import open_dbus_connection  # type: ignore[import-untyped]
+        from jeepney import DBusAddress, new_method_call
+        from jeepney.io.blocking import open_dbus_connection
 
         service = DBusAddress("/org/freedesktop/secrets", bus_name="org.freedesktop.secrets",
                               interface="org.freedesktop.Secret.Service")

@@ -1,4 +1,4 @@
-"""Read TOML fast: the stdlib's tomllib where it exists (Python >= 3.11), tomlkit on 3.10.
+"""Read TOML fast: the stdlib's tomllib (Python >= 3.11), or tomli, the same parser, on 3.10.
 
 `dsconfig env` reads profiles and templates on every shell start; tomlkit costs tens of milliseconds to
 import, tomllib almost nothing. Editing (which must keep the user's comments) always uses tomlkit.
@@ -21,25 +21,20 @@ def loads(path: Path, text: str, *, hint: str) -> dict[str, Any]:
     """Parse TOML `text` read from `path`; a syntax error names the file, line and column."""
     if sys.version_info >= (3, 11):
         import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
 
-        try:
-            return tomllib.loads(text)
-        except RecursionError:
-            raise InvalidFileError(path, "is nested too deeply to be read", hint) from None
-        except tomllib.TOMLDecodeError as exc:
-            msg = str(exc)
-            match = _AT.search(msg)
-            line = int(match.group(1)) if match else None
-            col = int(match.group(2)) if match else None
-            problem = _AT.sub("", msg).strip()
-            raise InvalidFileError(path, f"is not valid TOML: {problem}", hint, line=line, column=col) from None
-    import tomlkit  # pragma: no cover - Python 3.10
-    from tomlkit.exceptions import ParseError  # pragma: no cover
-
-    try:  # pragma: no cover
-        return tomlkit.parse(text).unwrap()
-    except ParseError as exc:  # pragma: no cover
-        raise InvalidFileError(path, f"is not valid TOML: {exc}", hint, line=exc.line, column=exc.col) from None
+    try:
+        return tomllib.loads(text)
+    except RecursionError:
+        raise InvalidFileError(path, "is nested too deeply to be read", hint) from None
+    except tomllib.TOMLDecodeError as exc:
+        msg = str(exc)
+        match = _AT.search(msg)
+        line = int(match.group(1)) if match else None
+        col = int(match.group(2)) if match else None
+        problem = _AT.sub("", msg).strip()
+        raise InvalidFileError(path, f"is not valid TOML: {problem}", hint, line=line, column=col) from None
 
 
 def read(path: Path, *, hint: str) -> dict[str, Any]:

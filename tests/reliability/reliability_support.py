@@ -1,8 +1,7 @@
 """Shared pieces of the reliability suite: a laid-out "world" (a home with Claude Code and Claude Desktop files,
 a dsconfig home, a project folder), running the installed command, snapshots of whole trees.
 
-Imported by the test modules of this folder (pytest puts the folder on sys.path; the name is unique in the
-repository so it cannot shadow anything).
+Imported by the test modules of this package (`from .reliability_support import ...`).
 """
 
 from __future__ import annotations
@@ -19,10 +18,10 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-try:
+if sys.version_info >= (3, 11):
     import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    tomllib = None  # type: ignore[assignment]
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
 
 TRACEBACK = "Traceback (most recent call last)"
 TEMP_SUFFIX = ".dsconfig-tmp"
@@ -338,12 +337,7 @@ def normalise(world: World, data: bytes) -> bytes:
 
 
 def toml_ok(path: Path) -> dict[str, Any]:
-    text = path.read_bytes().decode("utf-8")
-    if tomllib is None:  # pragma: no cover - Python 3.10
-        import tomlkit
-
-        return tomlkit.parse(text).unwrap()
-    return tomllib.loads(text)
+    return tomllib.loads(path.read_bytes().decode("utf-8"))
 
 
 # --- a real SIGKILL at an exact write boundary ---------------------------------------------------------------

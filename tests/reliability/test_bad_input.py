@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reliability_support import (
+from .reliability_support import (
     DSCONFIG,
     ORIGINAL_APP_CONFIG,
     ORIGINAL_META,
@@ -404,7 +404,7 @@ def test_a_lone_surrogate_in_an_owned_key_does_not_crash(tmp_path: Path) -> None
 
 
 def test_a_lone_surrogate_in_a_list_dsconfig_edits_does_not_crash(tmp_path: Path) -> None:
-    from reliability_support import FOREIGN_ID
+    from .reliability_support import FOREIGN_ID
 
     world = prepare(tmp_path, TARGETS["_meta.json"])
     original = ('{\n  "appliedId": "' + FOREIGN_ID + '",\n  "entries": [\n    {"id": "' + FOREIGN_ID

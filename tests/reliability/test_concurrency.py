@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reliability_support import (
+from .reliability_support import (
     DSCONFIG,
     FOREIGN_ID,
     ORIGINAL_APP_CONFIG,

@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from reliability_support import (
+from .reliability_support import (
     ORIGINAL_APP_CONFIG,
     ORIGINAL_META,
     ORIGINAL_SETTINGS,

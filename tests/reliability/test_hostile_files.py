@@ -32,18 +32,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reliability_support import DSCONFIG, TRACEBACK, World, add_profiles, make_world
+from .reliability_support import DSCONFIG, TRACEBACK, World, add_profiles, make_world
 
 MB = 1024 * 1024
 
 
 def toml_loads(text: str) -> dict[str, Any]:
-    try:
+    if sys.version_info >= (3, 11):
         import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomlkit
-
-        return tomlkit.parse(text).unwrap()
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
     return tomllib.loads(text)
 
 

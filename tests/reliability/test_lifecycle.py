@@ -28,7 +28,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
-from reliability_support import TRACEBACK, World, add_profiles, no_traceback, run_killed_at, toml_ok
+from .reliability_support import TRACEBACK, World, add_profiles, no_traceback, run_killed_at, toml_ok
 
 B_URL = "https://b.example.com/anthropic"
 DEEPSEEK_URL = "https://api.deepseek.com/anthropic"
@@ -284,7 +284,7 @@ def test_two_profile_adds_at_once_keep_one_profile_and_its_key(tmp_path: Path, s
 
 
 def world_cmd() -> list[str]:
-    from reliability_support import DSCONFIG
+    from .reliability_support import DSCONFIG
 
     return list(DSCONFIG)
 

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reliability_support import World, make_world
+from .reliability_support import World, make_world
 
 EXEC_PROBE = "import os; print('token set' if os.environ.get('ANTHROPIC_AUTH_TOKEN') else 'no token')"
 
@@ -231,7 +231,7 @@ def test_every_command_masks_the_key_when_endpoints_echo_it(secret_service: Any,
     character 240 of a long 401 message), and a base URL with `user:pass@` / `?token=` left in a project's
     settings by another tool: every command a user runs, text and --json, shows neither the key nor those
     credentials. The key is read from the keyring by the command itself (registered with the scrubber)."""
-    from test_hostile_providers import Hostile, _Handler, url_of
+    from .test_hostile_providers import Hostile, _Handler, url_of
 
     server = Hostile(("127.0.0.1", 0), _Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from reliability_support import World, add_profiles, contexts
+from .reliability_support import World, add_profiles, contexts
 
 OWNED_TOP = {"env", "apiKeyHelper"}
 ROUTING = ["ANTHROPIC_BASE_URL", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY", "ANTHROPIC_MODEL",
