@@ -100,7 +100,7 @@ def secret_service(_secret_service_session: SecretService | str, monkeypatch: py
 def run_dsconfig() -> object:
     def run(*args: str, input: str | None = None, env: dict[str, str] | None = None, timeout: float = 60,
             cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*dsconfig_command(), *args], input=input, capture_output=True, text=True,
+        return subprocess.run([*dsconfig_command(), *args], input=input, capture_output=True, text=True, check=False,
                               env={**os.environ, **(env or {})}, timeout=timeout, cwd=cwd)
 
     return run

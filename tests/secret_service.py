@@ -32,7 +32,7 @@ class SecretService:
         """Read an item back with libsecret's own `secret-tool`, independent of Python's keyring."""
         proc = subprocess.run(
             ["secret-tool", "lookup", "service", service, "username", name],
-            capture_output=True, text=True, env={**os.environ, "DBUS_SESSION_BUS_ADDRESS": self.address}, timeout=20,
+            capture_output=True, text=True, env={**os.environ, "DBUS_SESSION_BUS_ADDRESS": self.address}, timeout=20, check=False,
         )
         return proc.stdout if proc.returncode == 0 else None
 
@@ -86,7 +86,7 @@ def _wait_ready(env: dict[str, str]) -> None:
     # The daemon needs a moment to claim org.freedesktop.secrets and create the default collection.
     for _ in range(100):
         probe = subprocess.run(["secret-tool", "store", "--label=probe", "service", "dsconfig-probe", "username", "probe"],
-                               input="x", capture_output=True, text=True, env=env, timeout=20)
+                               input="x", capture_output=True, text=True, env=env, timeout=20, check=False)
         if probe.returncode == 0:
             return
         time.sleep(0.1)

@@ -239,7 +239,7 @@ def test_forget_originals_drops_an_adopted_key_from_journal_backup_and_undo(tmp_
 
 # --- format-preserving rewrite ------------------------------------------------------------------------------
 
-from dsconfig.jsonsplice import splice  # noqa: E402
+from dsconfig.jsonsplice import splice
 
 
 def test_hand_formatting_of_untouched_members_survives_use(tmp_path: Path, journal: Journal) -> None:

@@ -3,7 +3,6 @@ the real Claude Code CLI, the loopback fake DeepSeek server."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -12,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from fakes.claude import claude_env, parse_result, write_user_settings
 from fakes.server import FakeDeepSeek
 
@@ -48,7 +46,7 @@ def test_sdk_reaches_fake_after_eval_in_bash(run_dsconfig: Any, fake_deepseek: F
     )
     script = f'eval "$(dsconfig env ds --shell bash)" && "{sys.executable}" "{program}"'
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
-    proc = subprocess.run([_shell("bash"), "-c", script], capture_output=True, text=True, env=env, timeout=60)
+    proc = subprocess.run([_shell("bash"), "-c", script], capture_output=True, text=True, env=env, timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "Hello from fake DeepSeek"
     [request] = fake_deepseek.message_requests
@@ -62,7 +60,8 @@ def test_readme_one_liner_sets_every_variable(run_dsconfig: Any, fake_deepseek: 
     line = {"bash": 'eval "$(dsconfig env ds)"', "zsh": 'eval "$(dsconfig env ds)"', "fish": "dsconfig env ds | source"}[shell]
     show = 'printf "%s\\n" "$ANTHROPIC_BASE_URL" "$ANTHROPIC_AUTH_TOKEN" "$ANTHROPIC_API_KEY" "$ANTHROPIC_MODEL" "$ODD_VALUE"'
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "SHELL": f"/bin/{shell}"}
-    proc = subprocess.run([_shell(shell), "-c", f"{line}; {show}"], capture_output=True, text=True, env=env, timeout=60)
+    proc = subprocess.run([_shell(shell), "-c", f"{line}; {show}"], capture_output=True, text=True, env=env,
+                          timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr
     # Exactly one key variable (issue 14): DeepSeek documents ANTHROPIC_API_KEY for the SDK; the token is unset.
     assert proc.stdout.splitlines() == [fake_deepseek.base_url, "", KEY_A, "deepseek-flash[1m]", "it's $(not run) `nor this`; 100% ok!"]
@@ -73,7 +72,7 @@ def test_unset_removes_exactly_the_profile_variables(run_dsconfig: Any, fake_dee
     script = ('export KEEP=1; eval "$(dsconfig env ds --shell bash)"; eval "$(dsconfig env ds --shell bash --unset)"; '
               'env | grep -E "^(ANTHROPIC_|CLAUDE_CODE_|API_TIMEOUT|KEEP)" | sort')
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
-    proc = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=env, timeout=60)
+    proc = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=env, timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == ["KEEP=1"]
 
@@ -112,7 +111,7 @@ def test_env_does_not_import_heavy_modules(run_dsconfig: Any, fake_deepseek: Fak
     probe = ("import sys; from dsconfig.entry import main; code = main(['env', 'ds', '--shell', 'bash']); "
              "heavy = {'httpx', 'questionary', 'prompt_toolkit', 'anthropic', 'click', 'tomlkit', 'keyring'}; "
              "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy), file=sys.stderr); sys.exit(code)")
-    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("export ANTHROPIC_BASE_URL=")
     assert proc.stderr.strip() == "[]"

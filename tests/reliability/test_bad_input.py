@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from .reliability_support import (
     DSCONFIG,
     ORIGINAL_APP_CONFIG,

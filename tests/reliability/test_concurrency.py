@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from .reliability_support import (
     DSCONFIG,
     FOREIGN_ID,

@@ -42,6 +42,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
+
 from .reliability_support import (
     DSCONFIG,
     ORIGINAL_META,

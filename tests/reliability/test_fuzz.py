@@ -26,6 +26,9 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from dsconfig.errors import DsconfigError
+
 from .reliability_support import (
     ORIGINAL_APP_CONFIG,
     ORIGINAL_META,
@@ -36,8 +39,6 @@ from .reliability_support import (
     add_profiles,
     contexts,
 )
-
-from dsconfig.errors import DsconfigError
 
 TOKENS = [b"{", b"}", b"[", b"]", b'"', b"\\", b",", b":", b"\\u00", b"\\ud800", b"\\udfff", b'"\\ud83d"', b"NaN",
           b"Infinity", b"-0", b"1e400", b"1e-400", b"true", b"null", b"\n", b"\r\n", b"\t", b"\xef\xbb\xbf", b"\x00",

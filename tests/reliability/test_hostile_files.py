@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from .reliability_support import DSCONFIG, TRACEBACK, World, add_profiles, make_world
 
 MB = 1024 * 1024

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from .reliability_support import DSCONFIG, TRACEBACK, World, make_world
 
 ENDLESS_LIMIT = 192 * 1024 * 1024

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from .reliability_support import DSCONFIG, TRACEBACK, World, add_profiles, contexts, data_snapshot, make_world, snapshot
 
 KEY = "sk-test-hostile-" + "0f1e2d3c4b5a" * 2

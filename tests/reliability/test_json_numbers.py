@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from .reliability_support import World, add_profiles
 
 EDGES = '[1e999, -1e999, 1.50, 1E+2, -0, 0.1e-7, 123456789012345678901234567890, 5e-324]'

@@ -17,9 +17,7 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import tempfile
-import threading
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -27,7 +25,15 @@ from unittest import mock
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
 from .reliability_support import TRACEBACK, World, add_profiles, no_traceback, run_killed_at, toml_ok
 
 B_URL = "https://b.example.com/anthropic"
@@ -277,7 +283,8 @@ def test_two_profile_adds_at_once_keep_one_profile_and_its_key(tmp_path: Path, s
         codes = sorted(p.returncode for p in procs)
         assert codes == [0, 1], outs
         winner = next(i for i, p in enumerate(procs) if p.returncode == 0)
-        got = subprocess.run([*world_cmd(), "key", "get", name], capture_output=True, text=True, env=env, timeout=60)
+        got = subprocess.run([*world_cmd(), "key", "get", name], capture_output=True, text=True, env=env, timeout=60,
+                             check=False)
         assert got.returncode == 0 and got.stdout.strip() == "sk-" + f"{winner}" * 32, (got.stderr, outs)
         wins += 1
     assert wins == 6
@@ -607,3 +614,21 @@ def test_lifecycle_state_machine(figures: Any, slow: bool) -> None:
         figures.add("lifecycle_steps", steps)
         figures.add("lifecycle_runs", runs)
     assert steps >= (3000 if slow else 300)
+
+
+def test_a_kept_hand_edit_stays_kept_by_a_second_off(tmp_path: Path) -> None:
+    """Found by the state machine (--slow): `off` kept a person's value of an owned member; a second `off`
+    (after an unrelated `use --scope project`) took it for dsconfig's and removed it."""
+    world = new_world(tmp_path)
+    world.settings.parent.mkdir()
+    world.settings.write_text('{"theme": "dark"}')
+    ok(world, "use", "a")
+    doc = load(world.settings)
+    doc["env"]["ANTHROPIC_BASE_URL"] = "https://edited-by-hand.example"
+    world.settings.write_text(json.dumps(doc))
+    ok(world, "off")
+    ok(world, "use", "a", "--scope", "project")
+    ok(world, "off")
+    assert load(world.settings)["env"]["ANTHROPIC_BASE_URL"] == "https://edited-by-hand.example"
+    ok(world, "off", "--force")
+    assert load(world.settings) == {"theme": "dark"}

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from .reliability_support import World, make_world
 
 EXEC_PROBE = "import os; print('token set' if os.environ.get('ANTHROPIC_AUTH_TOKEN') else 'no token')"

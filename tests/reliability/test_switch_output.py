@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from .reliability_support import World, add_profiles
 
 OTHER_TOOLS_TOKEN = "sk-" + "7e" * 16  # shaped like a DeepSeek key, made up

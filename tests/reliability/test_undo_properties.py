@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from .reliability_support import World, add_profiles, contexts
 
 OWNED_TOP = {"env", "apiKeyHelper"}
