@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from dsconfig import output
@@ -41,6 +42,7 @@ class Context:
     secrets: SecretStore = field(default_factory=lambda: SourcedStore(KeyringStore()))
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
     kernel: SecretStore | None = None
+    folder: Path | None = None  # whose project profile `env`/`exec`/`verify` default to; None: the current folder
 
 
 def _ctx(ctx: Context | None) -> Context:
@@ -82,6 +84,39 @@ def resolved_profile(name: str | None, ctx: Context | None = None) -> Resolved:
     c = _ctx(ctx)
     profile = c.store.load().pick(name)
     return resolve(profile, load_template(profile.provider))
+
+
+def folder_profile(folder: Path | None = None, journal: Path | None = None) -> str | None:
+    """The profile `dsconfig use NAME --scope project` applied in `folder` (default: the current one), as the
+    journal remembers it, while that settings file is still there; None when the folder has none.
+
+    Claude Code started in that folder uses it, so it is the default of `env`, `exec` and `verify` there (the
+    user's active profile elsewhere). Cheap enough for `dsconfig env` at every shell start: a stat, and the
+    journal's JSON read only when it exists; nothing beyond the standard library is imported."""
+    from dsconfig import paths, vocab
+
+    if folder is None:
+        try:
+            folder = Path.cwd()
+        except OSError:  # a folder removed under the shell: no project there; the user's profile applies
+            return None
+    target = paths.claude_project_settings(folder)[0]
+    journal_path = journal or paths.journal_file()
+    if not journal_path.exists() or not target.exists():
+        return None
+    from dsconfig.journal import Journal
+
+    record = Journal(journal_path).get(target)
+    if record is None or record.owner.get("target") != vocab.TARGET_CLAUDE_CODE or record.owner.get("scope") != "project":
+        return None
+    return record.owner.get("profile") or None
+
+
+def in_effect(name: str | None, ctx: Context | None = None) -> str | None:
+    """`name`, else the profile applied to this folder (`use --scope project`); None leaves the active one."""
+    if name is not None:
+        return name
+    return folder_profile(_ctx(ctx).folder)
 
 
 # --- providers ------------------------------------------------------------------------------------------
@@ -477,7 +512,7 @@ def env(name: str | None, *, shell: str | None = None, unset: bool = False, ctx:
     from dsconfig.targets import shell as sh
 
     c = _ctx(ctx)
-    r = resolved_profile(name, c)
+    r = resolved_profile(in_effect(name, c), c)
     chosen, note = (shell, None) if shell else sh.choose_shell(c.environ, sys.platform)
     if note:
         sys.stderr.write(note + "\n")
@@ -489,10 +524,11 @@ def env(name: str | None, *, shell: str | None = None, unset: bool = False, ctx:
     return sh.render_set(to_set, chosen) + (sh.render_unset(to_unset, chosen) if to_unset else "")
 
 
-def exec_environment(name: str, command: list[str], ctx: Context | None = None) -> tuple[list[str], dict[str, str]]:
-    """The argv and full environment `dsconfig exec NAME -- COMMAND...` runs with. The key is only in memory."""
+def exec_environment(name: str | None, command: list[str], ctx: Context | None = None) -> tuple[list[str], dict[str, str]]:
+    """The argv and full environment `dsconfig exec [NAME] -- COMMAND...` runs with (no NAME: the profile in
+    effect in this folder, see `in_effect`). The key is only in memory."""
     c = _ctx(ctx)
-    r = resolved_profile(name, c)
+    r = resolved_profile(in_effect(name, c), c)
     environ = dict(c.environ)
     for var, value in r.process_env(_require_profile_key(r.profile, c)).items():
         if value is None:

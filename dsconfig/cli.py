@@ -275,13 +275,25 @@ def env_command(name: str | None, shell: str | None, unset: bool) -> None:
     click.echo(actions.env(name, shell=shell, unset=unset), nl=False)
 
 
-@cli.command("exec", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
-@click.argument("name")
+class _ExecCommand(click.Command):
+    """`exec [NAME] -- COMMAND...`: click would drop a leading `--` and take COMMAND's first word for NAME, so a
+    second `--` stands in for the missing NAME (and means: the profile in effect in this folder)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args[:1] == ["--"]:
+            args = ["--", *args]
+        return super().parse_args(ctx, args)
+
+
+@cli.command("exec", cls=_ExecCommand, context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.argument("name", metavar="[NAME]")
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
 def exec_command(name: str, command: tuple[str, ...]) -> None:
     """Run COMMAND with profile NAME's environment (key from the keyring, never on disk).
 
+    \b
     dsconfig exec ds -- claude      (the profile wins over what settings.json has, for this run only)
+    dsconfig exec -- claude         (the profile in effect here: `use --scope project`'s, else the active one)
     """
     from dsconfig import actions
 
@@ -289,7 +301,7 @@ def exec_command(name: str, command: tuple[str, ...]) -> None:
     argv = list(command[1:] if command[:1] == ("--",) else command)
     if not argv:
         raise click.UsageError("no COMMAND given after --")
-    argv, environ = actions.exec_environment(name, argv)
+    argv, environ = actions.exec_environment(None if name == "--" else name, argv)
     raise SystemExit(actions.run_exec(argv, environ))
 
 
@@ -326,13 +338,16 @@ def verify_command(name: str | None, all_profiles: bool, as_json: bool, via_clau
     """Call the provider the way Claude Code does: every model, streaming, tool use, model list, balance.
 
     Exit 0 when all pass; 6 key or credit problem; 7 network problem (DNS, refused, TLS, proxy, timeout,
-    stall); 1 anything else. Default NAME: the active profile.
+    stall); 1 anything else. Default NAME: the profile `use --scope project` applied to this folder, else the
+    active profile.
     """
-    from dsconfig import verify, verify_render
+    from dsconfig import actions, verify, verify_render
     from dsconfig.errors import UsageError
 
     if name and all_profiles:
         raise UsageError("give a profile NAME or --all, not both", "dsconfig verify NAME, or dsconfig verify --all")
+    if not all_profiles:
+        name = actions.in_effect(name)
     with verify_render.spinner("verifying " + ("every profile" if all_profiles else name or "the active profile")):
         report = verify.run(name, all_profiles=all_profiles, timeout=timeout, via_claude=via_claude)
     verify_render.render(report, as_json=as_json)

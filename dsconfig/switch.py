@@ -396,9 +396,22 @@ def _off(target: str, scope: str, dry_run: bool, force: bool, a: actions.Context
             plans = changes.apply_all(make, journal=t.journal, plans=plans, interrupted=interrupted)
             if scope == "user" and not _anything_applied(t) and a.store.load().active is not None:
                 a.store.set_active(None)
+        if any(n == CLAUDE_CODE for n, _ in chosen):
+            warnings += _base_url_left(t)
     _emit(warnings, notes)
     return SwitchResult("off", profile, scope, tuple(n for n, _ in chosen), dry_run, _files(plans, owners, None),
                         tuple(warnings), tuple(notes))
+
+
+def _base_url_left(t: TargetContext) -> list[str]:
+    """After `off`: a base URL still exported (here, or by a shell startup file another tool left) is what Claude
+    Code follows now, unless a settings file it reads in this folder still sets one."""
+    from dsconfig import vocab
+    from dsconfig.targets import claude_code, shell
+
+    if any(vocab.BASE_URL_VAR in layer.env for layer in claude_code.settings_layers(t)):
+        return []
+    return shell.still_exported(vocab.BASE_URL_VAR, t.home, t.environ)
 
 
 def _anything_applied(ctx: TargetContext) -> bool:
