@@ -269,7 +269,8 @@ def plan_undo(path: Path, *, journal: Journal, force: bool = False, what: str = 
         if not force and not _is_ours(key, now):
             notes.append(f"{path}: {path_text(key.path)} was changed after dsconfig set it; kept your value "
                          "(use --force to restore the original)")
-            kept.append(KeyRecord(key.path, key.before, now, prev=key.prev, first=key.first))
+            # Still what dsconfig wrote as `wrote`: a later `off` keeps the person's value again; only --force restores.
+            kept.append(KeyRecord(key.path, key.before, key.wrote, also=key.also, prev=key.prev, first=key.first))
             continue
         set_at(new_doc, key.path, key.before, [], after=key.prev, first=key.first)
     _prune_containers(new_doc, list(record.created_containers))
