@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 from dsconfig import actions, changes, output
 from dsconfig.credentials import SecretStore, mask, normalize_key
 from dsconfig.errors import Cancelled, DsconfigError, KeyringUnavailableError, UsageError
+from dsconfig.keysources import COMMAND, ENV, KERNEL, KEYRING, KeySource
 from dsconfig.profiles import TIER_VARIABLES, Profile, ProfileSet, ProfileStore, Resolved, resolve, validate_base_url
 from dsconfig.targets.context import TargetContext
 from dsconfig.templates import TIERS, Template, load_templates
@@ -86,6 +87,9 @@ QUESTIONS: Mapping[str, Question] = {q.id: q for q in (
     Question("profile", "text", "Profile name", "--profile NAME"),
     Question("base_url", "text", "Base URL of the Anthropic-compatible endpoint", "--base-url URL"),
     Question("region", "select", "Endpoint", "--base-url URL"),
+    Question("key_source", "select", "Where should the key live?", "--key-source keyring|env:VAR|command:CMD|kernel"),
+    Question("key_source.env", "text", "Environment variable that will hold the key", "--key-source env:VAR"),
+    Question("key_source.command", "text", "Command that prints the key (e.g. pass show deepseek)", "--key-source command:CMD"),
     Question("key", "secret", "API key (input hidden)", "--api-key-stdin"),
     Question("verify_failed", "select", "The test call failed. What now?", "--no-verify"),
     Question("models", "select", "Models", "--model TIER=MODEL"),
@@ -206,6 +210,7 @@ class SetupOptions:
     adopt: bool | None = None
     yes: bool = False
     no_verify: bool = False
+    key_source: KeySource | None = None  # --key-source; None: the OS keyring (or ask, when there is none)
 
 
 @dataclass(frozen=True)
@@ -220,6 +225,8 @@ class SetupResult:
     verified: str  # "passed", "failed", "skipped"
     switches: tuple[SwitchResult, ...] = ()
     shell_line: str | None = None
+    changed: bool = True  # False: a re-run that found everything already set up this way (nothing written)
+    key_source: str = "keyring"
 
 
 Verifier = Callable[[Resolved, str], "VerifyReport"]
@@ -333,8 +340,10 @@ def guess_provider(base_url: str | None, templates: Mapping[str, Template]) -> t
 
 
 def _ordered(templates: Mapping[str, Template]) -> list[Template]:
-    """DeepSeek first, custom last, the rest by name."""
-    return sorted(templates.values(), key=lambda t: (t.id != "deepseek", t.id == "custom", t.name.lower()))
+    """The order `dsconfig providers` lists them in (templates.PROVIDER_ORDER; the user's own after)."""
+    from dsconfig.templates import provider_sort_key
+
+    return sorted(templates.values(), key=provider_sort_key)
 
 
 # --- planning in memory ---------------------------------------------------------------------------------
@@ -360,12 +369,14 @@ class _PendingStore(ProfileStore):
 class _PendingSecrets:
     """The keyring, with the key being set up answered from memory (same protocol as KeyringStore)."""
 
-    def __init__(self, base: SecretStore, name: str, key: str | None) -> None:
-        self._base, self._name, self._key = base, name, key
+    def __init__(self, base: SecretStore, name: str, key: str | None, missing: DsconfigError | None = None) -> None:
+        self._base, self._name, self._key, self._missing = base, name, key, missing
 
     def get(self, name: str) -> str | None:
         if name == self._name and self._key is not None:
             return self._key
+        if name == self._name and self._missing is not None:
+            raise self._missing
         return self._base.get(name)
 
     def set(self, name: str, key: str) -> None:
@@ -399,6 +410,10 @@ class _Draft:
     base_url: str | None = None  # override; None: the template's
     key: str | None = field(default=None, repr=False)
     key_kept: bool = False
+    key_origin: str = "typed"  # typed, piped, stored, adopted, source (read from env:/command:)
+    key_source: KeySource = field(default_factory=KeySource)
+    key_problem: DsconfigError | None = None  # env:/command: could not give the key now (the test call is skipped)
+    tested_models: dict[str, str] | None = None  # the models of the last test call (None: none ran yet)
     models: dict[str, str] = field(default_factory=dict)  # overrides of the template's
     env: dict[str, str] = field(default_factory=dict)
     adopt: Adoptable | None = None
@@ -409,7 +424,7 @@ class _Draft:
 
     def profile(self) -> Profile:
         assert self.template is not None
-        return Profile(self.name, self.template.id, self.base_url, dict(self.models), dict(self.env))
+        return Profile(self.name, self.template.id, self.base_url, dict(self.models), dict(self.env), self.key_source)
 
     def resolved(self) -> Resolved:
         assert self.template is not None
@@ -426,6 +441,7 @@ class _Wizard:
         self.templates = found.templates
         self.profiles = actx.store.load()
         self.d = _Draft()
+        self.unchanged = False  # set by plan(): a re-run that would write nothing
 
     # -- answering ------------------------------------------------------------------------------------
 
@@ -466,8 +482,14 @@ class _Wizard:
             guess, self.d.base_url = guess_provider(self.d.adopt.base_url, self.templates)
         active = self.profiles.profiles.get(self.profiles.active or "")
         default = guess or (active.provider if active and active.provider in self.templates else "deepseek")
-        choices = tuple(Choice(t.id, f"{t.name}  ({'your gateway URL' if t.id == 'custom' else t.base_url})")
-                        for t in _ordered(self.templates))
+        given = self.o.base_url.rstrip("/") if self.o.base_url else None
+
+        def where(t: Template) -> str:
+            if given:  # --base-url replaces every template's URL: show the one that will be used
+                return f"{given}, from --base-url"
+            return "your gateway URL" if t.id == "custom" else t.base_url
+
+        choices = tuple(Choice(t.id, f"{t.name}  ({where(t)})") for t in _ordered(self.templates))
         q = question("provider", default=default, choices=choices, validate=self._known_provider)
         self.d.template = self.templates[self.answer(q, self.o.provider)]
 
@@ -490,13 +512,24 @@ class _Wizard:
             self._adopt_values(self.d.adopt, self.d.template)
 
     def _default_name(self, template: Template) -> str:
+        """Re-running setup for a provider edits its profile. Not for a custom gateway: another gateway is
+        another profile, so Enter never overwrites one (unless --base-url names that profile's own gateway)."""
+        if template.id == "custom":
+            given = self.o.base_url
+            same_gateway = [p.name for p in self.profiles.profiles.values()
+                            if p.provider == "custom" and given and p.base_url and _same_url(p.base_url, given)]
+            if self.d.adopt is None and same_gateway:
+                return same_gateway[0]
+            return self._fresh_name("custom")
         active = self.profiles.profiles.get(self.profiles.active or "")
         if self.d.adopt is None and active is not None and active.provider == template.id:
             return active.name
         same = [p.name for p in self.profiles.profiles.values() if p.provider == template.id]
         if self.d.adopt is None and same:
             return same[0]
-        stem = {"deepseek": "ds"}.get(template.id, template.id)
+        return self._fresh_name({"deepseek": "ds"}.get(template.id, template.id))
+
+    def _fresh_name(self, stem: str) -> str:
         name, n = stem, 1
         while name in self.profiles.profiles:
             n += 1
@@ -530,41 +563,116 @@ class _Wizard:
         url = (given or current).rstrip("/")
         self.d.base_url = None if _same_url(url, t.base_url) else url
 
+    def ask_key_source(self) -> None:
+        """Where the key lives. The OS keyring unless --key-source says otherwise; asked only when there is no
+        usable keyring (then env:, command: and kernel are offered instead of stopping) or when the profile
+        being edited already keeps its key elsewhere."""
+        existing = self.d.existing.key_source if self.d.existing is not None and self.d.adopt is None else None
+        if self.o.key_source is not None:
+            self.d.key_source = self.o.key_source
+        elif existing is not None and existing.kind != KEYRING:
+            self.d.key_source = self._pick_source(existing, keyring_ok=True)
+        else:
+            problem = self._keyring_problem()
+            if problem is not None:
+                if not self.p.interactive:
+                    raise problem  # exit 5; its hint names --key-source env:, command: and kernel
+                self.p.tell(f"{problem.message}: the key can live somewhere else instead")
+                self.d.key_source = self._pick_source(None, keyring_ok=False)
+        if self.d.key_source.kind == COMMAND:
+            from dsconfig.keysources import command_secret_warning
+
+            warning = command_secret_warning(self.d.key_source)
+            if warning:
+                self.p.tell(f"warning: {warning}")
+
+    def _keyring_problem(self) -> KeyringUnavailableError | None:
+        """Probe the OS keyring before any key is typed: without one nothing could be stored there."""
+        try:
+            actions._store_for(self.actx, KeySource()).get(self.d.name)
+        except KeyringUnavailableError as err:
+            return err
+        return None
+
+    def _pick_source(self, current: KeySource | None, *, keyring_ok: bool) -> KeySource:
+        choices = [Choice(KEYRING, "The OS keyring")] if keyring_ok else []
+        choices.append(Choice(ENV, "An environment variable (CI secrets, direnv): dsconfig stores nothing"))
+        choices.append(Choice(COMMAND, "A command that prints it (pass, op, bw, vault): dsconfig stores nothing"))
+        if self.tctx.platform == "linux":
+            choices.append(Choice(KERNEL, "The Linux kernel keyring (keyctl; kept in memory until reboot)"))
+        kind = self.answer(question("key_source", default=current.kind if current else None, choices=tuple(choices)))
+        if kind == ENV:
+            stem = {"deepseek": "DEEPSEEK"}.get(self.d.template.id if self.d.template else "", "ANTHROPIC")
+            default = current.value if current is not None and current.kind == ENV else f"{stem}_API_KEY"
+            var = self.answer(question("key_source.env", default=default, validate=_source_problem(ENV)))
+            return KeySource(ENV, str(var).strip())
+        if kind == COMMAND:
+            command_default = current.value if current is not None and current.kind == COMMAND else None
+            cmd = self.answer(question("key_source.command", default=command_default, validate=_source_problem(COMMAND)))
+            return KeySource(COMMAND, str(cmd).strip())
+        return KeySource(str(kind))
+
     def ask_key(self, *, again: bool = False) -> None:
         t = self.d.template
         assert t is not None
-        keep = None if again else self._key_to_keep()  # probes the keyring first, whatever the key source
+        if not self.d.key_source.stores:
+            if self.o.api_key is not None:
+                from dsconfig.keysources import nothing_to_store
+
+                raise nothing_to_store(self.d.name, self.d.key_source)
+            self._read_source_key()
+            return
+        keep = None if again else self._key_to_keep()
         if self.o.api_key is not None and not again:
-            self._set_key(normalize_key(self.o.api_key), kept=False)
+            self._set_key(normalize_key(self.o.api_key), kept=False, origin="piped")
             return
         if t.key_url:
-            self.p.tell(f"Get a {t.name} key at {t.key_url}")
+            self.p.tell(f"Get a {t.name} key at {t.key_url}" if t.key_url.startswith(("http://", "https://"))
+                        else f"The {t.name} key: {t.key_url}")
         instruction = f"Enter keeps {keep[1]}" if keep else None
         q = question("key", default="" if keep else None, instruction=instruction, validate=_key_problem)
         if instruction:
             self.p.tell(instruction)
         raw = self.answer(q)
         if raw == "" and keep is not None:
-            self._set_key(keep[0], kept=keep[1].startswith("the stored key"))
+            stored = keep[1].startswith("the stored key")
+            self._set_key(keep[0], kept=stored, origin="stored" if stored else "adopted")
         else:
-            self._set_key(normalize_key(raw), kept=False)
+            self._set_key(normalize_key(raw), kept=False, origin="typed")
+
+    def _read_source_key(self) -> None:
+        """env:/command: hold the key themselves: read it now for the test call (nothing is stored). When they
+        cannot give it yet, setup goes on without the test call and says how to check later."""
+        source = self.d.key_source
+        try:
+            key = actions.profile_secret(replace(self.d.profile(), key_source=source), self.actx)
+        except DsconfigError as err:
+            self.d.key, self.d.key_kept, self.d.key_problem = None, True, err
+            self.p.tell(f"warning: {err.message}\n  the test call is skipped until {source.describe()} gives the key "
+                        f"(then: dsconfig verify {self.d.name})")
+            return
+        self.d.key, self.d.key_kept, self.d.key_origin, self.d.key_problem = key, True, "source", None
+        output.register_secret(key or "")
 
     def _key_to_keep(self) -> tuple[str, str] | None:
-        """(key, description) Enter keeps: the profile's stored key, else the adopted one. The keyring is
-        probed here, before any key is typed: without one nothing could be stored (exit 5)."""
-        stored = self.actx.secrets.get(self.d.name)
+        """(key, description) Enter keeps: the profile's stored key (in its source's store), else the adopted one."""
+        stored = None if self._source_changed() else actions._store_for(self.actx, self.d.key_source).get(self.d.name)
         if stored:
             return stored, f"the stored key {mask(stored)}"
         if self.d.adopt is not None and self.d.adopt.key:
             return self.d.adopt.key, f"the key found in {self.d.adopt.source} ({mask(self.d.adopt.key)})"
         return None
 
-    def _set_key(self, key: str, *, kept: bool) -> None:
+    def _source_changed(self) -> bool:
+        return self.d.existing is not None and self.d.existing.key_source != self.d.key_source
+
+    def _set_key(self, key: str, *, kept: bool, origin: str) -> None:
+        """The key shape is checked once, when a key is entered; never when Enter keeps the stored key."""
         t = self.d.template
         assert t is not None
-        self.d.key, self.d.key_kept = key, kept
-        if not t.key_matches_shape(key):
-            self.p.tell(f"warning: this key ({mask(key)}) does not look like a {t.name} key (expected {t.key_shape}); "
+        self.d.key, self.d.key_kept, self.d.key_origin = key, kept, origin
+        if origin in ("typed", "piped") and not t.key_matches_shape(key):
+            self.p.tell(f"warning: this key ({mask(key)}) does not look like a {t.name} key ({_shape_words(t)}); "
                         "continuing: the test call tells whether it works")
 
     def test_call(self) -> None:
@@ -572,11 +680,16 @@ class _Wizard:
         from dsconfig import verify_render
 
         if self.o.no_verify:
-            self.p.tell("test call skipped (--no-verify)")
+            if self.d.tested_models is None:
+                self.p.tell("test call skipped (--no-verify)")
+            self.d.tested_models = dict(self.d.resolved().models)
+            return
+        if self.d.key is None:  # env:/command: could not give the key: said when it was read
+            self.d.tested_models = dict(self.d.resolved().models)
             return
         while True:
             resolved = self.d.resolved()
-            assert self.d.key is not None
+            self.d.tested_models = dict(resolved.models)
             with verify_render.spinner(f"test call to {resolved.base_url}"):
                 report = self.verifier(resolved, self.d.key)
             profile = report.profiles[0]
@@ -586,13 +699,56 @@ class _Wizard:
                 self.p.tell(f"test call passed: {len(profile.checks())} checks against {resolved.base_url} "
                             f"in {profile.elapsed * 1000:.0f} ms")
                 return
-            self.p.tell("test call failed:\n" + "\n".join(verify_render.problem_lines(profile)))
+            self.p.tell("test call failed:\n" + "\n".join(self._fix_text(line) for line in verify_render.problem_lines(profile)))
             if not self.p.interactive:
                 self._raise_verify(report)
-            if self._after_failure() == "continue":
+            picked = self._after_failure(profile)
+            if picked == "continue":
                 self.d.verified = "failed"
                 return
-            self.ask_key(again=True)
+            if picked == "retry":
+                self.ask_key(again=True)
+            elif picked == "models":
+                self.ask_models(force=True)
+
+    def retest_models(self) -> None:
+        """After the models question: a test call for model names that changed since the last one."""
+        if self.d.tested_models is not None and dict(self.d.resolved().models) != self.d.tested_models:
+            self.p.tell("checking the models you chose")
+            self.test_call()
+
+    def _key_origin(self) -> str:
+        """Where the key being tested came from, in words (for the failure messages)."""
+        origin = self.d.key_origin
+        if origin == "typed":
+            return "the key you just typed (nothing is stored yet)"
+        if origin == "piped":
+            return "the key read from standard input (--api-key-stdin; nothing is stored yet)"
+        if origin == "adopted" and self.d.adopt is not None:
+            return f"the key found in {self.d.adopt.source}"
+        if origin == "source":
+            return f"the key from {self.d.key_source.describe()} ({self.d.key_source})"
+        if self.d.key_source.kind == KERNEL:
+            return f"the key stored for profile {self.d.name!r} in the Linux kernel keyring"
+        return f"the key stored for profile {self.d.name!r} in the OS keyring"
+
+    def _fix_text(self, text: str) -> str:
+        """verify's messages, told the way setup stands: where the key came from, and fixes that work now
+        (a profile that does not exist yet has no `dsconfig key set NAME` or `dsconfig verify NAME`)."""
+        import re
+
+        text = re.sub(r"the key came from [^\n]*", lambda _m: f"it is {self._key_origin()}", text)
+        name = re.escape(self.d.name)
+        if self.d.key_source.stores:
+            again = ('choose "Enter the key again" below' if self.p.interactive
+                     else 'pipe the right key in: printf %s "$KEY" | dsconfig setup --api-key-stdin ...')
+        else:
+            again = f"make {self.d.key_source.describe()} give the right key"
+        text = re.sub(rf"(store the right key: )?dsconfig key set {name}\b", again, text)
+        if self.d.existing is None:
+            text = re.sub(rf"dsconfig verify {name}\b(?: --[\w-]+(?: [\w.]+)?)*", "dsconfig setup", text)
+            text = re.sub(rf"dsconfig profile (?:edit|show) {name}\b", "dsconfig setup", text)
+        return text
 
     def _remember_models(self, profile: ProfileReport) -> None:
         listed = profile.model_list.models if profile.model_list is not None else None
@@ -601,33 +757,53 @@ class _Wizard:
 
     def _raise_verify(self, report: VerifyReport) -> None:
         err = report.error() or DsconfigError("the test call failed")
-        err.hint = f"{err.hint}; or skip the test call with --no-verify" if err.hint else "or skip it with --no-verify"
+        err.message = self._fix_text(err.message)
+        hint = self._fix_text(err.hint) if err.hint else None
+        err.hint = f"{hint}; or skip the test call with --no-verify" if hint else "or skip it with --no-verify"
         raise err
 
-    def _after_failure(self) -> str:
-        choices = (Choice("retry", "Enter the key again"), Choice("continue", "Continue anyway (nothing verified)"),
-                   Choice("abort", "Abort (nothing is written)"))
-        # No default: --yes must not loop on a refused key or write a setup that failed its test call.
+    def _after_failure(self, profile: ProfileReport) -> str:
+        """What now, after a failed test call. The first choice (the one the cursor starts on) follows what
+        failed: the key only when the provider refused it; the model names when a model was refused; else
+        another try. "Continue anyway" says how much was verified."""
+        kinds = {f.kind for _, f in profile.failures()}
+        checks = profile.checks()
+        passed = sum(1 for c in checks if c.failure is None)
+        key = Choice("retry", "Enter the key again") if self.d.key_source.stores else Choice("again", "Run the test call again")
+        models = Choice("models", "Change the model names")
+        again = Choice("again", "Run the test call again")
+        if "auth" in kinds:
+            first = [key]
+        elif "unknown_model" in kinds:
+            first = [models, key]
+        else:
+            first = [again] + ([key] if key.value != "again" else [])
+        verified = "nothing verified" if passed == 0 else f"{passed} of {len(checks)} checks passed"
+        choices = (*first, Choice("continue", f"Continue anyway ({verified})"), Choice("abort", "Abort (nothing is written)"))
+        # No default: --yes must not loop on a refused key or write a setup that failed its test call; the
+        # terminal's cursor starts on the first choice.
         picked = self.answer(question("verify_failed", choices=choices))
         if picked == "abort":
             raise DsconfigError("setup aborted after a failed test call: nothing was written",
-                                f"check the key and the endpoint, then run `dsconfig setup` again (or `dsconfig verify {self.d.name}` later)")
+                                "check the key and the endpoint, then run `dsconfig setup` again"
+                                + (f" (or `dsconfig verify {self.d.name}` later)" if self.d.existing is not None else ""))
         return str(picked)
 
-    def ask_models(self) -> None:
+    def ask_models(self, *, force: bool = False) -> None:
+        """`force`: asked again after the test call refused a model (even when --model gave them)."""
         t = self.d.template
         assert t is not None
-        if self.o.models:
+        if self.o.models and not force:
             chosen = {**self.d.resolved().models, **self.o.models}
             self.d.models = {k: v for k, v in chosen.items() if t.models.get(k) != v}
             return
         current = self.d.resolved().models
         summary = _models_summary(current)
-        choices = [Choice("keep", f"{'Current' if self.d.existing or self.d.models else 'Default'} models: {summary}")]
+        choices = [] if force else [Choice("keep", f"{'Current' if self.d.existing or self.d.models else 'Default'} models: {summary}")]
         if self.d.live_models:
             choices.append(Choice("pick", f"Pick from the provider's list ({len(self.d.live_models)} models)"))
         choices.append(Choice("type", "Type model names"))
-        how = self.answer(question("models", default="keep", choices=tuple(choices)))
+        how = self.answer(question("models", default=choices[0].value, choices=tuple(choices)))
         if how == "keep":
             return
         picked = {tier: self._ask_tier(tier, current.get(tier), how == "pick") for tier in TIERS}
@@ -715,22 +891,26 @@ class _Wizard:
         """Dry-run every switch against the in-memory profile; show what will be written. Returns the warnings
         already shown (so the real run does not repeat them)."""
         pending = actions.Context(store=_PendingStore(self.actx.store, self.d.profile()),
-                                  secrets=_PendingSecrets(self.actx.secrets, self.d.name, self.d.key),
-                                  environ=self.actx.environ)
+                                  secrets=self._pending_secrets(), environ=self.actx.environ)
         from dsconfig import switch
 
         for secret in self._secrets():
             output.register_secret(secret)  # the typed key and an adopted inline one: masked in every line shown
         lines = self._profile_plan_lines()
         shown: list[str] = []
+        files_change = False
         for target, scope in self._switch_calls():
             with _captured_stderr() as err:
                 result = switch.use(self.d.name, target=target, scope=scope, dry_run=True, actx=pending, tctx=self.tctx,
                                     root=self.root)
             shown += [line for line in err.getvalue().splitlines() if line.strip()]
             lines += [self.scrub(f.diff).rstrip("\n") for f in result.changed]
+            files_change = files_change or bool(result.changed)
             if not result.changed:
                 lines.append(f"{target}: already set up this way, nothing to change")
+        self.unchanged = not files_change and self._profile_unchanged()
+        if self.unchanged:
+            lines = [f"nothing changes: profile {self.d.name!r}, its key and every file are already set up this way"]
         self.p.tell("\n".join(lines))
         for line in shown:
             self.p.tell(self.scrub(line))
@@ -746,69 +926,102 @@ class _Wizard:
         insecure = plain_http_warning(r.base_url)
         if insecure:
             lines.append(f"warning: {insecure}")
-        if not self.d.key_kept:
-            lines.append(f"will store the key {mask(self.d.key)} in the OS keyring")
+        source = self.d.key_source
+        if not source.stores:
+            lines.append(f"the key stays in {source.describe()} ({source}): dsconfig stores nothing, "
+                         f"and `dsconfig key get {self.d.name}` reads it there")
+        elif not self.d.key_kept:
+            where = "the Linux kernel keyring (until reboot)" if source.kind == KERNEL else "the OS keyring"
+            lines.append(f"will store the key {mask(self.d.key)} in {where}")
         if self.d.adopt is not None and self.d.adopt.path is not None and self._adopt_cleans_file():
             lines.append(f"will remove the plain-text key from {self.d.adopt.path} (Claude Code reads it from the keyring)")
         return lines
+
+    def _profile_unchanged(self) -> bool:
+        """A re-run that changes nothing: the same profile, the key kept, already the active one (user scope)."""
+        if self.d.existing is None or self.d.adopt is not None or not self.d.key_kept:
+            return False
+        if self.d.key_source.stores and self.d.key_origin != "stored":
+            return False
+        active_ok = self.d.scope == "project" or CLAUDE_CODE not in self.d.targets or self.profiles.active == self.d.name
+        return self.d.profile() == self.d.existing and active_ok
+
+    def _pending_secrets(self) -> _PendingSecrets:
+        """The key as this run knows it. An env:/command: source that cannot give it yet is reported the way
+        switch reports a missing keyring: a warning that the key helper will fail until it is fixed."""
+        problem = self.d.key_problem
+        missing = KeyringUnavailableError(problem.message, problem.hint or f"make {self.d.key_source.describe()} give the key") \
+            if problem is not None else None
+        return _PendingSecrets(self.actx.secrets, self.d.name, self.d.key, missing)
 
     def _adopt_cleans_file(self) -> bool:
         return CLAUDE_CODE in self.d.targets and self.d.scope == "user"
 
     def confirm(self) -> None:
+        if self.unchanged:
+            return  # nothing to write: nothing to ask
         if not self.answer(question("confirm", default=True)):
             raise Cancelled("nothing was written")
 
     def apply(self, shown: Sequence[str]) -> SetupResult:
         from dsconfig import switch
 
+        r = self.d.resolved()
+        if self.unchanged:
+            return SetupResult(self.d.name, False, r.template.id, r.base_url, mask(self.d.key) if self.d.key else "",
+                               False, None, self.d.verified, (), self._shell_line() if SHELL in self.d.targets else None,
+                               changed=False, key_source=str(self.d.key_source))
         self._store_key_and_profile()
         results: list[SwitchResult] = []
+        actx = replace(self.actx, secrets=self._pending_secrets())  # switch reads the key; it never stores one
         for target, scope in self._switch_calls():
             with _captured_stderr() as err:
-                results.append(switch.use(self.d.name, target=target, scope=scope, actx=self.actx, tctx=self.tctx,
+                results.append(switch.use(self.d.name, target=target, scope=scope, actx=actx, tctx=self.tctx,
                                           root=self.root))
             for line in err.getvalue().splitlines():
                 if line.strip() and line not in shown:
                     self.p.tell(self.scrub(line))
         self._forget_adopted_key(results)
-        r = self.d.resolved()
-        return SetupResult(self.d.name, self.d.existing is None, r.template.id, r.base_url, mask(self.d.key),
-                           not self.d.key_kept, self.d.adopt.source if self.d.adopt else None, self.d.verified,
-                           tuple(results), self._shell_line() if SHELL in self.d.targets else None)
+        return SetupResult(self.d.name, self.d.existing is None, r.template.id, r.base_url,
+                           mask(self.d.key) if self.d.key else "", not self.d.key_kept,
+                           self.d.adopt.source if self.d.adopt else None, self.d.verified,
+                           tuple(results), self._shell_line() if SHELL in self.d.targets else None,
+                           key_source=str(self.d.key_source))
 
     def _store_key_and_profile(self) -> None:
-        """The key first: a keyring failure stops before any file changes. A failed profile write puts the
-        keyring back as it was."""
-        assert self.d.key is not None
-        previous = None if self.d.existing is None else self.actx.secrets.get(self.d.name)
-        if not self.d.key_kept:
-            self.actx.secrets.set(self.d.name, self.d.key)
-            self._check_kept()
+        """The key first (into the store of its source: the OS keyring or the kernel's; env: and command: store
+        nothing): a store failure stops before any file changes. A failed profile write puts it back as it was."""
+        store = actions._store_for(self.actx, self.d.key_source) if self.d.key_source.stores else None
+        previous = None
+        if store is not None and not self.d.key_kept:
+            assert self.d.key is not None
+            previous = None if self.d.existing is None or self._source_changed() else store.get(self.d.name)
+            store.set(self.d.name, self.d.key)
+            self._check_kept(store)
         try:
             profile = self.d.profile()
             if self.d.existing is None:
                 actions.profile_add(profile.name, profile.provider, base_url=profile.base_url, models=profile.models,
-                                    env=profile.env, ctx=self.actx)
+                                    env=profile.env, key_source=profile.key_source, ctx=self.actx)
             else:
                 # ProfileStore.update, not actions.profile_edit: an edit may drop a base URL override, which
                 # profile_edit cannot express (None there means "keep").
                 self.actx.store.update(profile)
         except BaseException:
-            if not self.d.key_kept:
+            if store is not None and not self.d.key_kept:
                 if previous is None:
-                    self.actx.secrets.delete(self.d.name)
+                    store.delete(self.d.name)
                 else:
-                    self.actx.secrets.set(self.d.name, previous)
+                    store.set(self.d.name, previous)
             raise
 
-    def _check_kept(self) -> None:
+    def _check_kept(self, store: SecretStore) -> None:
         """Read the key back: a backend that accepts writes and keeps nothing (keyring's null backend) would
         otherwise leave Claude Code with a helper that prints nothing."""
-        if self.actx.secrets.get(self.d.name) != self.d.key:
+        if store.get(self.d.name) != self.d.key:
             from dsconfig.credentials import keyring_hint
 
-            raise KeyringUnavailableError(f"the OS keyring ({self.actx.secrets.describe()}) did not keep the key; "
+            raise KeyringUnavailableError(f"the key store ({store.describe()}) did not keep the key; "
                                           "nothing else was written", keyring_hint())
 
     def _forget_adopted_key(self, results: Sequence[SwitchResult]) -> None:
@@ -902,6 +1115,34 @@ def _url_problem(value: Any) -> str | None:
     return None
 
 
+def _source_problem(kind: str) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        from dsconfig.keysources import parse
+
+        try:
+            parse(f"{kind}:{value}")
+        except UsageError as err:
+            return err.message.removeprefix("--key-source ")
+        return None
+
+    return check
+
+
+def _shape_words(t: Template) -> str:
+    """The template's key_shape in words: `^sk-[0-9a-f]{32}$` is "DeepSeek keys look like sk- and 32 hex
+    characters"; a plain `^prefix` is "... start with prefix". Never the regular expression itself."""
+    import re
+
+    shape = t.key_shape or ""
+    exact = re.fullmatch(r"\^([A-Za-z0-9_-]*)\[0-9a-f\]\{(\d+)\}\$", shape)
+    if exact:
+        return f"{t.name} keys look like {exact[1]} and {exact[2]} hex characters"
+    prefix = re.fullmatch(r"\^([A-Za-z0-9_-]+)", shape)
+    if prefix:
+        return f"{t.name} keys start with {prefix[1]}"
+    return f"it does not have the shape of {t.name}'s keys"
+
+
 def _key_problem(value: Any) -> str | None:
     try:
         normalize_key(str(value))
@@ -915,8 +1156,21 @@ def summary_lines(result: SetupResult, tctx: TargetContext | None = None) -> lis
     from dsconfig import switch
 
     t = tctx or TargetContext()
+    if not result.changed:
+        lines = [f"nothing changed: profile {result.profile!r} ({result.provider}, {result.base_url}) was already set up this way"]
+        lines.append({"passed": "test call: passed", "failed": "test call: FAILED (`dsconfig verify` re-checks)",
+                      "skipped": "test call: skipped"}[result.verified])
+        if result.shell_line:
+            lines.append(f"for this shell and the SDKs, the line for your startup file:\n    {result.shell_line}")
+        return lines
     lines = [f"{'created' if result.created else 'updated'} profile {result.profile!r} ({result.provider}, {result.base_url})"]
-    lines.append(f"stored the key {result.key} in the OS keyring" if result.key_stored else f"kept the stored key {result.key}")
+    if result.key_source.startswith(("env:", "command:")):
+        lines.append(f"key source: {result.key_source} (dsconfig stores no key for this profile)")
+    elif result.key_stored:
+        where = "the Linux kernel keyring" if result.key_source == "kernel" else "the OS keyring"
+        lines.append(f"stored the key {result.key} in {where}")
+    else:
+        lines.append(f"kept the stored key {result.key}")
     if result.adopted_from:
         lines.append(f"adopted the setup found in {result.adopted_from}")
         if result.adopted_from == "environment":
@@ -959,9 +1213,15 @@ def run_wizard(
     w.ask_provider()
     w.ask_profile()
     w.ask_base_url()
+    w.ask_key_source()
     w.ask_key()
-    w.test_call()
-    w.ask_models()
+    if w.d.template is not None and not w.d.template.models:
+        w.ask_models()  # a gateway has no model names of its own: type them first, so the test call checks them
+        w.test_call()
+    else:
+        w.test_call()  # checks the key, and lists the provider's models for the next question
+        w.ask_models()
+        w.retest_models()  # the model names just chosen, when they changed
     w.ask_targets()
     shown = w.plan()
     w.confirm()

@@ -196,7 +196,12 @@ def test_rerun_edits_the_profile_and_every_question_defaults_to_the_current_valu
     assert not result.created and not result.key_stored and result.verified == "passed"
     assert list(world.profiles()) == ["ds"]
     assert world.profiles()["ds"].base_url == fake_deepseek.base_url  # kept without --base-url
-    assert "kept the stored key sk-…0001" in again.text
+    # Nothing changes (issue 14): said so, and nothing asked to confirm; no "will update", no "updated profile".
+    assert "confirm" not in again.ids and not result.changed
+    assert "nothing changes: profile 'ds', its key and every file are already set up this way" in again.text
+    assert "nothing changed: profile 'ds'" in again.text
+    assert "will update" not in again.text and "updated profile" not in again.text
+    assert "does not look like" not in again.text  # Enter kept the stored key: no shape warning
 
     # a third run changes the key and a model; the rest stays
     fake_deepseek.keys = {GOOD_KEY, OTHER_KEY}
@@ -432,10 +437,18 @@ def test_no_keyring_stops_before_the_key_is_asked(world: World) -> None:
             raise KeyringUnavailableError("no OS keyring is available", "install one")
 
     world.actx = actions.Context(store=ProfileStore(), secrets=NoKeyring(), environ={})
-    p = ScriptedPrompter()
+    # Without a terminal: exit 5 at once (its hint lists the other sources), before any key is read.
     with pytest.raises(KeyringUnavailableError) as caught:
-        world.run(p, no_verify=True)
-    assert caught.value.exit_code == EXIT_KEYRING and "key" not in p.ids
+        world.run(wizard.NoTerminalPrompter(), yes=True, no_verify=True)
+    assert caught.value.exit_code == EXIT_KEYRING
+    # On a terminal: the other sources are offered instead of stopping (issue 16).
+    p = ScriptedPrompter({"key_source": "env", "key_source.env": "MY_DS_KEY"})
+    world.run(p, no_verify=True)
+    assert "key" not in p.ids and p.ids[:4] == ["provider", "profile", "key_source", "key_source.env"]
+    assert [c.value for c in p.question("key_source").choices] == ["env", "command", "kernel"]
+    assert p.question("key_source").message == "Where should the key live?"
+    assert "no OS keyring is available: the key can live somewhere else instead" in p.text
+    assert str(world.profiles()["ds"].key_source) == "env:MY_DS_KEY"
 
 
 def test_a_keyring_that_keeps_nothing_stops_before_any_file(world: World) -> None:
@@ -473,8 +486,9 @@ def _full_adoption_script(world: World, fake: FakeDeepSeek) -> Callable[..., Scr
     return make
 
 
-ADOPTION_QUESTIONS = ["adopt", "provider", "profile", "base_url", "key", "verify_failed", "models", "model.main",
-                      "model.opus", "model.sonnet", "model.haiku", "model.fable", "model.subagent", "targets", "scope",
+# A custom gateway has no model names of its own: they are asked before the test call, which then checks them.
+ADOPTION_QUESTIONS = ["adopt", "provider", "profile", "base_url", "key", "models", "model.main", "model.opus",
+                      "model.sonnet", "model.haiku", "model.fable", "model.subagent", "verify_failed", "targets", "scope",
                       "confirm"]
 
 
