@@ -20,7 +20,7 @@ import pytest
 
 pytest_plugins = ["fakes.fixtures"]
 
-from helpers import MemoryKeyring, dsconfig_command
+from helpers import MemoryKeyring, RunDsconfig, dsconfig_command
 from secret_service import SecretService, SecretServiceError, running_secret_service
 
 REPO = Path(__file__).resolve().parent.parent
@@ -97,7 +97,7 @@ def secret_service(_secret_service_session: SecretService | str, monkeypatch: py
 
 
 @pytest.fixture
-def run_dsconfig() -> object:
+def run_dsconfig() -> RunDsconfig:
     def run(*args: str, input: str | None = None, env: dict[str, str] | None = None, timeout: float = 60,
             cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run([*dsconfig_command(), *args], input=input, capture_output=True, text=True, check=False,

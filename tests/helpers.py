@@ -1,13 +1,26 @@
 """Small test helpers shared by several test files (importable by name: tests/ is on sys.path).
 
-Kept out of conftest.py because tests/reliability/ has a conftest of its own, and two modules named
-`conftest` cannot both be imported by name.
+Kept out of conftest.py: a conftest is pytest's to import, not a module to import from.
 """
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal, Protocol, cast
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from keyring.backend import KeyringBackend
+
+
+class RunDsconfig(Protocol):
+    """The `run_dsconfig` fixture: runs the installed command and returns what it did."""
+
+    def __call__(self, *args: str, input: str | None = None, env: dict[str, str] | None = None,
+                 timeout: float = 60, cwd: Path | None = None) -> subprocess.CompletedProcess[str]: ...
 
 
 class MemoryKeyring:
@@ -27,6 +40,17 @@ class MemoryKeyring:
 
     def describe(self) -> str:
         return "memory"
+
+
+def keyring_backend(kind: Literal["fail", "null"]) -> KeyringBackend:
+    """One of keyring's own stand-in backends: "fail" (no backend at all: every call raises) or "null" (finds
+    nothing, stores nothing)."""
+    import keyring.backends.fail
+    import keyring.backends.null
+
+    backend = keyring.backends.fail.Keyring if kind == "fail" else keyring.backends.null.Keyring
+    # keyring's KeyringBackend.__init__ takes no arguments but carries no annotation.
+    return cast("Callable[[], KeyringBackend]", backend)()
 
 
 def dsconfig_command() -> list[str]:

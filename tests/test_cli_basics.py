@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import RunDsconfig
 
 import dsconfig
 from dsconfig import cli, entry
@@ -18,14 +19,14 @@ NULL_KEYRING = {"PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
 FAIL_KEYRING = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
 
 
-def test_version(run_dsconfig) -> None:
+def test_version(run_dsconfig: RunDsconfig) -> None:
     proc = run_dsconfig("--version", input="")
     assert proc.returncode == 0
     assert proc.stdout.strip() == f"dsconfig, version {dsconfig.__version__}"
     assert proc.stderr == ""
 
 
-def test_help_lists_the_commands(run_dsconfig) -> None:
+def test_help_lists_the_commands(run_dsconfig: RunDsconfig) -> None:
     proc = run_dsconfig("--help", input="")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("Usage: dsconfig")
@@ -52,7 +53,7 @@ def test_command_help_exits_0(capsys: pytest.CaptureFixture[str], args: tuple[st
     assert capsys.readouterr().out.startswith("Usage: dsconfig ")
 
 
-def test_unknown_command_exits_2(run_dsconfig) -> None:
+def test_unknown_command_exits_2(run_dsconfig: RunDsconfig) -> None:
     proc = run_dsconfig("frobnicate", input="")
     assert proc.returncode == EXIT_USAGE
     assert proc.stdout == ""
@@ -98,7 +99,7 @@ ERRORS = {
 
 
 @pytest.mark.parametrize("case", sorted(ERRORS))
-def test_error_format(run_dsconfig, case: str) -> None:
+def test_error_format(run_dsconfig: RunDsconfig, case: str) -> None:
     args, env, stdin, code, start = ERRORS[case]
     proc = run_dsconfig(*args, input=stdin, env=env)
     assert proc.returncode == code, proc.stderr
@@ -109,7 +110,7 @@ def test_error_format(run_dsconfig, case: str) -> None:
     assert "Traceback" not in proc.stderr
 
 
-def test_invalid_profiles_file_error_format(run_dsconfig) -> None:
+def test_invalid_profiles_file_error_format(run_dsconfig: RunDsconfig) -> None:
     home = Path(os.environ["DSCONFIG_HOME"])
     home.mkdir()
     path = home / "profiles.toml"

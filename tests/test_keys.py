@@ -12,10 +12,12 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from helpers import RunDsconfig, keyring_backend
+from secret_service import SecretService
 
 from dsconfig import credentials
 from dsconfig.credentials import KeyringStore, mask, normalize_key
@@ -34,7 +36,7 @@ def ds_key(n: int) -> str:
 
 
 @pytest.fixture
-def ss(secret_service) -> Iterator[object]:
+def ss(secret_service: SecretService) -> Iterator[SecretService]:
     """The real Secret Service with this file's profile names cleared before and after each test."""
 
     def clear() -> None:
@@ -64,7 +66,8 @@ def _files_containing(roots: list[Path], needle: bytes) -> list[Path]:
     return hits
 
 
-def _add(run_dsconfig, name: str, key: str | None, *extra: str, env: dict[str, str] | None = None):
+def _add(run_dsconfig: RunDsconfig, name: str, key: str | None, *extra: str,
+         env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     args = ["profile", "add", name, "--provider", "deepseek", *extra]
     if key is not None:
         args.append("--api-key-stdin")
@@ -74,7 +77,7 @@ def _add(run_dsconfig, name: str, key: str | None, *extra: str, env: dict[str, s
 # --- the real Secret Service ---------------------------------------------------------------------------------
 
 
-def test_add_stores_the_key_in_the_secret_service_only(ss, run_dsconfig, home: Path, dshome: Path, tmp_path: Path) -> None:
+def test_add_stores_the_key_in_the_secret_service_only(ss: SecretService, run_dsconfig: RunDsconfig, home: Path, dshome: Path, tmp_path: Path) -> None:
     key = ds_key(0xAB12CD34)
     proc = _add(run_dsconfig, "ds", key)
     assert proc.returncode == 0, proc.stderr
@@ -97,14 +100,14 @@ def test_add_stores_the_key_in_the_secret_service_only(ss, run_dsconfig, home: P
     assert _files_containing([home, dshome, tmp_path], key[3:].encode()) == []
 
 
-def test_pasted_whitespace_is_trimmed(ss, run_dsconfig) -> None:
+def test_pasted_whitespace_is_trimmed(ss: SecretService, run_dsconfig: RunDsconfig) -> None:
     key = ds_key(0x5EED0001)
     proc = _add(run_dsconfig, "ds", f"  {key}\r\n\n")
     assert proc.returncode == 0, proc.stderr
     assert ss.lookup("ds") == key
 
 
-def test_a_key_of_another_shape_warns_masked_and_is_stored(ss, run_dsconfig) -> None:
+def test_a_key_of_another_shape_warns_masked_and_is_stored(ss: SecretService, run_dsconfig: RunDsconfig) -> None:
     proc = _add(run_dsconfig, "ds", ODD_KEY + "\n")
     assert proc.returncode == 0, proc.stderr
     assert "warning: " in proc.stderr and "does not look like a DeepSeek key" in proc.stderr
@@ -113,7 +116,7 @@ def test_a_key_of_another_shape_warns_masked_and_is_stored(ss, run_dsconfig) -> 
     assert ss.lookup("ds") == ODD_KEY
 
 
-def test_empty_key_on_stdin_is_refused_and_nothing_written(ss, run_dsconfig, dshome: Path) -> None:
+def test_empty_key_on_stdin_is_refused_and_nothing_written(ss: SecretService, run_dsconfig: RunDsconfig, dshome: Path) -> None:
     proc = _add(run_dsconfig, "ds", " \n")
     assert proc.returncode == EXIT_USAGE
     assert proc.stderr.startswith("error: the API key is empty")
@@ -121,7 +124,7 @@ def test_empty_key_on_stdin_is_refused_and_nothing_written(ss, run_dsconfig, dsh
     assert not (dshome / "profiles.toml").exists()
 
 
-def test_key_set_get_rm(ss, run_dsconfig) -> None:
+def test_key_set_get_rm(ss: SecretService, run_dsconfig: RunDsconfig) -> None:
     assert _add(run_dsconfig, "ds", None).returncode == 0
     missing = run_dsconfig("key", "get", "ds", input="")
     assert missing.returncode == EXIT_NOT_FOUND
@@ -146,14 +149,14 @@ def test_key_set_get_rm(ss, run_dsconfig) -> None:
     assert again.stderr.startswith("error: ")
 
 
-def test_key_set_for_a_missing_profile_is_not_found(ss, run_dsconfig) -> None:
+def test_key_set_for_a_missing_profile_is_not_found(ss: SecretService, run_dsconfig: RunDsconfig) -> None:
     proc = run_dsconfig("key", "set", "other", "--stdin", input=ds_key(0x1))
     assert proc.returncode == EXIT_NOT_FOUND
     assert proc.stderr.startswith("error: no profile named 'other'")
     assert ss.lookup("other") is None
 
 
-def test_rename_and_rm_move_and_remove_the_keyring_item(ss, run_dsconfig, dshome: Path) -> None:
+def test_rename_and_rm_move_and_remove_the_keyring_item(ss: SecretService, run_dsconfig: RunDsconfig, dshome: Path) -> None:
     key = ds_key(0xFEED0042)
     assert _add(run_dsconfig, "ds", key).returncode == 0
     ProfileStore().set_active("ds")
@@ -174,7 +177,7 @@ def test_rename_and_rm_move_and_remove_the_keyring_item(ss, run_dsconfig, dshome
     assert key not in (dshome / "profiles.toml").read_text()
 
 
-def test_key_get_stays_light_and_ignores_the_profiles_file(ss, run_dsconfig, dshome: Path) -> None:
+def test_key_get_stays_light_and_ignores_the_profiles_file(ss: SecretService, run_dsconfig: RunDsconfig, dshome: Path) -> None:
     key = ds_key(0xFA57FA57)
     assert _add(run_dsconfig, "ds", key).returncode == 0
     # `key get` must work while the profiles file is half-edited: it does not read it.
@@ -194,7 +197,7 @@ def test_key_get_stays_light_and_ignores_the_profiles_file(ss, run_dsconfig, dsh
 # --- no usable keyring ---------------------------------------------------------------------------------------
 
 
-def test_no_keyring_profile_add_exits_5_and_writes_nothing(run_dsconfig, dshome: Path, tmp_path: Path) -> None:
+def test_no_keyring_profile_add_exits_5_and_writes_nothing(run_dsconfig: RunDsconfig, dshome: Path, tmp_path: Path) -> None:
     key = ds_key(0xDEAD0005)
     proc = _add(run_dsconfig, "ds", key, env=FAIL_BACKEND)
     assert proc.returncode == EXIT_KEYRING
@@ -207,7 +210,7 @@ def test_no_keyring_profile_add_exits_5_and_writes_nothing(run_dsconfig, dshome:
     assert _files_containing([tmp_path], key.encode()) == []
 
 
-def test_no_keyring_key_get_and_set_exit_5(run_dsconfig, dshome: Path) -> None:
+def test_no_keyring_key_get_and_set_exit_5(run_dsconfig: RunDsconfig, dshome: Path) -> None:
     assert _add(run_dsconfig, "ds", None, env=FAIL_BACKEND).returncode == 0  # a profile without a key needs no keyring
     before = (dshome / "profiles.toml").read_bytes()
     got = run_dsconfig("key", "get", "ds", input="", env=FAIL_BACKEND)
@@ -219,7 +222,7 @@ def test_no_keyring_key_get_and_set_exit_5(run_dsconfig, dshome: Path) -> None:
     assert (dshome / "profiles.toml").read_bytes() == before
 
 
-def test_no_secret_service_on_a_headless_machine_exits_5(run_dsconfig) -> None:
+def test_no_secret_service_on_a_headless_machine_exits_5(run_dsconfig: RunDsconfig) -> None:
     # No D-Bus session and no backend chosen: keyring's own auto-detection finds nothing usable.
     proc = run_dsconfig("key", "get", "ds", input="")
     assert proc.returncode == EXIT_KEYRING, proc.stderr
@@ -259,7 +262,7 @@ class PlaintextKeyring(KeyringBackend):
 '''
 
 
-def test_a_plaintext_backend_is_refused(run_dsconfig, tmp_path: Path, dshome: Path) -> None:
+def test_a_plaintext_backend_is_refused(run_dsconfig: RunDsconfig, tmp_path: Path, dshome: Path) -> None:
     modules = tmp_path / "modules"
     modules.mkdir()
     (modules / "plainkr.py").write_text(PLAINTEXT_BACKEND)
@@ -278,13 +281,12 @@ def test_a_plaintext_backend_is_refused(run_dsconfig, tmp_path: Path, dshome: Pa
 
 
 def test_keyring_store_refuses_the_fail_backend_in_process() -> None:
-    import keyring.backends.fail
-
     with pytest.raises(KeyringUnavailableError) as info:
-        KeyringStore()._refuse_unsafe(keyring.backends.fail.Keyring())
+        KeyringStore()._refuse_unsafe(keyring_backend("fail"))
     assert info.value.exit_code == EXIT_KEYRING
-    store = KeyringStore(backend=keyring.backends.fail.Keyring())
-    for call in (lambda: store.get("ds"), lambda: store.set("ds", ODD_KEY)):
+    store = KeyringStore(backend=keyring_backend("fail"))
+    calls: list[Callable[[], object]] = [lambda: store.get("ds"), lambda: store.set("ds", ODD_KEY)]
+    for call in calls:
         with pytest.raises(KeyringUnavailableError) as info:
             call()
         assert ODD_KEY not in str(info.value) and info.value.hint

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
+from subprocess import CompletedProcess
 
 import pytest
+from helpers import MemoryKeyring, RunDsconfig
 
 from dsconfig import actions
 from dsconfig.credentials import mask
@@ -64,7 +67,7 @@ def profiles_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def ctx(profiles_path: Path, memory_keyring) -> actions.Context:
+def ctx(profiles_path: Path, memory_keyring: MemoryKeyring) -> actions.Context:
     return actions.Context(store=ProfileStore(profiles_path), secrets=memory_keyring)
 
 
@@ -73,16 +76,15 @@ def dshome() -> Path:
     return Path(os.environ["DSCONFIG_HOME"])
 
 
-def _run(run_dsconfig, *args: str, **kw):
+def _run(run_dsconfig: RunDsconfig, *args: str, env: dict[str, str] | None = None) -> CompletedProcess[str]:
     """The command with an empty stdin, so nothing ever waits on a prompt."""
-    kw.setdefault("input", "")
-    return run_dsconfig(*args, **kw)
+    return run_dsconfig(*args, input="", env=env)
 
 
 # --- add / list / show / edit / rm / rename (in process) ------------------------------------------------------
 
 
-def test_add_list_show(ctx: actions.Context, profiles_path: Path, memory_keyring) -> None:
+def test_add_list_show(ctx: actions.Context, profiles_path: Path, memory_keyring: MemoryKeyring) -> None:
     r = actions.profile_add("ds", "deepseek", key=TEST_KEY, ctx=ctx)
     assert r.base_url == DEEPSEEK_URL
     actions.profile_add("k", "kimi", base_url="https://kimi.example.test/anthropic/", ctx=ctx)
@@ -119,7 +121,7 @@ def test_show_of_a_missing_profile_is_not_found(ctx: actions.Context) -> None:
     assert "dsconfig profile add nope" in (info.value.hint or "")
 
 
-def test_add_refuses_an_existing_name_and_keeps_its_key(ctx: actions.Context, profiles_path: Path, memory_keyring) -> None:
+def test_add_refuses_an_existing_name_and_keeps_its_key(ctx: actions.Context, profiles_path: Path, memory_keyring: MemoryKeyring) -> None:
     actions.profile_add("ds", "deepseek", key=TEST_KEY, ctx=ctx)
     before = profiles_path.read_bytes()
     with pytest.raises(DsconfigError, match="already exists"):
@@ -128,7 +130,7 @@ def test_add_refuses_an_existing_name_and_keeps_its_key(ctx: actions.Context, pr
     assert profiles_path.read_bytes() == before
 
 
-def test_add_with_unknown_provider_writes_nothing(ctx: actions.Context, profiles_path: Path, memory_keyring) -> None:
+def test_add_with_unknown_provider_writes_nothing(ctx: actions.Context, profiles_path: Path, memory_keyring: MemoryKeyring) -> None:
     with pytest.raises(NotFoundError):
         actions.profile_add("ds", "nosuch", key=TEST_KEY, ctx=ctx)
     assert not profiles_path.exists()
@@ -153,7 +155,7 @@ def test_edit_merges_and_unsets_overrides(ctx: actions.Context) -> None:
     assert ctx.store.load().get("ds").provider == "kimi"
 
 
-def test_edit_with_key_replaces_it_in_the_keyring(ctx: actions.Context, profiles_path: Path, memory_keyring) -> None:
+def test_edit_with_key_replaces_it_in_the_keyring(ctx: actions.Context, profiles_path: Path, memory_keyring: MemoryKeyring) -> None:
     actions.profile_add("ds", "deepseek", key=TEST_KEY, ctx=ctx)
     actions.profile_edit("ds", key="  sk-test-new-key-000000\n", ctx=ctx)
     assert memory_keyring.items == {"ds": "sk-test-new-key-000000"}
@@ -180,7 +182,7 @@ def test_edit_keeps_the_users_comments(ctx: actions.Context, profiles_path: Path
     assert stored.get("other").provider == "kimi"
 
 
-def test_rm_removes_profile_key_and_active(ctx: actions.Context, memory_keyring) -> None:
+def test_rm_removes_profile_key_and_active(ctx: actions.Context, memory_keyring: MemoryKeyring) -> None:
     actions.profile_add("ds", "deepseek", key=TEST_KEY, ctx=ctx)
     actions.profile_add("keep", "kimi", key="sk-keep-000000000000", ctx=ctx)
     ctx.store.set_active("ds")
@@ -193,7 +195,7 @@ def test_rm_removes_profile_key_and_active(ctx: actions.Context, memory_keyring)
         actions.profile_remove("keep", ctx=ctx)
 
 
-def test_rename_moves_key_and_active(ctx: actions.Context, memory_keyring) -> None:
+def test_rename_moves_key_and_active(ctx: actions.Context, memory_keyring: MemoryKeyring) -> None:
     actions.profile_add("ds", "deepseek", models={"haiku": "h1"}, env={"A": "1"}, key=TEST_KEY, ctx=ctx)
     actions.profile_add("other", "kimi", ctx=ctx)
     ctx.store.set_active("ds")
@@ -205,7 +207,7 @@ def test_rename_moves_key_and_active(ctx: actions.Context, memory_keyring) -> No
     assert memory_keyring.items == {"work": TEST_KEY}
 
 
-def test_rename_refusals_change_nothing(ctx: actions.Context, profiles_path: Path, memory_keyring) -> None:
+def test_rename_refusals_change_nothing(ctx: actions.Context, profiles_path: Path, memory_keyring: MemoryKeyring) -> None:
     actions.profile_add("ds", "deepseek", key=TEST_KEY, ctx=ctx)
     actions.profile_add("other", "kimi", ctx=ctx)
     before = profiles_path.read_bytes()
@@ -222,7 +224,7 @@ def test_rename_refusals_change_nothing(ctx: actions.Context, profiles_path: Pat
 # --- the file: schema_version and broken contents --------------------------------------------------------------
 
 
-def test_newer_schema_version_is_refused_and_file_unchanged(ctx: actions.Context, profiles_path: Path, memory_keyring) -> None:
+def test_newer_schema_version_is_refused_and_file_unchanged(ctx: actions.Context, profiles_path: Path, memory_keyring: MemoryKeyring) -> None:
     profiles_path.parent.mkdir(parents=True)
     profiles_path.write_text('schema_version = 99\n\n[profiles.ds]\nprovider = "deepseek"\n')
     before = profiles_path.read_bytes()
@@ -272,7 +274,7 @@ def test_good_names_are_accepted_and_round_trip(ctx: actions.Context, name: str)
 
 
 @pytest.mark.parametrize("name", BAD_NAMES)
-def test_bad_names_are_refused_and_nothing_written(ctx: actions.Context, profiles_path: Path, dshome: Path, memory_keyring, name: str) -> None:
+def test_bad_names_are_refused_and_nothing_written(ctx: actions.Context, profiles_path: Path, dshome: Path, memory_keyring: MemoryKeyring, name: str) -> None:
     with pytest.raises(UsageError) as info:
         actions.profile_add(name, "deepseek", key=TEST_KEY, ctx=ctx)
     assert info.value.exit_code == EXIT_USAGE
@@ -286,7 +288,7 @@ def test_bad_names_are_refused_and_nothing_written(ctx: actions.Context, profile
     lambda: validate_base_url("https://api.example.test/anthropic\n"),
     lambda: parse_env_option("FOO\n=bar"),
 ], ids=["name", "base_url", "env-name"])
-def test_trailing_newline_is_refused(check) -> None:
+def test_trailing_newline_is_refused(check: Callable[[], object]) -> None:
     with pytest.raises(UsageError):
         check()
 
@@ -381,7 +383,7 @@ def test_resolving_without_a_name_uses_the_active_profile(ctx: actions.Context) 
 # --- through the command ---------------------------------------------------------------------------------------
 
 
-def test_cli_add_list_show_edit(run_dsconfig, dshome: Path) -> None:
+def test_cli_add_list_show_edit(run_dsconfig: RunDsconfig, dshome: Path) -> None:
     proc = _run(run_dsconfig, "profile", "add", "ds", "--provider", "deepseek", "--model", "haiku=h1", "--env", "EXTRA=1")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == ""
@@ -412,7 +414,7 @@ def test_cli_add_list_show_edit(run_dsconfig, dshome: Path) -> None:
     assert "ds" in proc.stdout.split() and "https://proxy.example.test/a" in proc.stdout
 
 
-def test_cli_edit_keeps_comments(run_dsconfig, dshome: Path) -> None:
+def test_cli_edit_keeps_comments(run_dsconfig: RunDsconfig, dshome: Path) -> None:
     dshome.mkdir()
     path = dshome / "profiles.toml"
     path.write_text(HAND_WRITTEN)
@@ -426,7 +428,7 @@ def test_cli_edit_keeps_comments(run_dsconfig, dshome: Path) -> None:
     assert "CLAUDE_CODE_EFFORT_LEVEL" in text and "m1" in text
 
 
-def test_cli_newer_schema_version_exits_4_and_changes_nothing(run_dsconfig, dshome: Path) -> None:
+def test_cli_newer_schema_version_exits_4_and_changes_nothing(run_dsconfig: RunDsconfig, dshome: Path) -> None:
     dshome.mkdir()
     path = dshome / "profiles.toml"
     path.write_bytes(b'# mine\nschema_version = 2\n\n[profiles.ds]\nprovider = "deepseek"\n')
@@ -441,7 +443,7 @@ def test_cli_newer_schema_version_exits_4_and_changes_nothing(run_dsconfig, dsho
 
 
 @pytest.mark.parametrize("name", BAD_NAMES)
-def test_cli_bad_names_exit_2_and_write_nothing(run_dsconfig, dshome: Path, name: str) -> None:
+def test_cli_bad_names_exit_2_and_write_nothing(run_dsconfig: RunDsconfig, dshome: Path, name: str) -> None:
     # With the `fail` keyring, a key stored before the name check would show as exit 5, not 2.
     proc = run_dsconfig("profile", "add", name, "--provider", "deepseek", "--api-key-stdin", input=TEST_KEY,
                         env={"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"})
@@ -456,7 +458,7 @@ def test_cli_bad_names_exit_2_and_write_nothing(run_dsconfig, dshome: Path, name
     (("--env", "ANTHROPIC_BASE_URL=x"), "ANTHROPIC_BASE_URL"),
     (("--base-url", "notaurl"), "notaurl"),
 ])
-def test_cli_bad_options_exit_2_and_write_nothing(run_dsconfig, dshome: Path, args: tuple[str, ...], needle: str) -> None:
+def test_cli_bad_options_exit_2_and_write_nothing(run_dsconfig: RunDsconfig, dshome: Path, args: tuple[str, ...], needle: str) -> None:
     proc = run_dsconfig("profile", "add", "ds", "--provider", "deepseek", *args, "--api-key-stdin", input=TEST_KEY,
                         env={"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"})
     assert proc.returncode == EXIT_USAGE, proc.stderr
@@ -464,14 +466,14 @@ def test_cli_bad_options_exit_2_and_write_nothing(run_dsconfig, dshome: Path, ar
     assert not dshome.exists()
 
 
-def test_cli_show_of_missing_profile_exits_3(run_dsconfig) -> None:
+def test_cli_show_of_missing_profile_exits_3(run_dsconfig: RunDsconfig) -> None:
     proc = _run(run_dsconfig, "profile", "show", "nope", "--json")
     assert proc.returncode == EXIT_NOT_FOUND
     assert proc.stdout == ""
     assert proc.stderr.startswith("error: no profile named 'nope'")
 
 
-def test_cli_rm_without_any_keyring_removes_a_keyless_profile(run_dsconfig, dshome: Path) -> None:
+def test_cli_rm_without_any_keyring_removes_a_keyless_profile(run_dsconfig: RunDsconfig, dshome: Path) -> None:
     no_keyring = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
     assert _run(run_dsconfig, "profile", "add", "ds", "--provider", "deepseek", env=no_keyring).returncode == 0
     proc = _run(run_dsconfig, "profile", "rm", "ds", env=no_keyring)
@@ -479,7 +481,7 @@ def test_cli_rm_without_any_keyring_removes_a_keyless_profile(run_dsconfig, dsho
     assert "ds" not in ProfileStore(dshome / "profiles.toml").load().profiles
 
 
-def test_an_applied_profile_cannot_be_removed_or_renamed_until_off(run_dsconfig, home: Path) -> None:
+def test_an_applied_profile_cannot_be_removed_or_renamed_until_off(run_dsconfig: RunDsconfig, home: Path) -> None:
     no_keyring = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
     assert run_dsconfig("profile", "add", "ds", "--provider", "deepseek", env=no_keyring).returncode == 0
     assert run_dsconfig("use", "ds", env=no_keyring).returncode == 0

@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 
 import pytest
+from helpers import RunDsconfig
 
 from dsconfig import actions, paths, vocab
 from dsconfig.errors import EXIT_INVALID_FILE, InvalidFileError, NotFoundError
@@ -130,7 +131,7 @@ def test_providers_doc_lists_deepseek_first_with_documented_keys() -> None:
     assert first["docs_url"].startswith("https://api-docs.deepseek.com/") and first["checked"] == "2026-11-30"
 
 
-def test_providers_command_text_lists_deepseek_first(run_dsconfig) -> None:
+def test_providers_command_text_lists_deepseek_first(run_dsconfig: RunDsconfig) -> None:
     proc = run_dsconfig("providers", input="")
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
@@ -144,7 +145,7 @@ def test_providers_command_text_lists_deepseek_first(run_dsconfig) -> None:
     assert lines[1].split()[-2:] == ["2026-11-30", "https://api-docs.deepseek.com/quick_start/agent_integrations/claude_code"]
 
 
-def test_providers_command_json(run_dsconfig) -> None:
+def test_providers_command_json(run_dsconfig: RunDsconfig) -> None:
     proc = run_dsconfig("providers", "--json", input="")
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)  # one document and nothing else on stdout
@@ -302,7 +303,7 @@ def test_template_tiers_are_the_vocabulary_tiers() -> None:
 # --- through the command ------------------------------------------------------------------------------------
 
 
-def test_providers_command_survives_bad_user_templates(run_dsconfig, user_templates: Path) -> None:
+def test_providers_command_survives_bad_user_templates(run_dsconfig: RunDsconfig, user_templates: Path) -> None:
     _write(user_templates, "mygw", GOOD_USER_TEMPLATE)
     bad_toml = _write(user_templates, "broken", 'base_url = "https://gw.test\n')
     bad_url = _write(user_templates, "badurl", 'base_url = "notaurl"\n')
@@ -322,7 +323,7 @@ def test_providers_command_survives_bad_user_templates(run_dsconfig, user_templa
     assert sorted(e["file"] for e in doc["errors"]) == sorted([str(bad_toml), str(bad_url)])
 
 
-def test_profile_add_with_a_bad_template_exits_4_and_writes_nothing(run_dsconfig, user_templates: Path) -> None:
+def test_profile_add_with_a_bad_template_exits_4_and_writes_nothing(run_dsconfig: RunDsconfig, user_templates: Path) -> None:
     bad = _write(user_templates, "bad", 'base_url = "notaurl"\n')
     proc = run_dsconfig("profile", "add", "x", "--provider", "bad", input="")
     assert proc.returncode == EXIT_INVALID_FILE

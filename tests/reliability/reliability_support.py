@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+from helpers import keyring_backend
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
@@ -234,11 +236,9 @@ class World:
         os.chdir(self.proj)
         if sys.argv:
             sys.argv[0] = DSCONFIG[0]  # so in-process runs write the same apiKeyHelper as the installed command
-        import keyring.backends.null
-
         # keyring caches the backend it detects for the whole process: never let an in-process run pick (and
         # leave behind) a backend for the other tests; the subprocesses get the same null keyring by name.
-        patch = mock.patch("keyring.get_keyring", return_value=keyring.backends.null.Keyring())
+        patch = mock.patch("keyring.get_keyring", return_value=keyring_backend("null"))
         patch.start()
         try:
             yield
