@@ -531,3 +531,157 @@ def test_a_failing_write_puts_the_keyring_back(world: World, monkeypatch: pytest
     with pytest.raises(DsconfigError, match="disk full"):
         world.run(ScriptedPrompter({"key": OTHER_KEY}), no_verify=True)
     assert world.keyring.items == {"ds": GOOD_KEY}
+
+
+# --- key sources (issue 16) -----------------------------------------------------------------------------
+
+
+def test_key_source_env_is_read_for_the_test_call_and_nothing_is_stored(world: World, fake_deepseek: FakeDeepSeek) -> None:
+    from dsconfig.keysources import parse
+
+    world.actx = actions.Context(store=ProfileStore(), secrets=world.keyring, environ={"MY_DS_KEY": GOOD_KEY})
+    p = ScriptedPrompter()
+    result = world.run(p, base_url=fake_deepseek.base_url, key_source=parse("env:MY_DS_KEY"))
+    assert "key" not in p.ids and "key_source" not in p.ids  # the flag answers it; the key is the variable's
+    assert result.verified == "passed" and world.keyring.items == {}
+    assert str(world.profiles()["ds"].key_source) == "env:MY_DS_KEY" and result.key_source == "env:MY_DS_KEY"
+    assert "the key stays in the environment variable MY_DS_KEY (env:MY_DS_KEY): dsconfig stores nothing" in p.text
+    assert "key source: env:MY_DS_KEY (dsconfig stores no key for this profile)" in p.text
+    assert GOOD_KEY not in p.text and fake_deepseek.message_requests[0].key == GOOD_KEY
+    with pytest.raises(UsageError, match="nothing for dsconfig to store"):
+        world.run(ScriptedPrompter(), api_key=GOOD_KEY, key_source=parse("env:MY_DS_KEY"), profile="other")
+
+
+def test_key_source_command_and_kernel(world: World, fake_deepseek: FakeDeepSeek, tmp_path: Path) -> None:
+    from dsconfig.keysources import parse
+
+    script = tmp_path / "print-key.sh"
+    script.write_text(f"#!/bin/sh\nprintf '%s\\n' '{GOOD_KEY}'\n")
+    script.chmod(0o700)
+    p = ScriptedPrompter()
+    world.run(p, base_url=fake_deepseek.base_url, key_source=parse(f"command:{script}"), yes=True)
+    assert p.text.count("test call passed") == 1 and world.keyring.items == {}
+    assert str(world.profiles()["ds"].key_source) == f"command:{script}"
+
+    kernel = MemoryKeyring()
+    world.actx.kernel = kernel
+    k = ScriptedPrompter({"key": GOOD_KEY})
+    world.run(k, base_url=fake_deepseek.base_url, key_source=parse("kernel"), profile="kern", yes=True)
+    assert kernel.items == {"kern": GOOD_KEY} and "kern" not in world.keyring.items
+    assert "will store the key sk-…0001 in the Linux kernel keyring (until reboot)" in k.text
+    assert "stored the key sk-…0001 in the Linux kernel keyring" in k.text
+
+
+def test_a_source_that_cannot_give_the_key_yet_skips_the_test_call(world: World) -> None:
+    from dsconfig.keysources import parse
+
+    p = ScriptedPrompter()
+    result = world.run(p, key_source=parse("env:NOT_SET_ANYWHERE"), yes=True)
+    assert result.verified == "skipped" and "NOT_SET_ANYWHERE is not set" in p.text
+    assert "the test call is skipped until the environment variable NOT_SET_ANYWHERE gives the key" in p.text
+    assert str(world.profiles()["ds"].key_source) == "env:NOT_SET_ANYWHERE"
+
+
+def test_setup_without_a_usable_keyring_takes_another_source(run_dsconfig: Any, fake_deepseek: FakeDeepSeek, home: Path) -> None:
+    """The `fail` backend: no keyring at all. Without --key-source setup stops with exit 5 naming the other
+    sources; with one it succeeds and stores nothing anywhere."""
+    no_keyring = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring", "MY_DS_KEY": GOOD_KEY}
+    stopped = run_dsconfig("setup", "--yes", "--base-url", fake_deepseek.base_url, input="", env=no_keyring)
+    assert stopped.returncode == EXIT_KEYRING, stopped.stderr
+    assert "env:" in stopped.stderr and "command:" in stopped.stderr and "kernel" in stopped.stderr
+    assert "Traceback" not in stopped.stderr
+    proc = run_dsconfig("setup", "--yes", "--base-url", fake_deepseek.base_url, "--key-source", "env:MY_DS_KEY",
+                        input="", env=no_keyring)
+    assert proc.returncode == 0, proc.stderr
+    assert "test call: passed" in proc.stderr and GOOD_KEY not in proc.stderr
+    settings = json.loads((home / ".claude" / "settings.json").read_text())
+    assert settings["apiKeyHelper"].endswith("key get ds")
+    got = run_dsconfig("key", "get", "ds", env=no_keyring)
+    assert got.returncode == 0 and got.stdout.strip() == GOOD_KEY
+
+
+# --- first-run papercuts (issue 14) ----------------------------------------------------------------------
+
+
+def test_a_typed_wrong_key_is_called_typed_and_the_fixes_work_before_the_profile_exists(
+        world: World, fake_deepseek: FakeDeepSeek, capsys: pytest.CaptureFixture[str]) -> None:
+    p = ScriptedPrompter({"key": BAD_KEY, "verify_failed": "abort"})
+    with pytest.raises(DsconfigError, match="aborted") as aborted:
+        world.run(p, base_url=fake_deepseek.base_url)
+    assert "it is the key you just typed (nothing is stored yet)" in p.text
+    assert "came from the OS keyring" not in p.text
+    assert "dsconfig key set ds" not in p.text and "dsconfig verify ds" not in p.text
+    assert 'choose "Enter the key again" below' in p.text
+    assert "dsconfig verify ds" not in (aborted.value.hint or "")
+    menu = p.question("verify_failed")
+    assert menu.choices[0].value == "retry"  # the key was refused: the cursor starts on "Enter the key again"
+    assert menu.choice_label("continue") == "Continue anyway (nothing verified)"  # true: no check passed
+    # Without a terminal, the piped key is named as such; the fix is the flag, not `key set`.
+    capsys.readouterr()
+    with pytest.raises(DsconfigError) as piped:
+        world.run(wizard.NoTerminalPrompter(), api_key=BAD_KEY, base_url=fake_deepseek.base_url, yes=True)
+    told = capsys.readouterr().err
+    assert "it is the key read from standard input (--api-key-stdin; nothing is stored yet)" in told
+    assert "dsconfig key set" not in told + (piped.value.hint or "") and "--api-key-stdin" in (piped.value.hint or "")
+
+
+def test_a_refused_model_is_not_blamed_on_the_key(world: World, fake_deepseek: FakeDeepSeek) -> None:
+    """The key is fine, one model name is wrong: the menu starts on the model names, and "Continue anyway"
+    says how many checks passed (it is not "nothing verified")."""
+    world.run(ScriptedPrompter({"key": GOOD_KEY}), base_url=fake_deepseek.base_url, yes=True)
+    p = ScriptedPrompter({"models": "type", "model.haiku": ["deepseek-nope", "deepseek-v4-flash"],
+                          "verify_failed": "models"})
+    world.run(p)
+    assert "checking the models you chose" in p.text  # the typed names are tested, after they were typed
+    menu = p.question("verify_failed")
+    assert [c.value for c in menu.choices][:2] == ["models", "retry"]
+    label = menu.choice_label("continue")
+    assert label.startswith("Continue anyway (") and "checks passed" in label and "nothing verified" not in label
+    assert "it is the key" not in p.text  # no key blamed
+    assert world.profiles()["ds"].models.get("haiku") == "deepseek-v4-flash"
+
+
+def test_a_provider_failure_starts_the_menu_on_trying_again(world: World, fake_deepseek: FakeDeepSeek) -> None:
+    fake_deepseek.fail_with = 503
+    p = ScriptedPrompter({"key": GOOD_KEY, "verify_failed": "continue"})
+    world.run(p, base_url=fake_deepseek.base_url)
+    menu = p.question("verify_failed")
+    assert menu.choices[0].value == "again"
+    assert "checks passed" in menu.choice_label("continue")  # the model list and balance answered
+
+
+def test_base_url_flag_shows_in_the_provider_list(world: World, fake_deepseek: FakeDeepSeek) -> None:
+    p = ScriptedPrompter({"key": GOOD_KEY})
+    world.run(p, base_url=fake_deepseek.base_url, no_verify=True)
+    label = p.question("provider").choice_label("deepseek")
+    assert fake_deepseek.base_url in label and "api.deepseek.com" not in label
+
+
+def test_key_shape_warning_in_words_once(world: World) -> None:
+    p = ScriptedPrompter({"key": OTHER_KEY})
+    world.run(p, no_verify=True, yes=True)
+    warning = "does not look like a DeepSeek key (DeepSeek keys look like sk- and 32 hex characters)"
+    assert p.text.count(warning) == 1 and "[0-9a-f]" not in p.text and "{32}" not in p.text
+    again = ScriptedPrompter()  # Enter keeps the stored key: no warning
+    world.run(again, no_verify=True)
+    assert "does not look like" not in again.text
+
+
+def test_custom_gateway_key_text_name_default_and_checked_models(world: World, fake_deepseek: FakeDeepSeek) -> None:
+    actions.profile_add("custom", "custom", base_url="http://gateway.example:4000", ctx=world.actx)
+    p = ScriptedPrompter({"provider": "custom", "base_url": fake_deepseek.base_url, "key": GOOD_KEY,
+                          "models": "type", "model.main": "not-a-model", "verify_failed": "continue"})
+    world.run(p)
+    assert "Get a Custom gateway key" not in p.text
+    assert "The Custom gateway key: your gateway's administrator or its own configuration" in p.text
+    assert p.question("profile").default == "custom-2"  # Enter never overwrites the existing gateway profile
+    assert p.ids.index("model.main") < p.ids.index("verify_failed")  # the typed names were tested
+    assert "not-a-model" in p.text and p.question("verify_failed").choices[0].value == "models"
+    assert world.profiles()["custom"].base_url == "http://gateway.example:4000"
+
+
+def test_the_wizard_lists_providers_in_the_order_of_the_providers_command(world: World) -> None:
+    p = ScriptedPrompter({"key": GOOD_KEY})
+    world.run(p, no_verify=True, yes=False)
+    listed = [t["id"] for t in actions.providers_doc()["providers"]]
+    assert [c.value for c in p.question("provider").choices] == listed
