@@ -8,8 +8,13 @@ whether an exported key is the profile's) and /proc (is Claude Desktop running).
 
 JSON document (`status_doc()`, `dsconfig status --json`); every key is always present, absent values are null:
 
-    {"active_profile": PROFILE|null, "claude_code": CODE, "claude_desktop": DESKTOP|null, "shell": SHELL}
-    PROFILE = {"name", "provider", "base_url", "key", "key_error"}
+    {"interrupted_switch": {...}|null, "active_profile": PROFILE|null, "project_profile": PROJECT|null,
+     "claude_code": CODE, "claude_desktop": DESKTOP|null, "shell": SHELL}
+    PROFILE = {"name", "provider", "base_url", "key", "key_error", "key_source"}
+              # key_source: keyring | env:VAR | command:CMD | kernel (never the key; a command: key is not read)
+    PROJECT = PROFILE + {"path"}   # what `use --scope project` applied in cwd (the journal), while its file is there;
+              # `env`, `exec` and `verify` default to it in that folder
+    SHELL is compared with the profile in effect: PROJECT's, else the active one.
     CODE    = {"cwd", "effective": EFFECTIVE, "files": [FILE, ...]}
     EFFECTIVE = {"base_url": {"value", "source"}, "credential": CRED|null, "other_credentials": [CRED, ...],
                  "models": {VAR: {"value", "source"}}, "cloud_provider": VAR|null}
@@ -39,6 +44,7 @@ from dsconfig import actions, fileio
 from dsconfig.changes import ABSENT, SECRET_NAMES, FileRecord, Hashed, get_at, path_text
 from dsconfig.credentials import mask
 from dsconfig.errors import DsconfigError, InvalidFileError
+from dsconfig.keysources import COMMAND, KeySource
 from dsconfig.profiles import Resolved
 from dsconfig.targets.context import TargetContext
 
@@ -94,28 +100,74 @@ def file_drift(record: FileRecord) -> list[dict[str, Any]]:
 # --- the active profile -----------------------------------------------------------------------------------
 
 
-def _active(actx: actions.Context) -> tuple[dict[str, Any] | None, Resolved | None, str | None]:
+Found = tuple[dict[str, Any] | None, Resolved | None, str | None]
+
+
+def _active(actx: actions.Context) -> Found:
     """(PROFILE doc, resolved profile, key) of the active profile; Nones when there is none."""
     try:
         found = actx.store.load()
     except DsconfigError as err:
-        return {"name": None, "provider": None, "base_url": None, "key": None, "key_error": err.message}, None, None
+        return {"name": None, "provider": None, "base_url": None, "key": None, "key_error": err.message,
+                "key_source": None}, None, None
     if not found.active or found.active not in found.profiles:
         return None, None, None
+    return _profile(actx, found.active)
+
+
+def _folder(actx: actions.Context, tctx: TargetContext) -> Found:
+    """(PROJECT doc, resolved, key) of the profile `use --scope project` applied to tctx.cwd; Nones when none."""
+    from dsconfig import paths
+
+    name = actions.folder_profile(tctx.cwd, tctx.journal.path)
+    if name is None:
+        return None, None, None
     try:
-        resolved = actions.resolved_profile(found.active, actx)
+        actx.store.load()
     except DsconfigError as err:
-        profile = found.profiles[found.active]
+        doc: dict[str, Any] | None = {"name": name, "provider": None, "base_url": None, "key": None,
+                                      "key_error": err.message, "key_source": None}
+        resolved, key = None, None
+    else:
+        doc, resolved, key = _profile(actx, name)
+    assert doc is not None
+    return doc | {"path": str(paths.claude_project_settings(tctx.cwd)[0])}, resolved, key
+
+
+def _source_text(source: KeySource) -> str:
+    """The key source as `profile show` shows it; a key written into a command: source is masked."""
+    from dsconfig import output
+    from dsconfig.keysources import command_secret_warning
+
+    command_secret_warning(source)  # registers what looks like a key in the command, so scrub() masks it
+    return output.scrub(str(source))
+
+
+def _profile(actx: actions.Context, name: str) -> Found:
+    """(PROFILE doc, resolved profile, key) of profile `name`. A `command:` key is not read: status runs no
+    command (it may ask for a password or a fingerprint), as `profile show`."""
+    profiles = actx.store.load().profiles
+    if name not in profiles:
+        return {"name": name, "provider": None, "base_url": None, "key": None, "key_source": None,
+                "key_error": f"no profile named {name!r} (dsconfig profile list)"}, None, None
+    profile = profiles[name]
+    source = _source_text(profile.key_source)
+    try:
+        resolved = actions.resolved_profile(name, actx)
+    except DsconfigError as err:
         return {"name": profile.name, "provider": profile.provider, "base_url": profile.base_url, "key": None,
-                "key_error": err.message}, None, None
+                "key_error": err.message, "key_source": source}, None, None
     key, key_error = None, None
-    try:
-        key = actx.secrets.get(resolved.name)
-        key_error = None if key else f"no key stored (dsconfig key set {resolved.name})"
-    except DsconfigError as err:
-        key_error = err.message
+    if profile.key_source.kind == COMMAND:
+        key_error = f"read when needed from a command (test it: dsconfig key get {name})"
+    else:
+        try:
+            key = actx.secrets.get(resolved.name)
+            key_error = None if key else f"no key stored (dsconfig key set {resolved.name})"
+        except DsconfigError as err:
+            key_error = err.message
     doc = {"name": resolved.name, "provider": resolved.profile.provider, "base_url": resolved.base_url,
-           "key": mask(key) if key else None, "key_error": key_error}
+           "key": mask(key) if key else None, "key_error": key_error, "key_source": source}
     return doc, resolved, key
 
 
@@ -243,9 +295,13 @@ def status_doc(*, actx: actions.Context | None = None, tctx: TargetContext | Non
     a = actx or actions.Context()
     t = tctx or TargetContext()
     profile, resolved, key = _active(a)
+    project, project_resolved, project_key = _folder(a, t)
+    if project is not None:  # `dsconfig env` here prints the folder's profile: the shell is compared with it
+        resolved, key = project_resolved, project_key
     return {
         "interrupted_switch": interrupted_switch(t),
         "active_profile": profile,
+        "project_profile": project,
         "claude_code": claude_code_doc(t, root=root),
         "claude_desktop": claude_desktop_doc(t, system=system),
         "shell": shell_doc(t, a, resolved, key),
@@ -279,17 +335,30 @@ def render_text(doc: Mapping[str, Any]) -> str:
         cut = doc["interrupted_switch"]
         lines += [f"WARNING: {cut['message']}", f"  fix: {cut['fix']}", ""]
     lines += _profile_lines(doc["active_profile"])
+    project = doc.get("project_profile")
+    if project is not None:
+        lines.append(f"this folder's profile: {project['name']} ({_profile_facts(project)}), applied by `dsconfig use "
+                     f"{project['name']} --scope project` in {project['path']}: Claude Code started here uses it, "
+                     "and env, exec and verify default to it here")
     lines += ["", f"Claude Code (started in {doc['claude_code']['cwd']}):"] + _code_lines(doc["claude_code"])
     lines += ["", "Claude Desktop:"] + _desktop_lines(doc["claude_desktop"])
-    lines += ["", f"This shell ({doc['shell']['shell']}):"] + _shell_lines(doc["shell"])
+    in_effect = (project or doc["active_profile"] or {}).get("name")
+    lines += ["", f"This shell ({doc['shell']['shell']}):"] + _shell_lines(doc["shell"], in_effect)
     return "\n".join(lines) + "\n"
+
+
+def _profile_facts(p: Mapping[str, Any]) -> str:
+    key = p["key"] or p["key_error"] or "no key"
+    source = p.get("key_source")
+    if not source:
+        return f"{p['provider']}, {p['base_url']}, key {key}"
+    return f"{p['provider']}, {p['base_url']}, key {key}" + (f" from {source}" if p["key"] else f"; key source {source}")
 
 
 def _profile_lines(p: Mapping[str, Any] | None) -> list[str]:
     if p is None:
         return ["active profile: none (`dsconfig setup`, or `dsconfig use NAME`)"]
-    key = p["key"] or p["key_error"] or "no key"
-    return [f"active profile: {p['name']} ({p['provider']}, {p['base_url']}, key {key})"]
+    return [f"active profile: {p['name']} ({_profile_facts(p)})"]
 
 
 def _source(entry: Mapping[str, Any] | None) -> str:
@@ -345,14 +414,15 @@ def _desktop_lines(d: Mapping[str, Any] | None) -> list[str]:
     return lines
 
 
-def _shell_lines(s: Mapping[str, Any]) -> list[str]:
+def _shell_lines(s: Mapping[str, Any], in_effect: str | None = None) -> list[str]:
     if s["state"] == "none":
         return ["  no ANTHROPIC_* variables exported"]
     lines = [f"  {var}={value}" for var, value in s["variables"].items()]
+    which = f"profile {in_effect}" if in_effect else "the active profile"
     if s["state"] == "matches":
-        lines.append("  matches the active profile (dsconfig env)")
+        lines.append(f"  matches {which} (dsconfig env)")
     else:
-        lines.append(f"  differs from the active profile: {', '.join(s['differs'])}")
+        lines.append(f"  differs from {which}: {', '.join(s['differs'])}")
     if s["profile"]:
         lines.append(f"  the exported base URL is profile {s['profile']}'s")
     return lines

@@ -126,10 +126,11 @@ def test_status_json_contract(m: Machine) -> None:
     doc = m.exporting(ANTHROPIC_BASE_URL="https://api.deepseek.com/anthropic", ANTHROPIC_API_KEY=KEY).status()
     text = json.dumps(doc, ensure_ascii=False)
     assert KEY not in text and MASKED in text
-    assert set(doc) == {"interrupted_switch", "active_profile", "claude_code", "claude_desktop", "shell"}
-    assert set(doc["active_profile"]) == {"name", "provider", "base_url", "key", "key_error"}
+    assert set(doc) == {"interrupted_switch", "active_profile", "project_profile", "claude_code", "claude_desktop", "shell"}
+    assert set(doc["active_profile"]) == {"name", "provider", "base_url", "key", "key_error", "key_source"}
     assert doc["active_profile"] == {"name": "ds", "provider": "deepseek", "base_url": "https://api.deepseek.com/anthropic",
-                                     "key": MASKED, "key_error": None}
+                                     "key": MASKED, "key_error": None, "key_source": "keyring"}
+    assert doc["project_profile"] is None  # nothing applied with `use --scope project` in this folder
     code = doc["claude_code"]
     assert set(code) == {"cwd", "effective", "files"}
     assert set(code["effective"]) == {"base_url", "credential", "other_credentials", "models", "cloud_provider"}
@@ -191,7 +192,8 @@ def test_status_cli_is_json_and_uses_no_network(run_dsconfig: Any, tmp_path: Pat
              "sys.exit(code)")
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=30, cwd=tmp_path, check=False)
     assert proc.returncode == 0, proc.stderr
-    assert set(json.loads(proc.stdout)) == {"interrupted_switch", "active_profile", "claude_code", "claude_desktop", "shell"}
+    assert set(json.loads(proc.stdout)) == {"interrupted_switch", "active_profile", "project_profile", "claude_code",
+                                            "claude_desktop", "shell"}
     assert proc.stderr.strip().splitlines()[-1] == "[]"
 
 
