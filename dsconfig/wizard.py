@@ -482,7 +482,7 @@ class _Wizard:
             guess, self.d.base_url = guess_provider(self.d.adopt.base_url, self.templates)
         active = self.profiles.profiles.get(self.profiles.active or "")
         default = guess or (active.provider if active and active.provider in self.templates else "deepseek")
-        given = self.o.base_url.rstrip("/") if self.o.base_url else None
+        given = validate_base_url(self.o.base_url).rstrip("/") if self.o.base_url else None  # refused before shown
 
         def where(t: Template) -> str:
             if given:  # --base-url replaces every template's URL: show the one that will be used
