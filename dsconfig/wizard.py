@@ -10,7 +10,14 @@ Design (after aws-cli's `configure`, with its injected prompter, and copier's qu
 - Nothing is written before the last question ("Write these changes?") is answered yes: the profile, the key
   and every file change are planned in memory first (`switch.use(..., dry_run=True)` on a profile store and a
   secret store that hold the new profile only in memory). Ctrl-C at any question leaves every file as it was.
-- After the confirmation, in this order: the key into the keyring, read back (a keyring failure, or one that
+- The key lives where `--key-source` says (the OS keyring by default). Without a usable keyring the wizard
+  offers env:VAR, command:CMD and kernel instead of stopping (without a terminal: exit 5, naming them). env:
+  and command: store nothing; their key is read for the test call only.
+- The test call checks what will be written: a custom gateway's model names are asked before it; changed
+  model names of a template get a second one. Its failures are told the way setup stands (where the key came
+  from; no command for a profile that does not exist yet), and the menu after it starts on what failed.
+- A re-run that would write nothing says so and asks no confirmation.
+- After the confirmation, in this order: the key into its store, read back (a store failure, or one that
   keeps nothing, stops before any file changes), the profile into profiles.toml, then `switch.use` per target
   (Claude Code, then Claude Desktop). An adopted inline key is then forgotten by the journal and the backup
   (`changes.forget_originals`) and scrubbed from older backups of earlier use/off rounds, so no dsconfig file
@@ -710,6 +717,10 @@ class _Wizard:
                 self.ask_key(again=True)
             elif picked == "models":
                 self.ask_models(force=True)
+            elif not self.d.key_source.stores:
+                self._read_source_key()  # the variable or the command may give another key now
+                if self.d.key is None:
+                    return
 
     def retest_models(self) -> None:
         """After the models question: a test call for model names that changed since the last one."""

@@ -572,6 +572,24 @@ def test_key_source_command_and_kernel(world: World, fake_deepseek: FakeDeepSeek
     assert "stored the key sk-…0001 in the Linux kernel keyring" in k.text
 
 
+def test_a_refused_key_from_a_command_is_read_again_after_the_fix(world: World, fake_deepseek: FakeDeepSeek, tmp_path: Path) -> None:
+    from dsconfig.keysources import parse
+
+    vault = tmp_path / "vault.txt"
+    vault.write_text(BAD_KEY + "\n")
+
+    def fix_the_vault(q: Question) -> str:
+        vault.write_text(GOOD_KEY + "\n")
+        return "again"
+
+    p = ScriptedPrompter({"verify_failed": fix_the_vault})
+    result = world.run(p, base_url=fake_deepseek.base_url, key_source=parse(f"command:cat {vault}"))
+    menu = p.question("verify_failed")
+    assert [c.value for c in menu.choices] == ["again", "continue", "abort"]  # nothing to type: the command has it
+    assert "it is the key from the output of a command" in p.text and 'choose "Enter the key again"' not in p.text
+    assert result.verified == "passed" and world.keyring.items == {}
+
+
 def test_a_source_that_cannot_give_the_key_yet_skips_the_test_call(world: World) -> None:
     from dsconfig.keysources import parse
 
