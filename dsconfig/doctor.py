@@ -525,6 +525,14 @@ def check_drift(m: _Machine) -> list[Finding]:
     return out or [Finding("drift", "ok", "every file dsconfig wrote still holds what it wrote")]
 
 
+def check_applied_lag(m: _Machine) -> list[Finding]:
+    """Settings dsconfig applied that lag what the profile resolves to now (issue 13: a template changed by an
+    upgrade, or `profile edit` without `use`)."""
+    lags = status.applied_lag(m.tctx, m.actx)
+    return [Finding("applied-lag", "warning", f"{lag['path']}: {lag['message']}", lag["fix"], lag["path"])
+            for lag in lags] or [Finding("applied-lag", "ok", "what dsconfig applied matches each profile as it is now")]
+
+
 # --- verify -----------------------------------------------------------------------------------------------
 
 
@@ -608,7 +616,7 @@ CHECKS: tuple[Callable[[_Machine], list[Finding]], ...] = (
     check_dsconfig, check_claude_code, check_claude_desktop, check_keyring, check_key_sources, check_profile, check_environment,
     check_startup_files, check_managed_settings, check_project_settings, check_read_only_files, check_onboarding,
     check_inline_keys,
-    check_stale_variables, check_drift,
+    check_stale_variables, check_drift, check_applied_lag,
 )
 
 

@@ -300,6 +300,7 @@ def status_doc(*, actx: actions.Context | None = None, tctx: TargetContext | Non
         resolved, key = project_resolved, project_key
     return {
         "interrupted_switch": interrupted_switch(t),
+        "applied_lag": applied_lag(t, a),
         "active_profile": profile,
         "project_profile": project,
         "claude_code": claude_code_doc(t, root=root),
@@ -315,6 +316,35 @@ _STATE_TEXT = {
     "none": "nothing that routes Claude Code",
     "invalid": "INVALID",
 }
+
+
+def applied_lag(tctx: TargetContext, actx: actions.Context) -> list[dict[str, Any]]:
+    """Claude Code settings files whose applied values lag what their profile resolves to now (a template
+    changed by an upgrade, `profile edit` without `use`): per file, the differences and the one command that
+    refreshes it. Files that cannot be read are reported elsewhere (their state is "invalid")."""
+    from dsconfig import drift
+
+    out: list[dict[str, Any]] = []
+    for record in tctx.journal.owned_by(target="claude-code"):
+        if record.path.name == ".claude.json" or not record.owner.get("profile"):
+            continue
+        try:
+            data = fileio.read_bytes(record.path)
+            doc = fileio.parse_json_object(record.path, data) if data is not None else {}
+            resolved = actions.resolved_profile(record.owner["profile"], actx)
+        except DsconfigError:
+            continue
+        env = doc.get("env")
+        lag = drift.settings_drift(env if isinstance(env, dict) else {}, resolved)
+        if lag is None:
+            continue
+        entry = lag.to_doc()
+        scope = record.owner.get("scope", "user")
+        if scope == "project":
+            entry["fix"] = f"cd '{record.path.parent.parent}' && dsconfig use {lag.profile} --scope project"
+        entry.update(path=str(record.path), scope=scope)
+        out.append(entry)
+    return out
 
 
 def interrupted_switch(tctx: TargetContext) -> dict[str, Any] | None:
@@ -340,6 +370,8 @@ def render_text(doc: Mapping[str, Any]) -> str:
         lines.append(f"this folder's profile: {project['name']} ({_profile_facts(project)}), applied by `dsconfig use "
                      f"{project['name']} --scope project` in {project['path']}: Claude Code started here uses it, "
                      "and env, exec and verify default to it here")
+    for lag in doc.get("applied_lag") or []:
+        lines += [f"note: {lag['path']}: {lag['message']}", f"  fix: {lag['fix']}"]
     lines += ["", f"Claude Code (started in {doc['claude_code']['cwd']}):"] + _code_lines(doc["claude_code"])
     lines += ["", "Claude Desktop:"] + _desktop_lines(doc["claude_desktop"])
     in_effect = (project or doc["active_profile"] or {}).get("name")

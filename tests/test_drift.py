@@ -212,3 +212,28 @@ def test_doctor_names_tier_leftovers_of_another_switcher(run_dsconfig, home, tmp
     assert "ANTHROPIC_DEFAULT_SONNET_MODEL_NAME=Kimi K2" in text
     user_file = str(home / ".claude" / "settings.json")
     assert all(user_file not in f["message"] for f in findings)  # dsconfig's own file holds no leftover
+
+
+def test_status_and_doctor_say_when_applied_settings_lag_the_profile(run_dsconfig, home, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 13: `profile edit` without `use` (or a template changed by an upgrade): status and doctor name the
+    difference and the one command that refreshes it."""
+    import json
+
+    env = {"PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"}
+    assert run_dsconfig("profile", "add", "ds", "--provider", "deepseek", env=env).returncode == 0
+    assert run_dsconfig("use", "ds", env=env).returncode == 0
+    assert json.loads(run_dsconfig("status", "--json", env=env).stdout)["applied_lag"] == []
+    assert run_dsconfig("profile", "edit", "ds", "--model", "haiku=deepseek-v4-pro", env=env).returncode == 0
+
+    doc = json.loads(run_dsconfig("status", "--json", env=env).stdout)
+    [lag] = doc["applied_lag"]
+    assert lag["profile"] == "ds" and lag["fix"] == "dsconfig use ds" and lag["scope"] == "user"
+    assert {"variable": "ANTHROPIC_DEFAULT_HAIKU_MODEL", "applied": "deepseek-flash", "wanted": "deepseek-v4-pro"} \
+        in lag["differences"]
+    text = run_dsconfig("status", env=env).stdout
+    assert "lag profile 'ds' (ANTHROPIC_DEFAULT_HAIKU_MODEL)" in text and "fix: dsconfig use ds" in text
+    findings = json.loads(run_dsconfig("doctor", "--json", "--no-verify", env=env).stdout)["findings"]
+    assert any(f["check"] == "applied-lag" and f["severity"] == "warning" and "dsconfig use ds" in f["fix"] for f in findings)
+
+    assert run_dsconfig("use", "ds", env=env).returncode == 0  # the one command that refreshes it
+    assert json.loads(run_dsconfig("status", "--json", env=env).stdout)["applied_lag"] == []

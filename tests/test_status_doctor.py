@@ -31,7 +31,8 @@ KEY = DEFAULT_KEY  # made up; not shaped like a real key
 MASKED = "sk-…0001"
 OTHER = "sk-test-hand-made-9876"
 DOCTOR_CHECKS = ["dsconfig", "claude-code", "claude-desktop", "keyring", "profile", "environment", "startup-files",
-                 "managed-settings", "project-settings", "onboarding", "inline-keys", "stale-variables", "drift", "verify"]
+                 "managed-settings", "project-settings", "onboarding", "inline-keys", "stale-variables", "drift", "applied-lag",
+                 "verify"]
 
 
 
@@ -126,7 +127,8 @@ def test_status_json_contract(m: Machine) -> None:
     doc = m.exporting(ANTHROPIC_BASE_URL="https://api.deepseek.com/anthropic", ANTHROPIC_API_KEY=KEY).status()
     text = json.dumps(doc, ensure_ascii=False)
     assert KEY not in text and MASKED in text
-    assert set(doc) == {"interrupted_switch", "active_profile", "project_profile", "claude_code", "claude_desktop", "shell"}
+    assert set(doc) == {"interrupted_switch", "applied_lag", "active_profile", "project_profile", "claude_code",
+                        "claude_desktop", "shell"}
     assert set(doc["active_profile"]) == {"name", "provider", "base_url", "key", "key_error", "key_source"}
     assert doc["active_profile"] == {"name": "ds", "provider": "deepseek", "base_url": "https://api.deepseek.com/anthropic",
                                      "key": MASKED, "key_error": None, "key_source": "keyring"}
@@ -192,8 +194,8 @@ def test_status_cli_is_json_and_uses_no_network(run_dsconfig: Any, tmp_path: Pat
              "sys.exit(code)")
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=30, cwd=tmp_path, check=False)
     assert proc.returncode == 0, proc.stderr
-    assert set(json.loads(proc.stdout)) == {"interrupted_switch", "active_profile", "project_profile", "claude_code",
-                                            "claude_desktop", "shell"}
+    assert set(json.loads(proc.stdout)) == {"interrupted_switch", "applied_lag", "active_profile", "project_profile",
+                                            "claude_code", "claude_desktop", "shell"}
     assert proc.stderr.strip().splitlines()[-1] == "[]"
 
 
