@@ -183,3 +183,37 @@ def test_adopting_a_hand_made_setup_keeps_claude_working(
     assert sent and all(r.key == DEFAULT_KEY for r in sent)
     assert "deepseek-v4-flash" in models_before
     assert {r.body["model"] for r in sent} == models_before  # the same models as before
+
+
+def test_setup_in_a_terminal_without_a_keyring_offers_the_other_sources(
+        fake_deepseek: FakeDeepSeek, home: Path, tmp_path: Path, run_dsconfig: Any) -> None:
+    """Issue 16: no usable OS keyring (keyring's `fail` backend): setup asks where the key should live instead of
+    stopping; an environment variable is chosen, the test call reads the key from it, nothing is stored."""
+    env = {**terminal_env(), "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring", "DEEPSEEK_API_KEY": DEFAULT_KEY}
+    child = spawn_setup("--base-url", fake_deepseek.base_url, env=env, cwd=tmp_path)
+    child.expect("Provider")
+    child.send(ENTER)
+    child.expect("Profile name")
+    child.send(ENTER)
+    child.expect("the key can live somewhere else instead")
+    child.expect("Where should the key live")
+    child.expect("An environment variable")
+    child.send(ENTER)  # the first choice
+    child.expect("Environment variable that will hold the key")
+    child.send(ENTER)  # DEEPSEEK_API_KEY
+    child.expect("test call passed")
+    child.expect("Models")
+    child.send(ENTER)
+    child.expect("Configure")
+    child.send(ENTER)
+    child.expect("settings for")
+    child.send(ENTER)
+    child.expect("dsconfig stores nothing")
+    child.expect("Write these changes")
+    child.send("y")
+    rest = finish(child)
+    assert child.exitstatus == 0, rest
+    assert "key source: env:DEEPSEEK_API_KEY" in rest and DEFAULT_KEY not in rest
+    got = run_dsconfig("key", "get", "ds", env={"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+                                                "DEEPSEEK_API_KEY": DEFAULT_KEY})
+    assert got.returncode == 0 and got.stdout.strip() == DEFAULT_KEY
