@@ -54,13 +54,13 @@ def terminal_env(claude_bin: Path | None = None) -> dict[str, str]:
     return {**os.environ, "PATH": path, "TERM": "xterm-256color", "PROMPT_TOOLKIT_NO_CPR": "1"}
 
 
-def spawn_setup(*args: str, env: dict[str, str], cwd: Path) -> pexpect.spawn:
+def spawn_setup(*args: str, env: dict[str, str], cwd: Path) -> pexpect.spawn[str]:
     program, *rest = dsconfig_command()
     return pexpect.spawn(program, [*rest, "setup", *args], env=env, cwd=str(cwd), dimensions=(40, 160),
                          encoding="utf-8", timeout=15)
 
 
-def finish(child: pexpect.spawn) -> str:
+def finish(child: pexpect.spawn[str]) -> str:
     child.expect(pexpect.EOF)
     child.close()
     return str(child.before)
