@@ -130,7 +130,8 @@ def whole_state(world: World) -> dict[str, Any]:
     helpers = world.dsh / "state" / "helpers"
     state = {"settings": settings, "desktop": desktop_state(world),
              "helpers": sorted(p.name for p in helpers.iterdir()) if helpers.exists() else []}
-    return json.loads(json.dumps(state).replace(str(world.root), "@ROOT@"))
+    parsed: dict[str, Any] = json.loads(json.dumps(state).replace(str(world.root), "@ROOT@"))
+    return parsed
 
 
 def expected_states(base: World, scratch: Path) -> Expected:

@@ -202,7 +202,7 @@ def check_files(world: World, originals: set[bytes]) -> list[str]:
 
 def compare_with_original(world: World, original: dict[str, bytes | None]) -> list[str]:
     now, want = without_profiles(tracked(world)), without_profiles(original)
-    problems = [f"{rel} is not the original ({'absent' if now.get(rel) is None else repr(now[rel][:200])})"
+    problems = [f"{rel} is not the original ({'absent' if now.get(rel) is None else repr((now.get(rel) or b'')[:200])})"
                 for rel in sorted(set(now) | set(want)) if now.get(rel) != want.get(rel)]
     helpers = world.dsh / "state" / "helpers"
     problems += [f"helper {p.name} left behind" for p in helpers.iterdir()] if helpers.exists() else []

@@ -28,6 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dsconfig.errors import DsconfigError
+from dsconfig.keypaths import KeyPath
 
 from .reliability_support import (
     ORIGINAL_APP_CONFIG,
@@ -204,7 +205,7 @@ def test_mutated_files_never_crash_a_reader_or_planner(tmp_path: Path, figures: 
 
 # --- property fuzzing of the merge path -------------------------------------------------------------------------
 
-_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=8)
+_text = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=8)
 _scalar = st.one_of(st.none(), st.booleans(), st.integers(-10**30, 10**30), st.floats(allow_nan=False, allow_infinity=False), _text)
 _value = st.recursive(_scalar, lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(_text, inner, max_size=3)),
                       max_leaves=10)
@@ -245,7 +246,7 @@ def edits(draw: st.DrawFn, doc: dict[str, Any]) -> dict[tuple[str, ...], Any]:
 def expected(doc: dict[str, Any], wanted: dict[tuple[str, ...], Any]) -> dict[str, Any]:
     from dsconfig.changes import ABSENT
 
-    out = json.loads(json.dumps(doc))
+    out: dict[str, Any] = json.loads(json.dumps(doc))
     for path, value in wanted.items():
         node = out
         for seg in path[:-1]:
@@ -286,7 +287,9 @@ def test_engine_merges_exactly_and_undoes_to_the_byte(scratch: Path, figures: An
         journal = changes.Journal(folder / "journal.json")
         wanted = data.draw(edits(doc))
         owner = {"target": "fuzz", "scope": "user", "profile": "x"}
-        plan = changes.plan_json(path, wanted, owner=owner, journal=journal)
+        # The same pairs typed as the engine's key paths (a dict is invariant in its key type).
+        key_paths: dict[KeyPath, Any] = {key_path: value for key_path, value in wanted.items()}
+        plan = changes.plan_json(path, key_paths, owner=owner, journal=journal)
         if plan.after is not None:
             assert fileio.parse_json_object(path, plan.after) == expected(doc, wanted) or plan.after == original
         changes.apply(plan, journal=journal)

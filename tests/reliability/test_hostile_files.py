@@ -18,6 +18,7 @@ stuck test run) and, where a read could be unbounded, a memory limit.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import resource
 import shutil
@@ -211,8 +212,8 @@ def test_root_on_a_users_home_leaves_every_file_the_user_s(shared_tmp: Path) -> 
     world.extra_env["DSCONFIG_HOME"] = None  # dsconfig's own folders in the user's HOME, as with sudo -E
     for root in (world.home, world.proj):
         os.chown(root, USER, USER)
-        for path in owners(root):
-            os.chown(path, USER, USER, follow_symlinks=False)
+        for owned in owners(root):
+            os.chown(owned, USER, USER, follow_symlinks=False)
     world.settings.chmod(0o600)
     world.state.chmod(0o640)
     for command in (("profile", "add", "a", "--provider", "deepseek"), ("use", "a", "--target", "all"),
@@ -394,14 +395,12 @@ def test_a_lock_folder_of_another_account_is_refused_for_a_plain_user(shared_tmp
 
 
 def test_a_link_planted_at_a_lock_s_name_is_not_followed(tmp_path: Path) -> None:
-    from dsconfig import fileio
-
     world = make_world(tmp_path / "w", desktop=False)
     add_profiles(world)
     locks = lock_folder(world)
     locks.mkdir(parents=True, mode=0o700)
     victim = tmp_path / "victim-file"
-    name = fileio.hashlib.sha256(os.path.realpath(world.profiles).encode()).hexdigest()[:32] + ".lock"
+    name = hashlib.sha256(os.path.realpath(world.profiles).encode()).hexdigest()[:32] + ".lock"
     (locks / name).symlink_to(victim)
     proc, _ = run(world, "profile", "add", "z", "--provider", "deepseek")
     assert not victim.exists(), "dsconfig followed a link at a lock's name and created its target"

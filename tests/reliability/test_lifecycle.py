@@ -18,6 +18,7 @@ import os
 import signal
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -62,8 +63,8 @@ def load(path: Path) -> Any:
 
 def owned_left(doc: dict[str, Any]) -> list[str]:
     """dsconfig's members still in a Claude Code settings document."""
-    env = doc.get("env") if isinstance(doc.get("env"), dict) else {}
-    left = [k for k in env if k.startswith(("ANTHROPIC_", "CLAUDE_CODE_")) or k == "B_ONLY"]
+    env = doc.get("env")
+    left = [k for k in (env if isinstance(env, dict) else {}) if k.startswith(("ANTHROPIC_", "CLAUDE_CODE_")) or k == "B_ONLY"]
     return left + (["apiKeyHelper"] if "apiKeyHelper" in doc else [])
 
 
@@ -467,14 +468,14 @@ class Lifecycle(RuleBasedStateMachine):
     # -- the world's writes: one rule, so that dsconfig's commands and others' writes come up equally often
     @rule(data=st.data())
     def someone_else_writes(self, data: st.DataObject) -> None:
-        writers = [self.user_adds_a_member, self.user_adds_an_env_variable, self.claude_code_runs, self.reindent,
+        writers: list[Callable[..., None]] = [self.user_adds_a_member, self.user_adds_an_env_variable, self.claude_code_runs, self.reindent,
                    self.user_adds_an_mcp_server, self.user_deletes_the_file]
         if self.applied["user"] is not None and self.world.settings not in self.deleted:
             writers.append(self.user_edits_an_owned_member)
         if self.world.settings.exists() and not self.world.settings.is_symlink():
             writers.append(self.settings_become_a_symlink)
         writer = data.draw(st.sampled_from(writers), label="writer")
-        args = {
+        draw_args: dict[Callable[..., None], Callable[[], tuple[object, ...]]] = {
             self.user_adds_a_member: lambda: (data.draw(st.sampled_from(["settings", "local", "state"])),
                                               data.draw(st.sampled_from([None, 2, 4])), data.draw(st.integers(0, 999))),
             self.user_adds_an_env_variable: lambda: (data.draw(st.sampled_from(["settings", "local"])), data.draw(st.integers(0, 99))),
@@ -482,8 +483,8 @@ class Lifecycle(RuleBasedStateMachine):
             self.reindent: lambda: (data.draw(st.sampled_from([None, 1, 3, "\t"])), data.draw(st.sampled_from(["settings", "state"]))),
             self.user_adds_an_mcp_server: lambda: (data.draw(st.integers(0, 9)),),
             self.user_deletes_the_file: lambda: (data.draw(st.sampled_from(["settings", "local"])),),
-        }.get(writer, lambda: ())()
-        writer(*args)
+        }
+        writer(*draw_args.get(writer, lambda: ())())
 
     def user_adds_a_member(self, where: str, indent: int | None, n: int) -> None:
         path = getattr(self.world, where)

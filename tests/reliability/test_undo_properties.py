@@ -33,7 +33,7 @@ ROUTING = ["ANTHROPIC_BASE_URL", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY", "A
            "ANTHROPIC_DEFAULT_HAIKU_MODEL", "ANTHROPIC_SMALL_FAST_MODEL", "CLAUDE_CODE_USE_BEDROCK",
            "CLAUDE_CODE_SUBAGENT_MODEL", "API_TIMEOUT_MS", "B_ONLY", "CLAUDE_CODE_EFFORT_LEVEL"]
 
-_text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
+_text = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=12)
 _scalar = st.one_of(st.none(), st.booleans(), st.integers(-10**20, 10**20),
                     st.floats(allow_nan=False, allow_infinity=False), _text)
 _json = st.recursive(_scalar, lambda inner: st.one_of(st.lists(inner, max_size=4),
@@ -56,7 +56,8 @@ def render(doc: Any, style: dict[str, Any]) -> bytes:
     text = json.dumps(doc, indent=style["indent"], ensure_ascii=style["ascii"], separators=separators)
     if style["crlf"]:
         text = text.replace("\n", "\r\n")
-    return (text + style["newline"]).encode("utf-8")
+    newline: str = style["newline"]
+    return (text + newline).encode("utf-8")
 
 
 @st.composite
@@ -88,7 +89,7 @@ def machine(draw: st.DrawFn) -> dict[str, bytes | None]:
     files["home/.claude.json"] = draw(st.one_of(st.none(), st.just(render(state, draw(layout())))))
     foreign = [{"id": f"0000000{i}-aaaa-4bbb-8ccc-dddddddddddd", "name": draw(_text)} for i in range(draw(st.integers(0, 2)))]
     meta: dict[str, Any] = {"entries": foreign}
-    if foreign and draw(st.booleans()):
+    if len(foreign) > 0 and draw(st.booleans()):
         meta["appliedId"] = foreign[0]["id"]
     meta.update(draw(st.dictionaries(st.sampled_from(["version", "ui"]), _json, max_size=1)))
     if draw(st.booleans()):
@@ -98,7 +99,7 @@ def machine(draw: st.DrawFn) -> dict[str, bytes | None]:
                 {"inferenceProvider": "gateway", "inferenceGatewayBaseUrl": "https://gw.example"}, draw(layout()))
     for folder in ("Claude", "Claude-3p"):
         if draw(st.booleans()):
-            config = {"mcpServers": draw(st.dictionaries(_text, _json, max_size=2))}
+            config: dict[str, Any] = {"mcpServers": draw(st.dictionaries(_text, _json, max_size=2))}
             mode = draw(st.sampled_from([None, "1p", "3p", "other"]))
             if mode is not None:
                 config["deploymentMode"] = mode
