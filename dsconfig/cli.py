@@ -432,19 +432,24 @@ def detect_command(as_json: bool) -> None:
 @click.option("--adopt/--no-adopt", default=None, help="Adopt a hand-made setup found in Claude's settings or the environment.")
 @click.option("--yes", "-y", is_flag=True, help="Accept every default and write without asking.")
 @click.option("--no-verify", is_flag=True, help="Skip the test call to the provider.")
+@_KEY_SOURCE_OPTION
 def setup_command(provider: str | None, profile_name: str | None, api_key_stdin: bool, base_url: str | None,
                   models: tuple[str, ...], targets: tuple[str, ...], scope: str | None, adopt: bool | None, yes: bool,
-                  no_verify: bool) -> None:
+                  no_verify: bool, key_source: str | None) -> None:
     """Set up a provider, its key and the programs that use it, with a test call; writes once, at the end.
 
     Every question has a flag; without a terminal a missing answer fails at once (exit 2) naming its flag.
+    Without a usable OS keyring, setup offers the other key sources (env:VAR, command:CMD, kernel).
     """
     from dsconfig import wizard
+    from dsconfig.keysources import KeySource
 
     model_map, _ = _pairs(models, ())
+    source = _key_source(key_source)
+    assert source is None or isinstance(source, KeySource)
     options = wizard.SetupOptions(provider=provider, profile=profile_name, base_url=base_url, models=model_map,
                                   api_key=_secret_input(True) if api_key_stdin else None, targets=targets,
-                                  scope=scope, adopt=adopt, yes=yes, no_verify=no_verify)
+                                  scope=scope, adopt=adopt, yes=yes, no_verify=no_verify, key_source=source)
     wizard.run_wizard(options, prompter=wizard.default_prompter(stdin_used=api_key_stdin))
 
 
