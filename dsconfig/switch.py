@@ -394,7 +394,7 @@ def _off(target: str, scope: str, dry_run: bool, force: bool, a: actions.Context
     if not dry_run and plans:
         with _switching(t, plans, "off", profile, scope, chosen, notes) as interrupted:
             plans = changes.apply_all(make, journal=t.journal, plans=plans, interrupted=interrupted)
-            if scope == "user" and not _anything_applied(t) and a.store.load().active is not None:
+            if scope == "user" and not _anything_applied(t, [n for n, _ in chosen]) and a.store.load().active is not None:
                 a.store.set_active(None)
         if any(n == CLAUDE_CODE for n, _ in chosen):
             warnings += _base_url_left(t)
@@ -414,9 +414,13 @@ def _base_url_left(t: TargetContext) -> list[str]:
     return shell.still_exported(vocab.BASE_URL_VAR, t.home, t.environ)
 
 
-def _anything_applied(ctx: TargetContext) -> bool:
-    """Whether any target still has user-scope changes in the journal (then the profile stays active)."""
-    return any(r.owner.get("scope", "user") == "user" for r in ctx.journal.load().values())
+def _anything_applied(ctx: TargetContext, turned_off: Sequence[str]) -> bool:
+    """Whether a target this `off` did not turn off still has user-scope changes (then the profile stays active).
+
+    The targets just turned off do not count even when the journal still lists them: what is left there is a
+    member a person changed by hand, kept for `off --force`, not a profile in use."""
+    return any(r.owner.get("scope", "user") == "user" and r.owner.get("target") not in turned_off
+               for r in ctx.journal.load().values())
 
 
 def _applied_profile(ctx: TargetContext, targets: Sequence[str], scope: str) -> str | None:

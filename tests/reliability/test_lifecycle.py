@@ -383,7 +383,9 @@ class Lifecycle(RuleBasedStateMachine):
         for path in self.files_for(scope):
             if path not in self.first_use:
                 self.first_use[path] = path.read_bytes() if path.exists() else None
-                self.clean[path] = True
+                # A hand edit an earlier `off` kept is still under dsconfig's original before-value: `use` then
+                # `off` goes back to what the member held before dsconfig, not to the person's value.
+                self.clean[path] = "env.ANTHROPIC_BASE_URL" not in self.foreign.get(path, {})
 
     @initialize(settings_text=st.sampled_from(SETTINGS_STARTS), state_text=st.sampled_from([None, '{"numStartups": 1}',
                 '{\n  "hasCompletedOnboarding": false,\n  "userID": "u"\n}\n']))
@@ -423,10 +425,9 @@ class Lifecycle(RuleBasedStateMachine):
     def off(self, scope: str, force: bool) -> None:
         args = ("off",) + (("--scope", "project") if scope == "project" else ()) + (("--force",) if force else ())
         self._cli(*args)
-        kept_edit = scope == "user" and not force and self.world.settings in self.owned_edits
         self.applied[scope] = None
-        if scope == "user" and self.applied["desktop"] is None and not kept_edit:
-            self.active = None  # a kept edit stays in the journal for `off --force`: the profile stays active
+        if scope == "user" and self.applied["desktop"] is None:
+            self.active = None  # a kept hand edit stays in the journal for `off --force`; the profile is off
         for path in self.files_for(scope):
             original = self.first_use.pop(path, "unset")
             clean = self.clean.pop(path, False)
@@ -437,7 +438,7 @@ class Lifecycle(RuleBasedStateMachine):
             if edited is not None and not force:
                 assert load(path)["env"]["ANTHROPIC_BASE_URL"] == edited, "a person's edit of an owned member was undone"
                 self.foreign.setdefault(path, {})["env.ANTHROPIC_BASE_URL"] = edited
-            elif edited is not None:
+            elif force:  # --force restores the original under a kept hand edit too
                 self.foreign.get(path, {}).pop("env.ANTHROPIC_BASE_URL", None)
 
     @precondition(lambda self: self.applied["desktop"] is not None)
@@ -445,7 +446,7 @@ class Lifecycle(RuleBasedStateMachine):
     def off_desktop(self) -> None:
         self._cli("off", "--target", "claude-desktop")
         self.applied["desktop"] = None
-        if self.applied["user"] is None and not self.kept_user_edit():
+        if self.applied["user"] is None:
             self.active = None
         for path in self.files_for("desktop"):
             original = self.first_use.pop(path, "unset")
@@ -587,8 +588,6 @@ class Lifecycle(RuleBasedStateMachine):
                 assert set(owned_left(doc)) <= kept, f"{path}: dsconfig's members left after off: {owned_left(doc)}"
         assert toml_ok(w.profiles).get("active") == self.active, "profiles.toml's active disagrees with the files"
 
-    def kept_user_edit(self) -> bool:
-        return "env.ANTHROPIC_BASE_URL" in self.foreign.get(self.world.settings, {})
 
 
 def assume_dict(env: Any) -> None:
