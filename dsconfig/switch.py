@@ -290,6 +290,8 @@ def _key_warnings(name: str, actx: actions.Context) -> list[str]:
     except KeyringUnavailableError as err:
         return [(f"{err.message}: the key helper will fail until it is fixed ({err.hint}); "
                  "or write the key inline with --inline-key")]
+    except DsconfigError as err:  # an env:/command: source that cannot give the key here: it may where Claude starts
+        return [f"{err.message}: the key helper will fail where that is still so" + (f" ({err.hint})" if err.hint else "")]
     if stored:
         return []
     return [(f"no API key stored for profile {name!r}: Claude will fail to authenticate until you run "

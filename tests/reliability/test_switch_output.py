@@ -51,3 +51,15 @@ def test_use_warns_about_plain_http_to_another_machine(tmp_path: Path, capsys: p
     assert world.cli("use", "gw") == 0
     err = capsys.readouterr().err
     assert ("plain http to another machine" in err) == warned, err
+
+
+def test_use_of_an_env_source_profile_with_the_variable_unset_warns_and_applies(tmp_path: Path,
+                                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """The variable may be set where Claude Code starts (direnv, CI): `use` writes the helper and warns."""
+    world = _world(tmp_path)
+    assert world.cli("profile", "add", "ci", "--provider", "deepseek", "--key-source", "env:DSCONFIG_TEST_UNSET_KEY") == 0
+    capsys.readouterr()
+    assert world.cli("use", "ci") == 0
+    err = capsys.readouterr().err
+    assert "DSCONFIG_TEST_UNSET_KEY" in err and "key helper will fail" in err
+    assert json.loads(world.settings.read_bytes())["apiKeyHelper"].endswith("key get ci")
