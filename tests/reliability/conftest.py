@@ -49,7 +49,7 @@ class Figures:
 
 _FIGURES = pytest.StashKey[Figures]()
 
-# (label, counter name): the order and wording of the summary block. Documented in docs/reliability.md.
+# (label, counter name): the order and wording of the summary block.
 SUMMARY = (
     ("kills survived (SIGKILL of use/off/switch)", "kills"),
     ("  of which landed while files were being changed", "kills_mid_write"),
@@ -96,9 +96,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatu
     width = max(len(label) for label, _ in SUMMARY)
     lines = [f"{label.ljust(width)}  {found.counts.get(name, 0):>7}" for label, name in SUMMARY]
     mode = "slow (--slow)" if is_slow(config) else "default (CI)"
-    for name in sorted(n for n in found.counts if n.startswith("known_bug:")):
-        label = f"known bug hit: {name.split(':', 1)[1]}"
-        lines.append(f"{label.ljust(width)}  {found.counts[name]:>7}")
     lines.append(f"{'variant'.ljust(width)}  {mode}")
     lines.append(f"{'wall time of the reliability tests'.ljust(width)}  {time.monotonic() - found.started:>6.0f}s")
     lines += [f"note: {n}" for n in found.notes]

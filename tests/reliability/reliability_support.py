@@ -368,7 +368,7 @@ def run_killed_at(world: World, name: str, when: str, *args: str) -> subprocess.
                           env={**world.env, "DSCONFIG_TEST_KILL_AT": f"{name}:{when}"}, stdin=subprocess.DEVNULL)
 
 
-# --- known bugs: their exact leftovers, recognised and repaired so a long run can go on ------------------
+# --- fixed bugs stay fixed: their exact leftovers ----------------------------------------------------------------
 
 
 def journal_paths(world: World) -> set[str]:
@@ -377,34 +377,30 @@ def journal_paths(world: World) -> set[str]:
     return set(json.loads(world.journal.read_bytes()).get("files", {}))
 
 
-def repair_known_bugs(world: World) -> list[str]:
-    """Recognise what the known bugs leave behind, put the original back, and say which bugs were hit.
+def assert_fixed_bugs_stay_fixed(world: World) -> None:
+    """Fail if the world shows the leftovers of the journal gap fixed by the pending record
+    (journal FileRecord.pending_sha256).
 
-    Both come from the same gap: a kill after a file is written but before the journal records what was written
-    leaves a "pending" record (written_sha256 null). `off` then cannot tell the file is still dsconfig's:
-    - onboarding-flag-left: ~/.claude.json (sticky) keeps hasCompletedOnboarding, and the record is dropped;
-    - desktop-file-left: a Desktop entry or credential helper (whole files) is "left in place" and the record is
-      dropped, after which every `use --target claude-desktop|all` fails: "exists and was not made by dsconfig".
-    A racing run that plans while another is between those two journal writes drops the record the same way
-    (test_concurrency). The signatures cannot arise otherwise: dsconfig journals a file before writing it, and
-    drops the record only after restoring it.
+    Before that fix, a kill after a file was written but before the journal recorded what was written left a
+    record `off` could not match to the file, so `off` dropped it:
+    - onboarding-flag-left: ~/.claude.json keeps hasCompletedOnboarding although nobody journals it any more;
+    - desktop-file-left: a Desktop entry or credential helper stays behind unjournaled, and every later
+      `use --target claude-desktop|all` fails: "exists and was not made by dsconfig".
+    A racing run that planned between those two journal writes dropped the record the same way. Neither can
+    arise otherwise: dsconfig journals a file before writing it, and drops the record only after restoring it.
     """
     from dsconfig.targets import claude_desktop as cd
 
-    hits = []
+    seen = []
     recorded = journal_paths(world)
     if world.state.exists() and str(world.state) not in recorded:
         doc = json.loads(world.state.read_bytes())
         if doc.pop("hasCompletedOnboarding", None) is True and doc == json.loads(ORIGINAL_STATE):
-            world.state.write_bytes(ORIGINAL_STATE)
-            hits.append("onboarding-flag-left")
+            seen.append("onboarding-flag-left")
     for name in ("a", "b"):
         for path in (world.library / f"{cd.entry_id(name)}.json", world.dsh / "state" / "helpers" / f"claude-desktop-{name}"):
             if path.exists() and str(path) not in recorded:
-                path.unlink()
-                hits.append("desktop-file-left")
-    # Fixed (changes.FileRecord.pending_sha256): a signature seen again is a regression, not a known bug.
-    assert not hits, f"a fixed bug came back: {hits}"
-    return hits
+                seen.append(f"desktop-file-left: {path.name}")
+    assert not seen, f"a fixed bug came back: {seen}"
 
 

@@ -11,7 +11,7 @@ set and every "unreadable" cell through the installed command). Expected: an err
 line:column where the defect has a position), a non-zero exit, no traceback, and not one byte written anywhere
 (home, project, dsconfig's folder; the journal included). A few shapes are legitimately accepted (a valid huge
 file, a BOM dsconfig strips itself, a value of a key dsconfig does not own): they must then work and undo
-exactly. Cells that fail today are strict xfails naming the bug.
+exactly.
 
 Files that are not regular files (after following links): a symlink loop, a named pipe (FIFO), a link to
 /dev/zero, a socket, a sparse file far over the 16 MiB read cap. They run through the installed command only,
@@ -126,7 +126,6 @@ ACCEPTED = {
 }
 # An empty profiles file holds no profiles: "no profile named 'a'" (exit 3) is the right answer there.
 NOT_FOUND = {("profiles.toml", "empty"), ("profiles.toml", "whitespace")}
-BUGS: dict[tuple[str, str], str] = {}  # cells that failed once are fixed; a new one goes here as a strict xfail
 
 
 def nest(depth: int, kind: str) -> bytes:
@@ -329,12 +328,7 @@ CLI_CELLS = {
 
 
 def cells() -> list[Any]:
-    out = []
-    for name in TARGETS:
-        for defect in DEFECTS:
-            marks = [pytest.mark.xfail(strict=True, reason=BUGS[(name, defect)])] if (name, defect) in BUGS else []
-            out.append(pytest.param(name, defect, marks=marks, id=f"{name}-{defect}"))
-    return out
+    return [pytest.param(name, defect, id=f"{name}-{defect}") for name in TARGETS for defect in DEFECTS]
 
 
 @pytest.mark.parametrize(("name", "defect"), cells())

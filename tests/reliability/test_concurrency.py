@@ -36,10 +36,10 @@ from .reliability_support import (
     ORIGINAL_STATE,
     World,
     add_profiles,
+    assert_fixed_bugs_stay_fixed,
     contexts,
     make_world,
     no_traceback,
-    repair_known_bugs,
     temp_files,
     toml_ok,
 )
@@ -154,10 +154,8 @@ def active_profile(world: World) -> str | None:
 
 # --- the race -----------------------------------------------------------------------------------------------------
 
-# The races below are known bugs today (pinned by the strict xfail tests at the end of this file). The randomized
-# test counts them (summary block) and checks everything else; once the fix lands (one lock around the whole of
-# `use`/`off`, see docs/reliability.md), set this to True so the randomized test enforces them too.
-RACES_FIXED = True
+# The races found earlier (reproduced deterministically at the end of this file) are fixed by one lock around
+# the whole of `use`/`off`; the randomized test enforces that none of them comes back.
 
 
 @dataclass
@@ -165,7 +163,6 @@ class RaceTally:
     runs: int = 0
     refused: int = 0  # clean "kept changing while dsconfig wrote it" errors
     failures: list[str] = field(default_factory=list)
-    known: Counter[str] = field(default_factory=Counter)
     mixed: list[str] = field(default_factory=list)
     active_mismatch: list[str] = field(default_factory=list)
     outcomes: Counter[str] = field(default_factory=Counter)
@@ -180,15 +177,14 @@ def race_round(world: World, expected: Expected, rng: random.Random, tally: Race
         tally.runs += 1
         if proc.returncode == 0 and "Traceback" not in err:
             continue
-        if "StopIteration" in err and "apply_all" in err:
-            tally.known["replan-stopiteration"] += 1  # test_replan_when_a_plan_disappears_is_not_a_crash
-        elif "kept changing while dsconfig wrote it" in err and "Traceback" not in err:
+        if "kept changing while dsconfig wrote it" in err and "Traceback" not in err:
             tally.refused += 1
-        elif "exists and was not made by dsconfig" in err and "Traceback" not in err:
-            tally.known["desktop-file-left"] += 1  # a journal record dropped by a racing run (see below)
         else:
+            # Also the fixed races, should they come back: a StopIteration in apply_all
+            # (test_replan_when_a_plan_disappears_is_not_a_crash), or "exists and was not made by dsconfig" after
+            # a racing run dropped a journal record.
             tally.failures.append(f"`dsconfig {' '.join(command)}` exit {proc.returncode}: {err[-600:]}")
-    tally.known.update(repair_known_bugs(world))
+    assert_fixed_bugs_stay_fixed(world)
     # Claude Code is still writing, but only its own key, which whole_state() leaves out.
     state = whole_state(world)
     which = expected.which(state)
@@ -226,7 +222,7 @@ def test_eight_parallel_switches_with_claude_code_writing_meanwhile(tmp_path: Pa
     off = world.run("off", "--target", "all")
     no_traceback(off)
     assert off.returncode == 0, off.stderr
-    tally.known.update(repair_known_bugs(world))
+    assert_fixed_bugs_stay_fixed(world)
     writer.write_once(world.settings)  # its last writes must have survived the final off as well
     writer.write_once(world.state)
     figures.add("concurrent_runs", tally.runs + 1)
@@ -236,10 +232,8 @@ def test_eight_parallel_switches_with_claude_code_writing_meanwhile(tmp_path: Pa
     figures.add("concurrent_active_mismatch", len(tally.active_mismatch))
     figures.add("foreign_writes", writer.writes)
     figures.add("lost_updates", len(writer.lost))
-    for bug, n in tally.known.items():
-        figures.add(f"known_bug:{bug}", n)
     print(f"runs={tally.runs} refused={tally.refused} outcomes={dict(tally.outcomes)} writer writes={writer.writes} "
-          f"lost={len(writer.lost)} active mismatches={len(tally.active_mismatch)} known={dict(tally.known)}")
+          f"lost={len(writer.lost)} active mismatches={len(tally.active_mismatch)}")
     # Always: no file was ever seen broken, no unexpected failure, and `off` restores everything.
     assert not writer.invalid, f"Claude Code found an invalid file: {writer.invalid[:5]}"
     assert not tally.failures, "\n".join(tally.failures[:5])
@@ -252,10 +246,8 @@ def test_eight_parallel_switches_with_claude_code_writing_meanwhile(tmp_path: Pa
     assert sorted(p.name for p in world.library.iterdir()) == sorted(["_meta.json", f"{FOREIGN_ID}.json"])
     assert world.app_configs[0].read_bytes() == ORIGINAL_APP_CONFIG and not world.app_configs[1].exists()
     assert temp_files(*world.user_roots()) == []
-    if RACES_FIXED:
-        assert not tally.known, tally.known
-        assert not tally.mixed, "\n".join(tally.mixed[:2])
-        assert not tally.active_mismatch, "\n".join(tally.active_mismatch[:5])
+    assert not tally.mixed, "\n".join(tally.mixed[:2])
+    assert not tally.active_mismatch, "\n".join(tally.active_mismatch[:5])
     # Not asserted: a write by a program that takes no lock (Claude Code) landing in the instant between
     # dsconfig's last check of the file and its atomic rename cannot be detected; it is counted (lost_updates)
     # and reported. Writes during planning, backup and journaling are detected and re-planned.
@@ -310,7 +302,7 @@ def test_a_lock_holder_killed_mid_lock_does_not_block_the_next_run(tmp_path: Pat
     figures.add("stale_locks", 2)
 
 
-# --- the races found, reproduced deterministically (xfail until fixed) ------------------------------------------
+# --- the races found earlier, reproduced deterministically (regression tests) ------------------------------------
 
 
 def journal_class() -> Any:

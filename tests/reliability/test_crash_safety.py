@@ -18,8 +18,8 @@ one of its legitimate versions; profiles.toml is valid TOML and legitimate; the 
 complete copy of an original. Regularly (and at the end of every boundary case), `off` at every scope and
 target must bring back the original bytes of every file, with nothing left over.
 
-Known bugs (the xfail tests at the end of this file pin them; see docs/reliability.md) are recognised by their
-exact signature, counted, repaired, and the run goes on, so that they do not hide anything else.
+After every recovery, the exact leftovers of the bugs fixed earlier (tests at the end of this file) must not
+reappear (reliability_support.assert_fixed_bugs_stay_fixed).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,10 +50,10 @@ from .reliability_support import (
     TEMP_SUFFIX,
     World,
     add_profiles,
+    assert_fixed_bugs_stay_fixed,
     make_world,
     no_traceback,
     normalise,
-    repair_known_bugs,
     run_killed_at,
     temp_files,
     toml_ok,
@@ -253,7 +253,6 @@ def test_death_at_every_write_boundary_leaves_old_or_new_and_off_restores(
     setup: Setup, tmp_path: Path, figures: Any, slow: bool
 ) -> None:
     problems: list[str] = []
-    bugs: Counter[str] = Counter()
     cases = 0
     scratch = tmp_path / "case"
     for prepare, command in TRANSITIONS:
@@ -295,13 +294,11 @@ def test_death_at_every_write_boundary_leaves_old_or_new_and_off_restores(
                             code = world.cli(*step)
                             if code != 0:
                                 problems.append(f"{where}, then `{' '.join(step)}`: exit {code}")
-                    bugs.update(repair_known_bugs(world))
+                    assert_fixed_bugs_stay_fixed(world)
                     problems += [f"{where}, then off: {p}" for p in compare_with_original(world, setup.original)]
                     cases += 1
     figures.add("crash_points", cases)
-    for bug, n in bugs.items():
-        figures.add(f"known_bug:{bug}", n)
-    print(f"{cases} deaths at write boundaries; known bugs hit: {dict(bugs)}")
+    print(f"{cases} deaths at write boundaries")
     assert not problems, "\n".join(problems[:20])
 
 
@@ -340,7 +337,6 @@ class Tally:
     stray_user: int = 0
     stray_after_run: set[str] = field(default_factory=set)  # distinct leftovers seen after a completed run
     stray_own: int = 0
-    bugs: Counter[str] = field(default_factory=Counter)
     problems: list[str] = field(default_factory=list)
 
 
@@ -351,12 +347,12 @@ def recover(world: World, setup: Setup, tally: Tally, context: str) -> None:
         if proc.returncode != 0:
             tally.problems.append(f"{context}: `dsconfig {' '.join(command)}` failed ({proc.returncode}): {proc.stderr[-800:]}")
             return
-    tally.bugs.update(repair_known_bugs(world))
+    assert_fixed_bugs_stay_fixed(world)
     leftover = temp_files(*world.user_roots())
     tally.stray_after_run |= {str(p) for p in leftover}
     own = temp_files(world.dsh)
     tally.stray_own += len(own)
-    for path in leftover + own:  # counted (a known bug); removed so one leftover is not counted again and again
+    for path in leftover + own:  # counted (summary); removed so one leftover is not counted again and again
         path.unlink()
     tally.problems += [f"{context}, then off: {p}" for p in compare_with_original(world, setup.original)]
     tally.recoveries += 1
@@ -436,13 +432,12 @@ def kill_loop(world: World, setup: Setup, timeline: Timeline, kills_wanted: int,
         else:
             tally.completed += 1
             stderr = err.decode("utf-8", "replace")
-            hits = repair_known_bugs(world)
-            tally.bugs.update(hits)
-            if "Traceback" in stderr or (proc.returncode != 0 and not hits):
+            assert_fixed_bugs_stay_fixed(world)
+            if "Traceback" in stderr or proc.returncode != 0:
                 tally.problems.append(f"{context}: exit {proc.returncode}: {stderr[-800:]}")
             tally.stray_after_run |= {str(p) for p in strays & known_strays}
         known_strays = strays
-        tally.bugs.update(repair_known_bugs(world))
+        assert_fixed_bugs_stay_fixed(world)
         previous = command if not (killed and changed) else None
         since_recovery += 1
         if since_recovery >= 5 and rng.random() < 0.25:
@@ -502,7 +497,6 @@ def test_sigkill_at_random_moments_never_breaks_a_file_and_off_still_restores(
         total.stray_user += r.stray_user
         total.stray_after_run |= r.stray_after_run
         total.stray_own += r.stray_own
-        total.bugs += r.bugs
         total.problems += r.problems
     figures.add("kills", total.kills)
     figures.add("kills_mid_write", total.mid_write)
@@ -510,19 +504,16 @@ def test_sigkill_at_random_moments_never_breaks_a_file_and_off_still_restores(
     figures.add("stray_temp_user", total.stray_user)
     figures.add("stray_temp_after_run", len(total.stray_after_run))
     figures.add("stray_temp_own", total.stray_own)
-    for bug, n in total.bugs.items():
-        figures.add(f"known_bug:{bug}", n)
     print(f"kills={total.kills} mid-write={total.mid_write} completed={total.completed} recoveries={total.recoveries} "
           f"stray temp files={total.stray_user} (after a completed run: {len(total.stray_after_run)}; in dsconfig's "
           f"folder: {total.stray_own}) "
-          f"known bugs hit={dict(total.bugs)} "
           f"full={ {' '.join(k): round(v, 3) for k, v in timeline.full.items()} } "
           f"estimates={ {' '.join(k): round(v, 3) for k, v in timeline.estimate.items()} }")
     assert not total.problems, "\n".join(total.problems[:20])
     assert total.kills >= min(kills_wanted, 100), f"only {total.kills} kills within the time budget"
 
 
-# --- the bugs found (xfail until fixed; strict: a fix makes them pass and the marker must go) ------------------
+# --- the bugs found earlier, reproduced deterministically (regression tests) ---------------------------------
 
 
 @pytest.fixture
