@@ -519,19 +519,24 @@ def test_wrong_path_or_method(fake_deepseek: FakeDeepSeek, method: str, path: st
 
 
 @pytest.mark.parametrize(
-    "body",
+    ("body", "problem"),
     [
-        b"{not json",
-        b"[]",
-        json.dumps({"max_tokens": 5, "messages": []}).encode(),
-        json.dumps({"model": "claude-opus-4-5", "max_tokens": "5", "messages": []}).encode(),
-        json.dumps({"model": "claude-opus-4-5", "max_tokens": True, "messages": []}).encode(),
-        json.dumps({"model": "claude-opus-4-5", "max_tokens": 5, "messages": "hi"}).encode(),
+        (b"{not json", "Request body must be a JSON object"),
+        (b"[]", "Request body must be a JSON object"),
+        (json.dumps({"max_tokens": 5, "messages": []}).encode(), "model: field required"),
+        (json.dumps({"model": "claude-opus-4-5", "max_tokens": "5", "messages": []}).encode(),
+         "max_tokens: must be an integer"),
+        (json.dumps({"model": "claude-opus-4-5", "max_tokens": True, "messages": []}).encode(),
+         "max_tokens: must be an integer"),
+        (json.dumps({"model": "claude-opus-4-5", "max_tokens": 5, "messages": "hi"}).encode(), "messages: must be a list"),
     ],
     ids=["not-json", "not-object", "no-model", "max-tokens-str", "max-tokens-bool", "messages-str"],
 )
-def test_invalid_body_is_400(fake_deepseek: FakeDeepSeek, body: bytes) -> None:
-    assert_openai_error(post(fake_deepseek, body), 400, "invalid_request_error")
+def test_invalid_body_is_400_naming_the_problem(fake_deepseek: FakeDeepSeek, body: bytes, problem: str) -> None:
+    error = assert_openai_error(post(fake_deepseek, body), 400, "invalid_request_error")
+    assert error["message"] == problem
+    assert error["code"] == "invalid_request_error"
+    assert fake_deepseek.requests[-1].status == 400
 
 
 # -- request log -----------------------------------------------------------------------------

@@ -332,10 +332,13 @@ def test_bad_names_are_refused(name: str, shell: str) -> None:
 
 
 @given(name=st.builds(str.__add__, st.sampled_from(NAME_CHARS.replace("0123456789", "")), st.text(NAME_CHARS)))
-def test_every_valid_name_is_accepted(name: str) -> None:
+def test_every_valid_name_is_accepted_and_written_as_it_is(name: str) -> None:
+    verbatim = re.compile(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])")
     for shell in SHELLS:
-        render_set({name: "v"}, shell)
-        render_unset([name], shell)
+        for line in (render_set({name: "v"}, shell), render_unset([name], shell)):
+            # One line, naming the variable verbatim: a valid name is never escaped or changed in any shell.
+            assert line.endswith("\n") and line.count("\n") == 1, (shell, line)
+            assert verbatim.search(line), (shell, name, line)
 
 
 def test_nothing_is_rendered_when_a_later_variable_is_bad() -> None:
