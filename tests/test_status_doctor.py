@@ -18,10 +18,11 @@ from typing import Any
 
 import pytest
 from fakes.server import DEFAULT_KEY, FakeDeepSeek
-from helpers import MemoryKeyring
+from helpers import MemoryKeyring, keyring_backend
 
 from dsconfig import actions, doctor, status, switch
 from dsconfig.changes import Journal
+from dsconfig.doctor import Finding
 from dsconfig.errors import KeyringUnavailableError
 from dsconfig.profiles import ProfileStore
 from dsconfig.targets import claude_desktop
@@ -75,7 +76,7 @@ class Machine:
     def doctor(self, *, verify: bool = False) -> doctor.Report:
         return doctor.run(actx=self.actx, tctx=self.tctx, root=self.root, system=self.system, verify=verify, timeout=10)
 
-    def findings(self, check: str, *, verify: bool = False) -> list[doctor.Finding]:
+    def findings(self, check: str, *, verify: bool = False) -> list[Finding]:
         return [f for f in self.doctor(verify=verify).findings if f.check == check]
 
     def write(self, path: Path, text: str) -> Path:
@@ -257,11 +258,9 @@ def test_keyring_backend_and_its_failure(m: Machine) -> None:
 
 
 def test_keyring_null_backend_is_an_error(m: Machine) -> None:
-    import keyring.backends.null
-
     from dsconfig.credentials import KeyringStore
 
-    m.actx = actions.Context(store=m.actx.store, secrets=KeyringStore(keyring.backends.null.Keyring()), environ={})
+    m.actx = actions.Context(store=m.actx.store, secrets=KeyringStore(keyring_backend("null")), environ={})
     found = only(m.findings("keyring"), "error")
     assert "discards every key" in found.message and "PYTHON_KEYRING_BACKEND" in (found.fix or "")
 

@@ -171,12 +171,12 @@ def sse(*events: tuple[str, dict[str, Any]]) -> bytes:
 
 START = ("message_start", {"type": "message_start", "message": {"id": "m", "type": "message", "role": "assistant", "model": "m1",
                                                                 "content": [], "usage": {"input_tokens": 3, "output_tokens": 0}}})
-TEXT_BLOCK = [
+TEXT_BLOCK: list[tuple[str, dict[str, Any]]] = [
     ("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}),
     ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "OK"}}),
     ("content_block_stop", {"type": "content_block_stop", "index": 0}),
 ]
-END = [
+END: list[tuple[str, dict[str, Any]]] = [
     ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 1}}),
     ("message_stop", {"type": "message_stop"}),
 ]

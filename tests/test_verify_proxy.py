@@ -41,7 +41,7 @@ class _BadGateway(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def bad_proxy() -> Iterator[tuple[str, list[str]]]:
-    seen: ClassVar[list[str]] = []
+    seen: list[str] = []
     handler = type("Handler", (_BadGateway,), {"seen": seen})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

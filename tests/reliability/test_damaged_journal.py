@@ -10,12 +10,13 @@ import json
 from pathlib import Path
 
 import pytest
+
 from .reliability_support import TRACEBACK, World, add_profiles
 
 GOOD_RECORD = {"owner": {"target": "claude-code", "scope": "user", "profile": "a"}, "kind": "json", "created": False,
                "original_sha256": None, "backup": None, "written_sha256": None, "keys": []}
 
-DAMAGE = {
+DAMAGE: dict[str, dict[str, object]] = {
     "owner-not-an-object": {"owner": "claude-code"},
     "owner-values-not-strings": {"owner": {"target": 7}},
     "backup-not-a-string": {"backup": 12},
