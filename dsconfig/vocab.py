@@ -1,8 +1,8 @@
 """Claude Code's vocabulary, defined once: variable names, model tiers, their companions, target ids.
 
 Every name here is a string Claude Code 2.1.332 reads (all of them occur in its binary) or an id dsconfig
-itself uses; the sources are /work/shared/reference/TARGETS.md section 2 ("Model tiers", "Behaviour
-variables", "Credential precedence") and the pinned binary (tests/fakes/claude.py installs it). Modules spell
+itself uses; the source is the pinned binary (tests/fakes/claude.py installs it) and Claude Code's documented
+model tiers, behaviour variables and credential precedence. Modules spell
 none of these as literals: they import them from here, so a tier Claude Code adds is one line in `TIERS`.
 
 Import cost matters (`dsconfig env` runs on every shell start): this module imports nothing but dataclasses.

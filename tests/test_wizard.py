@@ -144,7 +144,7 @@ def test_every_question_names_a_flag_setup_has() -> None:
         named = {word for word in q.flag.replace("/", " ").split() if word.startswith("--")}
         assert named, q
         assert named <= flags, (q.id, named - flags)
-    # and the flags of the CLI contract (shared/CLI.md) are all there
+    # and the flags the README documents for `setup` are all there
     assert {"--provider", "--profile", "--api-key-stdin", "--base-url", "--target", "--scope", "--yes", "--no-verify"} <= flags
 
 
