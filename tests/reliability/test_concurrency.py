@@ -361,7 +361,7 @@ def test_replan_when_a_plan_disappears_is_not_a_crash(tmp_path: Path) -> None:
         from dsconfig import switch
 
         actx, tctx = contexts(world, journal=OnboardingMeanwhile(world.journal))
-        switch.use("a", actx=actx, tctx=tctx)  # today: StopIteration from apply_all
+        switch.use("a", actx=actx, tctx=tctx)  # before the fix: StopIteration from apply_all
     assert json.loads(world.state.read_bytes())["hasCompletedOnboarding"] is True
 
 

@@ -542,7 +542,7 @@ def test_kill_right_after_the_desktop_entry_is_written_then_off_and_use_work(wor
     off = world.run("off", "--target", "claude-desktop")
     assert off.returncode == 0, off.stderr
     again = world.run("use", "a", "--target", "claude-desktop")
-    assert again.returncode == 0, again.stderr  # today: "exists and was not made by dsconfig", exit 4
+    assert again.returncode == 0, again.stderr  # before the fix: "exists and was not made by dsconfig", exit 4
     assert world.run("off", "--target", "claude-desktop").returncode == 0
     assert not entry.exists() and world.meta.read_bytes() == ORIGINAL_META
 
