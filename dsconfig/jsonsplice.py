@@ -119,14 +119,14 @@ def splice(text: str, old: dict[str, Any], new: dict[str, Any], *, indent: str |
         # Members come back into an object dsconfig emptied: the original's frame and texts (the journal's).
         lead, between, tail = frame
         return text[:i] + "{" + lead + between.join(raw[k][0] + raw[k][1] for k in new) + tail + "}" + text[obj.end :]
-    body = _render(text, obj, old, new, indent, ensure_ascii, raw=raw or {})
+    body = _render(text, obj, old, new, indent, ensure_ascii, raw=raw or {}, frame=frame)
     if body is None:
         return None
     return text[:i] + body + text[_scan_object(text, i).end :]
 
 
 def _render(text: str, obj: _Object, old: dict[str, Any], new: dict[str, Any], indent: str | None, ensure_ascii: bool,
-            outer_sep: str = ", ", raw: Mapping[str, RawMember] | None = None) -> str | None:
+            outer_sep: str = ", ", raw: Mapping[str, RawMember] | None = None, frame: Frame | None = None) -> str | None:
     if not obj.members:
         return None
     first = obj.members[0]
@@ -135,6 +135,8 @@ def _render(text: str, obj: _Object, old: dict[str, Any], new: dict[str, Any], i
     if len(obj.members) > 1:
         second = obj.members[1]
         between = text[obj.members[0].value_end : second.start]  # e.g. ",\n  "
+    elif frame is not None:
+        between = frame[1]  # one member left: the original file's separator (the journal's), not a guess
     else:
         # One member: nothing to copy, so follow the enclosing object's one-line separator.
         between = "," + lead if lead else outer_sep
