@@ -304,7 +304,7 @@ def _refuse_if_applied(name: str, doing: str) -> None:
     """A profile that Claude Code or Desktop still uses through `dsconfig key get NAME` must not vanish under it."""
     from dsconfig.changes import Journal
 
-    where = sorted({f"{r.owner.get('target')} ({r.owner.get('scope', 'user')} scope)" for r in Journal().owned_by(profile=name)})
+    where = sorted({f"{r.owner.get('target')} ({r.owner.get('scope', 'user')} scope)" for r in Journal().owned_by(profile=name, applied_only=True)})
     if where:
         raise DsconfigError(
             f"profile {name!r} is applied to {', '.join(where)}; {doing} it would leave that program without a key",

@@ -291,6 +291,7 @@ def plan_undo(path: Path, *, journal: Journal, force: bool = False, what: str = 
         remaining.keys = kept
         remaining.written_sha256 = fileio.sha256(after) if after is not None else None
         remaining.pending_sha256 = None
+        remaining.kept_only = True
     return FilePlan(path, current, after, remaining, tuple(notes))
 
 

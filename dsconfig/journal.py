@@ -78,6 +78,7 @@ class FileRecord:
     raw: dict[str, tuple[str, str]] = field(default_factory=dict)  # member -> (key text with colon, value text)
     empty_text: str | None = None  # the original text when the file held an object with no members
     frame: tuple[str, str, str] | None = None  # the original top-level object's lead, separator, tail
+    kept_only: bool = False  # left by `off`: only members a person changed by hand, kept for `off --force`
 
     def key(self, path: KeyPath) -> KeyRecord | None:
         return next((k for k in self.keys if k.path == path), None)
@@ -97,6 +98,7 @@ class FileRecord:
             "raw": {k: list(v) for k, v in self.raw.items()},
             "empty_text": self.empty_text,
             "frame": list(self.frame) if self.frame is not None else None,
+            "kept_only": self.kept_only,
         }
 
     @classmethod
@@ -144,6 +146,7 @@ class FileRecord:
             raw={k: (v[0], v[1]) for k, v in texts.items()},
             empty_text=raw.get("empty_text"),
             frame=(frame[0], frame[1], frame[2]) if frame is not None else None,
+            kept_only=raw.get("kept_only") is True,
         )
 
 
@@ -314,8 +317,10 @@ class Journal:
             # ASCII escapes: values copied from users' files may hold lone surrogates that UTF-8 cannot encode.
             fileio.atomic_write(self.path, (json.dumps(doc, indent=2, ensure_ascii=True) + "\n").encode(), mode=0o600)
 
-    def owned_by(self, **owner: str) -> list[FileRecord]:
-        return [r for r in self.load().values() if all(r.owner.get(k) == v for k, v in owner.items())]
+    def owned_by(self, *, applied_only: bool = False, **owner: str) -> list[FileRecord]:
+        """Records whose owner matches; `applied_only` leaves out what `off` kept for `off --force`."""
+        return [r for r in self.load().values() if all(r.owner.get(k) == v for k, v in owner.items())
+                and not (applied_only and r.kept_only)]
 
 
 def switch_lock(journal_path: Path | None = None, *, timeout: float = 120) -> contextlib.AbstractContextManager[None]:

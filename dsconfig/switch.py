@@ -422,7 +422,7 @@ def _anything_applied(ctx: TargetContext, turned_off: Sequence[str]) -> bool:
     The targets just turned off do not count even when the journal still lists them: what is left there is a
     member a person changed by hand, kept for `off --force`, not a profile in use."""
     return any(r.owner.get("scope", "user") == "user" and r.owner.get("target") not in turned_off
-               for r in ctx.journal.load().values())
+               for r in ctx.journal.owned_by(applied_only=True))
 
 
 def _applied_profile(ctx: TargetContext, targets: Sequence[str], scope: str) -> str | None:
