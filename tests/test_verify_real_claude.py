@@ -46,12 +46,12 @@ def test_via_claude_passes_against_the_fake(ds_profile: str, fake_deepseek: Fake
     claude = json.loads(proc.stdout)["profiles"][0]["claude"]
     assert set(claude) == {"command", "exit_code", "total_ms", "answered", "model", "result", "ok", "detail", "failure"}
     assert claude["ok"] is True and claude["answered"] is True and claude["exit_code"] == 0
-    assert claude["model"] == "deepseek-v4-pro[1m]" and claude["result"] == fake_server.DEFAULT_REPLY  # the profile's main model
+    assert claude["model"] == "deepseek-flash[1m]" and claude["result"] == fake_server.DEFAULT_REPLY  # the profile's main model
     assert claude["command"] == str(claude_bin) or claude["command"].endswith("/claude")
     from_claude = [r for r in fake_deepseek.message_requests if "claude-cli" in r.headers.get("user-agent", "")]
     assert from_claude, "Claude Code itself never reached the fake"
     assert all(r.key == DEFAULT_KEY and r.params.get("beta") == "true" for r in from_claude)
-    assert {r.body["model"] for r in from_claude} <= {PRO_MODEL, "deepseek-v4-flash"}
+    assert {r.body["model"] for r in from_claude} <= {PRO_MODEL, fake_server.FLASH_MODEL}
 
 
 @pytest.mark.secret_service
