@@ -185,6 +185,9 @@ def plan_json(
         previous = record.key(kpath) if record else None
         if previous is not None:
             original, prev, first = previous.before, previous.prev, previous.first
+            if not _is_ours(previous, now) and not same(now, value):
+                notes.append(f"{path}: {path_text(kpath)} was changed by hand since dsconfig set it; replaced by the "
+                             "profile's value (`dsconfig off` puts back what it held before dsconfig)")
         else:
             original, prev = now, previous_sibling(doc, kpath)
             first = now is not ABSENT and prev is None and isinstance(kpath[-1], str)
@@ -410,25 +413,30 @@ def deferred_interrupt() -> Iterator[Callable[[], bool]]:
 def apply_all(
     make_plans: Callable[[], Iterable[FilePlan]], *, journal: Journal, modes: Mapping[Path, int] | None = None, attempts: int = 5,
     plans: Sequence[FilePlan] | None = None, interrupted: Callable[[], bool] = lambda: False,
+    finish: Callable[[], None] | None = None,
 ) -> list[FilePlan]:
     """Plan and apply several files, all or nothing; when another program writes one meanwhile, plan it again.
 
     Plans are all made (and so all validated) before the first write: a malformed file stops the command
     with nothing written. When a write fails part way (disk full, permissions, `interrupted()` turning true,
     any exception), the files already switched are put back and SwitchFailed says so; its message names any
-    file that could not be put back. Pass `plans` when the caller has just made them (a dry run).
+    file that could not be put back. `finish` is the command's last step (recording the active profile): when it
+    fails, the files are put back too. Pass `plans` when the caller has just made them (a dry run).
     """
     plans = list(make_plans()) if plans is None else list(plans)
     done: list[tuple[FilePlan, FileRecord | None]] = []
+    in_flight: tuple[FilePlan, FileRecord | None] | None = None
     try:
         for plan in plans:
             if interrupted():
                 raise KeyboardInterrupt
             for attempt in range(attempts):
                 old = journal.get(plan.path)
+                in_flight = (plan, old)
                 try:
                     apply(plan, journal=journal, mode=(modes or {}).get(plan.path))
                     done.append((plan, old))
+                    in_flight = None
                     break
                 except ConcurrentChange:
                     if attempt == attempts - 1:
@@ -440,12 +448,27 @@ def apply_all(
                     plan = replanned
         if interrupted():
             raise KeyboardInterrupt
+        if finish is not None:
+            finish()
     except (Exception, KeyboardInterrupt) as exc:  # not SystemExit and the like: a process on its way out
         switched = [(p, o) for p, o in done if p.changed]
+        if in_flight is not None and in_flight[0].changed and _holds(in_flight[0].path, in_flight[0].after):
+            switched.append(in_flight)  # written, then its journal confirmation failed (a full state folder)
         if not switched:
+            if isinstance(exc, DsconfigError) and not isinstance(exc, SwitchFailed):
+                refused = SwitchFailed(f"{exc.message}: nothing was changed", exc.hint)
+                refused.exit_code = exc.exit_code
+                raise refused from None
             raise
         raise _rolled_back(exc, switched, journal) from None
     return [p for p, _ in done]
+
+
+def _holds(path: Path, data: bytes | None) -> bool:
+    try:
+        return fileio.read_bytes(path) == data
+    except DsconfigError:
+        return False
 
 
 def _rolled_back(exc: BaseException, switched: list[tuple[FilePlan, FileRecord | None]], journal: Journal) -> SwitchFailed:
@@ -485,7 +508,10 @@ def _put_back(plan: FilePlan, old: FileRecord | None, journal: Journal) -> None:
                 _remove_empty_dirs(record.created_dirs)
         else:
             fileio.atomic_write(plan.path, plan.before, expect=plan.after)
-        journal.restore(plan.path, old)
+        # The file is back; a journal that cannot be written now (a full state folder) still lists both values
+        # of every member as dsconfig's, so a later `off` is right whichever the file holds.
+        with contextlib.suppress(DsconfigError, OSError):
+            journal.restore(plan.path, old)
 
 
 def forget_originals(path: Path, key_paths: Iterable[KeyPath], *, journal: Journal) -> None:

@@ -469,7 +469,7 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None, expect: by
     except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        raise WriteError(f"cannot write {target}: {exc.strerror}", f"check its permissions: ls -l '{target}'") from None
+        raise WriteError(f"cannot write {target}: {exc.strerror}", _write_hint(exc, target)) from None
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
@@ -511,7 +511,7 @@ def remove_file(path: Path) -> None:
     except FileNotFoundError:
         return
     except OSError as exc:
-        raise WriteError(f"cannot remove {target}: {exc.strerror}", f"check its permissions: ls -l '{target}'") from None
+        raise WriteError(f"cannot remove {target}: {exc.strerror}", _write_hint(exc, target)) from None
     _fsync_dir(target.parent)
 
 
@@ -528,3 +528,17 @@ def backup(path: Path, data: bytes) -> Path:
         dest = folder / f"{stamp}-{slug}.{n}"
     atomic_write(dest, data, mode=0o600)
     return dest
+
+
+def _write_hint(exc: OSError, target: Path) -> str:
+    """The fix for a failed write, by its cause: a full disk is not a permission problem."""
+    import errno
+
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"free some space on the disk that holds {target.parent} (df -h '{target.parent}'), then run again"
+    if exc.errno == errno.EROFS:
+        return f"{target.parent} is on a read-only file system: remount it read-write, or run where it is writable"
+    if exc.errno == errno.EPERM:
+        return f"the file may be immutable or append-only: lsattr '{target}' (chattr -i to allow changes)"
+    return f"check its permissions: ls -l '{target}'"
+

@@ -342,6 +342,8 @@ def _use(name: str, target: str, scope: str, dry_run: bool, inline_key: bool, re
     owners: dict[Path, str] = {}
     make = _planner(chosen, lambda n, m: list(m.plan_use(resolved, t, scope=scope, inline_key=key, **_root(n, root))), owners)
     plans = make()  # every file read and validated before the first write
+    # Members someone changed by hand that this switch replaces (Claude Desktop's planning prints its own notes).
+    warnings += [n for p in plans if owners.get(p.path) == CLAUDE_CODE for n in p.notes]
     for target_name, module in chosen:
         if target_name == CLAUDE_CODE:
             warnings += module.use_warnings(resolved, t, scope=scope, inline_key=key is not None, root=root)
@@ -354,10 +356,13 @@ def _use(name: str, target: str, scope: str, dry_run: bool, inline_key: bool, re
         warnings.append(plain)
     if not dry_run:
         modes = _modes(chosen, t, scope, name, key is not None)
-        with _switching(t, plans, "use", name, scope, chosen, notes) as interrupted:
-            plans = changes.apply_all(make, journal=t.journal, modes=modes, plans=plans, interrupted=interrupted)
+        def record_active() -> None:  # part of the switch: when profiles.toml cannot be written, files go back
             if scope == "user" and a.store.load().active != name:
                 a.store.set_active(name)
+
+        with _switching(t, plans, "use", name, scope, chosen, notes) as interrupted:
+            plans = changes.apply_all(make, journal=t.journal, modes=modes, plans=plans, interrupted=interrupted,
+                                      finish=record_active)
     _emit(warnings, notes)
     return SwitchResult("use", name, scope, tuple(n for n, _ in chosen), dry_run, _files(plans, owners, key),
                         tuple(warnings), tuple(notes))
@@ -394,10 +399,15 @@ def _off(target: str, scope: str, dry_run: bool, force: bool, a: actions.Context
     if not plans:
         notes.append(f"nothing to undo: dsconfig has not changed {' or '.join(n for n, _ in chosen)} at {scope} scope")
     if not dry_run and plans:
+        def record_active() -> None:  # part of the switch: when profiles.toml cannot be written, files go back
+            if scope == "user":
+                still = _still_applied(t, [n for n, _ in chosen])
+                wanted = still[0] if len(still) == 1 else None
+                if a.store.load().active != wanted:
+                    a.store.set_active(wanted)
+
         with _switching(t, plans, "off", profile, scope, chosen, notes) as interrupted:
-            plans = changes.apply_all(make, journal=t.journal, plans=plans, interrupted=interrupted)
-            if scope == "user" and not _anything_applied(t, [n for n, _ in chosen]) and a.store.load().active is not None:
-                a.store.set_active(None)
+            plans = changes.apply_all(make, journal=t.journal, plans=plans, interrupted=interrupted, finish=record_active)
         if any(n == CLAUDE_CODE for n, _ in chosen):
             warnings += _base_url_left(t)
     _emit(warnings, notes)
@@ -416,13 +426,15 @@ def _base_url_left(t: TargetContext) -> list[str]:
     return shell.still_exported(vocab.BASE_URL_VAR, t.home, t.environ)
 
 
-def _anything_applied(ctx: TargetContext, turned_off: Sequence[str]) -> bool:
-    """Whether a target this `off` did not turn off still has user-scope changes (then the profile stays active).
+def _still_applied(ctx: TargetContext, turned_off: Sequence[str]) -> list[str]:
+    """The profiles targets this `off` did not turn off still use at user scope (the active one after `off`:
+    `use b --target all`, `use a`, `off` leaves Claude Desktop on b, so b is active, not a).
 
     The targets just turned off do not count even when the journal still lists them: what is left there is a
     member a person changed by hand, kept for `off --force`, not a profile in use."""
-    return any(r.owner.get("scope", "user") == "user" and r.owner.get("target") not in turned_off
-               for r in ctx.journal.owned_by(applied_only=True))
+    found = {r.owner.get("profile") or "" for r in ctx.journal.owned_by(applied_only=True)
+             if r.owner.get("scope", "user") == "user" and r.owner.get("target") not in turned_off}
+    return sorted(found - {""})
 
 
 def _applied_profile(ctx: TargetContext, targets: Sequence[str], scope: str) -> str | None:

@@ -426,8 +426,8 @@ class Lifecycle(RuleBasedStateMachine):
         args = ("off",) + (("--scope", "project") if scope == "project" else ()) + (("--force",) if force else ())
         self._cli(*args)
         self.applied[scope] = None
-        if scope == "user" and self.applied["desktop"] is None:
-            self.active = None  # a kept hand edit stays in the journal for `off --force`; the profile is off
+        if scope == "user":  # Claude Desktop's profile, if it still uses one (a kept hand edit keeps nothing active)
+            self.active = self.applied["desktop"]
         for path in self.files_for(scope):
             original = self.first_use.pop(path, "unset")
             clean = self.clean.pop(path, False)
@@ -446,8 +446,7 @@ class Lifecycle(RuleBasedStateMachine):
     def off_desktop(self) -> None:
         self._cli("off", "--target", "claude-desktop")
         self.applied["desktop"] = None
-        if self.applied["user"] is None:
-            self.active = None
+        self.active = self.applied["user"]
         for path in self.files_for("desktop"):
             original = self.first_use.pop(path, "unset")
             if original != "unset" and self.clean.pop(path, False):
@@ -632,3 +631,78 @@ def test_a_kept_hand_edit_stays_kept_by_a_second_off(tmp_path: Path) -> None:
     assert load(world.settings)["env"]["ANTHROPIC_BASE_URL"] == "https://edited-by-hand.example"
     ok(world, "off", "--force")
     assert load(world.settings) == {"theme": "dark"}
+
+
+# --- found by the outside tester (issue 11 review) --------------------------------------------------------------
+
+
+def test_profiles_toml_that_cannot_be_written_puts_the_switched_files_back(tmp_path: Path,
+                                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """Recording the active profile is part of the switch: when profiles.toml cannot be written (full disk,
+    read-only, immutable), the Claude Code files this `use` switched go back and the message says so."""
+    world = _two_file_world(tmp_path)
+    files = {p: p.read_bytes() for p in (world.settings, world.state)}
+    with _fail_on("profiles.toml", OSError(errno.ENOSPC, "No space left on device")):
+        code = world.cli("use", "a")
+    err = capsys.readouterr().err
+    assert code != 0 and TRACEBACK not in err and "nothing was changed" in err, err
+    assert {p: p.read_bytes() for p in files} == files
+    assert toml_ok(world.profiles).get("active") is None
+
+
+def test_off_whose_profiles_toml_cannot_be_written_leaves_the_files_switched(tmp_path: Path,
+                                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    world = _two_file_world(tmp_path)
+    ok(world, "use", "a")
+    files = {p: p.read_bytes() for p in (world.settings, world.state)}
+    capsys.readouterr()
+    with _fail_on("profiles.toml", OSError(errno.EROFS, "Read-only file system")):
+        code = world.cli("off")
+    assert code != 0 and "nothing was changed" in capsys.readouterr().err
+    assert {p: p.read_bytes() for p in files} == files and toml_ok(world.profiles)["active"] == "a"
+    ok(world, "off")  # and once it can be written, off works
+    assert toml_ok(world.profiles).get("active") is None
+
+
+def test_a_full_state_folder_after_a_file_was_written_puts_it_back(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """The journal's confirmation of settings.json fails (ENOSPC in dsconfig's state folder) after the file was
+    written: the file goes back too, and the message does not claim otherwise."""
+    world = _two_file_world(tmp_path)
+    files = {p: p.read_bytes() for p in (world.settings, world.state)}
+    real = os.replace
+    journal_writes = []
+
+    def replace(src: Any, dst: Any, *args: Any, **kwargs: Any) -> None:
+        if os.path.basename(os.fspath(dst)) == "journal.json":
+            journal_writes.append(dst)
+            if len(journal_writes) == 3:  # switch marker, pending record, settings.json written, its confirmation
+                raise OSError(errno.ENOSPC, "No space left on device")
+        real(src, dst, *args, **kwargs)
+
+    with mock.patch("os.replace", replace):
+        code = world.cli("use", "a")
+    err = capsys.readouterr().err
+    assert code != 0 and "nothing was changed" in err, err
+    assert {p: p.read_bytes() for p in files} == files
+
+
+def test_off_of_claude_code_leaves_desktop_s_profile_active(tmp_path: Path) -> None:
+    world = new_world(tmp_path, desktop=True)
+    ok(world, "use", "b", "--target", "all")
+    ok(world, "use", "a")
+    ok(world, "off")
+    assert toml_ok(world.profiles)["active"] == "b"  # Claude Desktop still uses b
+    ok(world, "off", "--target", "all")
+    assert toml_ok(world.profiles).get("active") is None
+
+
+def test_use_over_a_hand_changed_owned_member_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    world = new_world(tmp_path)
+    ok(world, "use", "b")
+    doc = load(world.settings)
+    doc["env"]["CLAUDE_CODE_EFFORT_LEVEL"] = "low"
+    world.settings.write_text(json.dumps(doc, indent=2))
+    capsys.readouterr()
+    ok(world, "use", "a")
+    assert "CLAUDE_CODE_EFFORT_LEVEL was changed by hand" in capsys.readouterr().err
