@@ -29,8 +29,9 @@ _MIN_HEAD = 8
 """A secret's head at least this long, right before "…" (a cut), is masked as well."""
 
 # Characters a terminal acts on: C0 (but newline and tab), DEL, C1, and the Unicode bidi controls.
-_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Lone surrogates (\ud800-\udfff) too: valid as JSON escapes in a file, but no terminal or pipe can encode them.
+_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def register_secret(value: str | None) -> None:

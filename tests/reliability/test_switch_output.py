@@ -63,3 +63,27 @@ def test_use_of_an_env_source_profile_with_the_variable_unset_warns_and_applies(
     err = capsys.readouterr().err
     assert "DSCONFIG_TEST_UNSET_KEY" in err and "key helper will fail" in err
     assert json.loads(world.settings.read_bytes())["apiKeyHelper"].endswith("key get ci")
+
+
+@pytest.mark.parametrize("where", ["project settings", "journal"])
+def test_a_lone_surrogate_in_a_file_is_shown_escaped_never_a_traceback(tmp_path: Path, where: str) -> None:
+    """Found by the outside tester: `"\\ud800"` is valid JSON (a cloned repo's settings, a damaged journal) but no
+    stream can encode it; status, detect and doctor crashed with UnicodeEncodeError."""
+    from .reliability_support import TRACEBACK
+
+    world = _world(tmp_path)
+    if where == "project settings":
+        (world.proj / ".claude").mkdir()
+        (world.proj / ".claude" / "settings.json").write_text('{"env": {"ANTHROPIC_BASE_URL": "https://x.example/\\ud800"}}')
+    else:
+        assert world.cli("use", "a") == 0
+        doc = json.loads(world.journal.read_text())
+        for record in doc["files"].values():
+            record["owner"]["profile"] = "\ud800"
+        world.journal.write_text(json.dumps(doc))
+    for args in (("status",), ("status", "--json"), ("detect", "--json"), ("doctor", "--no-verify"),
+                 ("doctor", "--json", "--no-verify")):
+        proc = world.run(*args)
+        assert TRACEBACK not in proc.stdout + proc.stderr, (args, proc.stderr[-2000:])
+        if where == "project settings" and args[0] in ("status", "detect"):
+            assert "\\ud800" in proc.stdout, args  # shown, escaped
