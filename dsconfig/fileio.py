@@ -82,7 +82,9 @@ def parse_json_object(path: Path, data: bytes, *, what: str = "settings file") -
         raise InvalidFileError(path, f"is not valid JSON: {exc.word} is not a JSON value", "write a number or a string instead",
                                line=line, column=col) from None
     except _DuplicateKey as exc:
-        raise InvalidFileError(path, f"key {exc.key!r} appears twice", "remove one of the two entries") from None
+        where = _second_occurrence(text, exc.key)
+        raise InvalidFileError(path, f"key {exc.key!r} appears twice (Claude Code would use the last one)",
+                               "remove one of the two entries", line=where[0], column=where[1]) from None
     except json.JSONDecodeError as exc:
         raise InvalidFileError(
             path, f"is not valid JSON: {exc.msg}", _json_hint(text, exc), line=exc.lineno, column=exc.colno
@@ -90,10 +92,24 @@ def parse_json_object(path: Path, data: bytes, *, what: str = "settings file") -
     except RecursionError:
         raise InvalidFileError(path, "is nested too deeply to be a " + what, "simplify the file") from None
     if not isinstance(doc, dict):
+        from dsconfig.keypaths import json_type
+
+        kind = json_type(doc)
         raise InvalidFileError(
-            path, f"top level is a JSON {type(doc).__name__}, expected an object", "wrap the content in { ... }"
+            path, f"top level is a JSON {kind}, expected an object",
+            "replace it with {} (an empty object), then run again" if kind == "null" or not text.strip(" \t\r\n[]\"")
+            else "wrap the content in { ... } as the value of a key, or replace it with {}",
         )
     return doc
+
+
+def _second_occurrence(text: str, key: str) -> tuple[int | None, int | None]:
+    """Line and column of the second `"key":` in the text (where the duplicate is), or Nones."""
+    spelled = re.compile(re.escape(json.dumps(key)) + r"\s*:")
+    hits = list(spelled.finditer(text))
+    if len(hits) < 2:
+        return None, None
+    return _line_col(text[: hits[1].start()], hits[1].start())
 
 
 def check_depth(path: Path, doc: dict[str, Any], what: str) -> dict[str, Any]:

@@ -87,3 +87,16 @@ def test_a_lone_surrogate_in_a_file_is_shown_escaped_never_a_traceback(tmp_path:
         assert TRACEBACK not in proc.stdout + proc.stderr, (args, proc.stderr[-2000:])
         if where == "project settings" and args[0] in ("status", "detect"):
             assert "\\ud800" in proc.stdout, args  # shown, escaped
+
+
+def test_json_errors_name_json_types_and_the_duplicate_s_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Found by the outside tester: `null` at the top level was "a JSON NoneType" with the hint "wrap the content in
+    { ... }", and a duplicate key had no line."""
+    world = _world(tmp_path)
+    world.settings.parent.mkdir()
+    for text, expected in (("null", "top level is a JSON null"), ('"x"', "top level is a JSON string"),
+                           ('{"a": 1,\n  "a": 2}', "settings.json:2:3: key 'a' appears twice")):
+        world.settings.write_text(text)
+        assert world.cli("use", "a") == 4
+        err = capsys.readouterr().err
+        assert expected in err and "NoneType" not in err and " str," not in err, err
