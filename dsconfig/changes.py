@@ -169,6 +169,7 @@ def plan_json(
         if owned.path not in wanted:
             wanted[owned.path] = _Restore(owned)
     keys: list[KeyRecord] = []
+    restoring: list[KeyRecord] = []
     raw = dict(record.raw) if record else {}
     owned_tops = {k.path[0] for k in record.keys} if record else set()
     current_text = before.decode("utf-8", "surrogatepass") if before is not None else ""
@@ -178,7 +179,7 @@ def plan_json(
         if isinstance(value, _Restore):
             owned = value.key
             if _is_ours(owned, now):
-                set_at(new_doc, kpath, owned.before, created, after=owned.prev, first=owned.first)
+                restoring.append(owned)
             else:
                 notes.append(f"{path}: {path_text(kpath)} was changed by someone else since dsconfig set it; left as it is")
             continue
@@ -196,6 +197,7 @@ def plan_json(
                 raw[top] = members[top]
         set_at(new_doc, kpath, value, created)
         keys.append(KeyRecord(kpath, original, value, prev=prev, first=first))
+    _restore_in_order(new_doc, restoring, created)
     _prune_containers(new_doc, created)
     if before is None and new_doc == {}:
         return FilePlan(path, None, None, None)  # nothing to set in a file that does not exist: leave it absent
@@ -221,6 +223,18 @@ def plan_json(
         frame=record.frame if record else (jsonsplice.top_frame(current_text) if before is not None else None),
     )
     return FilePlan(path, before, after, new_record, tuple(notes))
+
+
+def _restore_in_order(doc: dict[str, Any], keys: Sequence[KeyRecord], created: list[KeyPath] | None = None) -> None:
+    """Put each key's `before` value back, a member after the member that preceded it originally: when both come
+    back, the earlier one first, so `{"0": .., "1": ..}` does not come back as `{"1": .., "0": ..}`."""
+    pending = list(keys)
+    while pending:
+        ready = [k for k in pending if not (k.prev is not None and k.before is not ABSENT and any(
+            o is not k and o.before is not ABSENT and o.path == (*k.path[:-1], k.prev) for o in pending))]
+        for key in ready or pending:  # none ready: a cycle cannot happen, but never loop for ever
+            set_at(doc, key.path, key.before, created if created is not None else [], after=key.prev, first=key.first)
+        pending = [k for k in pending if k not in (ready or pending)]
 
 
 def _is_ours(key: KeyRecord, now: Any) -> bool:
@@ -267,6 +281,7 @@ def plan_undo(path: Path, *, journal: Journal, force: bool = False, what: str = 
     new_doc = copy.deepcopy(doc)
     notes: list[str] = []
     kept: list[KeyRecord] = []
+    restoring: list[KeyRecord] = []
     for key in record.keys:
         now = get_at(doc, key.path)
         if not force and not _is_ours(key, now):
@@ -275,7 +290,8 @@ def plan_undo(path: Path, *, journal: Journal, force: bool = False, what: str = 
             # Still what dsconfig wrote as `wrote`: a later `off` keeps the person's value again; only --force restores.
             kept.append(KeyRecord(key.path, key.before, key.wrote, also=key.also, prev=key.prev, first=key.first))
             continue
-        set_at(new_doc, key.path, key.before, [], after=key.prev, first=key.first)
+        restoring.append(key)
+    _restore_in_order(new_doc, restoring)
     _prune_containers(new_doc, list(record.created_containers))
     after: bytes | None
     if record.created and new_doc == {} and path.is_symlink():
