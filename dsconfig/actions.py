@@ -407,7 +407,22 @@ def profile_list_doc(ctx: Context | None = None) -> dict[str, Any]:
         except DsconfigError:
             base_url = profile.base_url
         rows.append({"name": profile.name, "provider": profile.provider, "base_url": base_url, "active": profile.name == found.active})
-    return {"active": found.active, "profiles": rows}
+    return {"active": found.active, "profiles": rows, "interrupted_switch": _interrupted_switch()}
+
+
+def _interrupted_switch() -> str | None:
+    """What a `use`/`off` killed between two files left (its files may disagree with `active`), or None."""
+    from dsconfig.journal import Journal
+
+    journal = Journal()
+    try:
+        marker = journal.switch() if journal.path.exists() else None
+    except DsconfigError:
+        return None  # a damaged journal is reported by the commands that need it
+    if marker is None:
+        return None
+    return (f"{marker.describe()} was interrupted part way, so the active profile may not match every file: "
+            f"run {marker.describe()} again to finish it, or `dsconfig off` to undo it")
 
 
 def profile_show_doc(name: str, ctx: Context | None = None) -> dict[str, Any]:

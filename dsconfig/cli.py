@@ -169,6 +169,8 @@ def profile_list(as_json: bool) -> None:
     else:
         output.table([["*" if p["active"] else "", p["name"], p["provider"], p["base_url"] or ""] for p in doc["profiles"]],
                      ["", "NAME", "PROVIDER", "BASE URL"])
+    if doc.get("interrupted_switch") and not as_json:
+        output.warn(doc["interrupted_switch"])
 
 
 @profile.command("show")

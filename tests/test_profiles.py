@@ -37,7 +37,7 @@ from dsconfig.templates import load_template
 
 DEEPSEEK_URL = "https://api.deepseek.com/anthropic"
 TEST_KEY = "sk-test-0123456789abcdefXYZ"
-LIST_KEYS = {"active", "profiles"}
+LIST_KEYS = {"active", "profiles", "interrupted_switch"}
 LIST_ROW_KEYS = {"name", "provider", "base_url", "active"}
 SHOW_KEYS = {"name", "provider", "active", "base_url", "models", "env", "overrides", "key", "key_error", "key_source"}
 

@@ -260,6 +260,9 @@ def test_sigkill_between_files_is_reported_and_finished_by_the_next_command(tmp_
     status = world.run("status")
     no_traceback(status)
     assert "interrupted" in status.stdout + status.stderr and "dsconfig use a" in status.stdout + status.stderr
+    listed = world.run("profile", "list")  # the active profile may disagree with the files: it says so
+    assert "interrupted" in listed.stderr and "dsconfig use a" in listed.stderr
+    assert "interrupted" in json.loads(world.run("profile", "list", "--json").stdout)["interrupted_switch"]
     proc = world.run("off")
     no_traceback(proc)
     assert proc.returncode == 0, proc.stderr
