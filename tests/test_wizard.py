@@ -703,3 +703,21 @@ def test_the_wizard_lists_providers_in_the_order_of_the_providers_command(world:
     world.run(p, no_verify=True, yes=False)
     listed = [t["id"] for t in actions.providers_doc()["providers"]]
     assert [c.value for c in p.question("provider").choices] == listed
+
+
+def test_enter_everywhere_writes_deepseeks_current_guide_values_plus_the_fable_tier(world: World) -> None:
+    """Issue 13, "done when": DeepSeek's Claude Code guide (TARGETS.md section 1, checked 2026-11-30) plus fable."""
+    world.run(ScriptedPrompter({"key": GOOD_KEY}), no_verify=True)  # Enter everywhere else
+    env = json.loads(world.settings.read_text())["env"]
+    assert {k: v for k, v in env.items() if v != ""} == {
+        "ANTHROPIC_BASE_URL": "https://api.deepseek.com/anthropic",
+        "ANTHROPIC_MODEL": "deepseek-flash[1m]",
+        "ANTHROPIC_DEFAULT_OPUS_MODEL": "deepseek-flash[1m]",
+        "ANTHROPIC_DEFAULT_SONNET_MODEL": "deepseek-flash[1m]",
+        "ANTHROPIC_DEFAULT_HAIKU_MODEL": "deepseek-flash",
+        "ANTHROPIC_DEFAULT_FABLE_MODEL": "deepseek-flash[1m]",
+        "CLAUDE_CODE_SUBAGENT_MODEL": "deepseek-flash",
+        "CLAUDE_CODE_EFFORT_LEVEL": "max",
+        "CLAUDE_CODE_AUTO_COMPACT_WINDOW": "786432",
+    }
+    assert env["ANTHROPIC_AUTH_TOKEN"] == "" and env["ANTHROPIC_API_KEY"] == ""  # the helper's key is the only one
