@@ -473,7 +473,9 @@ def _desktop_inline_keys(m: _Machine) -> list[Finding]:
 
 def check_stale_variables(m: _Machine) -> list[Finding]:
     out = []
-    wanted = m.resolved.claude_env() if m.resolved is not None else {}
+    from dsconfig.targets.claude_code import picker_labels
+
+    wanted = {**m.resolved.claude_env(), **picker_labels(m.resolved)} if m.resolved is not None else {}
     for layer in m.layers:
         for var in vocab.MODEL_VARS:
             value = layer.env.get(var)

@@ -247,7 +247,8 @@ def test_tier_leftovers_of_another_switcher_do_not_survive_use(real: Real) -> No
     }}, indent=2))
     real.ds("use", "ds1")
     env = json.loads(real.settings.read_bytes())["env"]
-    assert "ANTHROPIC_DEFAULT_SONNET_MODEL_NAME" not in env and "ANTHROPIC_SMALL_FAST_MODEL" not in env
+    assert env["ANTHROPIC_DEFAULT_SONNET_MODEL_NAME"] == "DeepSeek Flash (1M)"  # the template's label, not Kimi's
+    assert "ANTHROPIC_SMALL_FAST_MODEL" not in env
     assert env["ANTHROPIC_DEFAULT_FABLE_MODEL"] == env["ANTHROPIC_DEFAULT_OPUS_MODEL"]
     for tier in ("fable", "opus", "sonnet", "haiku"):
         real.fake1.reset()
@@ -258,4 +259,50 @@ def test_tier_leftovers_of_another_switcher_do_not_survive_use(real: Real) -> No
         assert sent <= {"deepseek-flash", "deepseek-v4-pro"}, (tier, sent)
     real.ds("off")
     assert json.loads(real.settings.read_bytes())["env"]["ANTHROPIC_DEFAULT_FABLE_MODEL"] == "kimi-k2-turbo-preview"
+
+
+def test_model_picker_shows_the_profile_s_labels_not_another_switcher_s(real: Real) -> None:
+    """Issue 13: which `/model` companions Claude Code 2.1.332 honours with a custom base URL, seen in its real
+    interactive screen (a pty): the `_NAME` labels dsconfig writes, and none of another switcher's."""
+    import re
+    import time
+
+    import pexpect
+
+    real.settings.parent.mkdir()
+    real.settings.write_text(json.dumps({"env": {"ANTHROPIC_DEFAULT_SONNET_MODEL_NAME": "Kimi K2 (left over)"}}))
+    real.ds("use", "ds1")
+    state = real.home / ".claude.json"
+    doc = json.loads(state.read_bytes())
+    doc["projects"] = {str(real.work): {"hasTrustDialogAccepted": True}}  # no folder-trust dialog in the way
+    state.write_text(json.dumps(doc))
+    env = claude_env(real.home, {"TERM": "xterm-256color"})
+    child = pexpect.spawn(str(real.claude_bin), cwd=str(real.work), env=env, encoding="utf-8", dimensions=(50, 160),
+                          timeout=30)
+
+    def squeezed(text: str) -> str:  # the screen's words without escapes and spacing (cursor moves carry spaces)
+        return re.sub(r"\s+", "", re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07\x1b]*(\x07|\x1b\\)", "", text))
+
+    screen = ""
+    try:
+        deadline = time.monotonic() + 40
+        sent = False
+        while time.monotonic() < deadline:
+            try:
+                screen += child.read_nonblocking(100000, timeout=1)
+            except pexpect.TIMEOUT:
+                pass
+            if not sent and "Billing" in squeezed(screen):
+                child.send("/model")
+                time.sleep(1)
+                child.send("\r")
+                sent = True
+            if "Selectmodel" in squeezed(screen) and "Haiku" in squeezed(screen).split("Selectmodel")[-1]:
+                break
+    finally:
+        child.terminate(force=True)
+    picker = squeezed(screen).split("Selectmodel")[-1]
+    assert "Selectmodel" in squeezed(screen), squeezed(screen)[-3000:]
+    assert "DeepSeekFlash(1M)" in picker and "DeepSeekFlash" in picker, picker[-2000:]
+    assert "Kimi" not in picker
 

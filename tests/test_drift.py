@@ -231,7 +231,8 @@ def test_status_and_doctor_say_when_applied_settings_lag_the_profile(run_dsconfi
     assert {"variable": "ANTHROPIC_DEFAULT_HAIKU_MODEL", "applied": "deepseek-flash", "wanted": "deepseek-v4-pro"} \
         in lag["differences"]
     text = run_dsconfig("status", env=env).stdout
-    assert "lag profile 'ds' (ANTHROPIC_DEFAULT_HAIKU_MODEL)" in text and "fix: dsconfig use ds" in text
+    assert "lag profile 'ds' (ANTHROPIC_DEFAULT_HAIKU_MODEL, ANTHROPIC_DEFAULT_HAIKU_MODEL_NAME)" in text  # the label too
+    assert "fix: dsconfig use ds" in text
     findings = json.loads(run_dsconfig("doctor", "--json", "--no-verify", env=env).stdout)["findings"]
     assert any(f["check"] == "applied-lag" and f["severity"] == "warning" and "dsconfig use ds" in f["fix"] for f in findings)
 

@@ -719,5 +719,10 @@ def test_enter_everywhere_writes_deepseeks_current_guide_values_plus_the_fable_t
         "CLAUDE_CODE_SUBAGENT_MODEL": "deepseek-flash",
         "CLAUDE_CODE_EFFORT_LEVEL": "max",
         "CLAUDE_CODE_AUTO_COMPACT_WINDOW": "786432",
+        # the /model picker's labels (template data; 2.1.332 shows `_NAME` with a custom base URL)
+        "ANTHROPIC_DEFAULT_OPUS_MODEL_NAME": "DeepSeek Flash (1M)",
+        "ANTHROPIC_DEFAULT_SONNET_MODEL_NAME": "DeepSeek Flash (1M)",
+        "ANTHROPIC_DEFAULT_HAIKU_MODEL_NAME": "DeepSeek Flash",
+        "ANTHROPIC_DEFAULT_FABLE_MODEL_NAME": "DeepSeek Flash (1M)",
     }
     assert env["ANTHROPIC_AUTH_TOKEN"] == "" and env["ANTHROPIC_API_KEY"] == ""  # the helper's key is the only one

@@ -247,15 +247,24 @@ def inline_variable(resolved: Resolved) -> str:
     return API_KEY_VAR if resolved.template.auth == "x-api-key" else TOKEN_VAR
 
 
+def picker_labels(resolved: Resolved) -> dict[str, str]:
+    """The `/model` picker's labels the template gives (`ANTHROPIC_DEFAULT_<TIER>_MODEL_NAME`).
+
+    Seen in the real 2.1.332 `/model` screen with a custom base URL (tests/test_claude_code_real.py, a pty run):
+    `_NAME` replaces the tier's label and `_DESCRIPTION` its description line. Templates give labels only (while a
+    tier keeps the template's model); `_DESCRIPTION` and `_SUPPORTED_CAPABILITIES` are never written."""
+    companions = set(vocab.TIER_COMPANION_VARS)
+    return {var: value for var, value in resolved.model_variables().items() if value and var in companions}
+
+
 def defeating_vars(resolved: Resolved) -> list[str]:
     """Variables the profile does not set whose presence would send requests elsewhere or to other models.
 
     Every model variable and companion of vocab.MODEL_VARS the profile leaves unset is one: a fable tier or a
     `_NAME` label another switcher left would otherwise survive the switch (`claude --model fable` would send
-    the other provider's model). Companions are not written: which of them 2.1.332 honours with a custom base
-    URL is unconfirmed, so dsconfig clears them rather than guess."""
-    env = resolved.claude_env()
-    return [v for v in (*MODEL_VARS, *CLOUD_VARS) if v not in env]
+    the other provider's model, `/model` would show its name)."""
+    wanted = {*resolved.claude_env(), *picker_labels(resolved)}
+    return [v for v in (*MODEL_VARS, *CLOUD_VARS) if v not in wanted]
 
 
 def settings_edits(resolved: Resolved, ctx: TargetContext, *, inline_key: str | None = None,
@@ -268,6 +277,7 @@ def settings_edits(resolved: Resolved, ctx: TargetContext, *, inline_key: str | 
     if inline_key is not None:
         env[inline_variable(resolved)] = inline_key
     env.update({k: v for k, v in profile_env.items() if k not in env})
+    env.update(picker_labels(resolved))
     lower_values = {var for layer in lower for var, value in layer.env.items() if value}
     for var in defeating_vars(resolved):
         env[var] = "" if var in lower_values else ABSENT
@@ -431,6 +441,7 @@ def run_settings(resolved: Resolved, ctx: TargetContext) -> dict[str, Any]:
     env: dict[str, str] = {vocab.BASE_URL_VAR: resolved.base_url}
     env.update({var: "" for var in CREDENTIAL_VARS})
     env.update(resolved.claude_env())
+    env.update(picker_labels(resolved))
     env.update({var: "" for var in defeating_vars(resolved)})
     return {"env": env, HELPER_KEY: ctx.key_command(resolved.name)}
 
