@@ -167,12 +167,9 @@ _T = TypeVar("_T")
 
 def keyring_timeout(environ: Mapping[str, str] | None = None) -> float:
     """Seconds one keyring operation may take: DSCONFIG_KEYRING_TIMEOUT when it is a positive number, else 5."""
-    raw = (os.environ if environ is None else environ).get(TIMEOUT_VARIABLE, "")
-    try:
-        value = float(raw) if raw.strip() else DEFAULT_TIMEOUT
-    except ValueError:
-        return DEFAULT_TIMEOUT
-    return value if 0 < value < float("inf") else DEFAULT_TIMEOUT
+    from dsconfig.keysources import seconds_from_env
+
+    return seconds_from_env(TIMEOUT_VARIABLE, DEFAULT_TIMEOUT, environ)
 
 
 def _bounded(call: Callable[[], _T], doing: str, environ: Mapping[str, str] | None = None) -> _T:

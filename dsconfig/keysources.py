@@ -181,13 +181,19 @@ def read_env(name: str, source: KeySource, environ: Mapping[str, str] | None = N
     return _checked(raw, name, source)
 
 
-def command_timeout(environ: Mapping[str, str] | None = None) -> float:
-    raw = (os.environ if environ is None else environ).get(COMMAND_TIMEOUT_VARIABLE, "")
+def seconds_from_env(variable: str, default: float, environ: Mapping[str, str] | None = None) -> float:
+    """A time limit in seconds from `variable` when it holds a positive finite number, else `default`."""
+    raw = (os.environ if environ is None else environ).get(variable, "")
     try:
-        value = float(raw) if raw.strip() else DEFAULT_COMMAND_TIMEOUT
+        value = float(raw) if raw.strip() else default
     except ValueError:
-        return DEFAULT_COMMAND_TIMEOUT
-    return value if 0 < value < float("inf") else DEFAULT_COMMAND_TIMEOUT
+        return default
+    return value if 0 < value < float("inf") else default
+
+
+def command_timeout(environ: Mapping[str, str] | None = None) -> float:
+    """Seconds a `command:` source may take: DSCONFIG_KEY_COMMAND_TIMEOUT, else 30."""
+    return seconds_from_env(COMMAND_TIMEOUT_VARIABLE, DEFAULT_COMMAND_TIMEOUT, environ)
 
 
 def run_command(source: KeySource, environ: Mapping[str, str] | None = None) -> tuple[int | None, str, str]:
