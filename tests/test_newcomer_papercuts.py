@@ -96,4 +96,8 @@ def test_readme_test_command_works_as_root_without_sudo_and_as_a_user(tmp_path: 
 
 def test_readme_install_says_how_to_get_the_code_and_puts_dsconfig_on_path() -> None:
     command = _readme_block("install-command")
-    assert command.startswith("git clone ") and "pipx install ." in command and "dsconfig setup" in command
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert "`git clone` this repository" in readme  # how to get the code, beside the command
+    # pipx installed when missing (through sudo unless root), dsconfig installed with it and found on PATH at once
+    assert command.startswith('S=$([ "$(id -u)" = 0 ] || echo sudo);') and "$S apt-get install" in command
+    assert "pipx install --force ." in command and 'PATH="$HOME/.local/bin:$PATH" dsconfig setup' in command
