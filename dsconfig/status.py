@@ -323,14 +323,15 @@ def applied_lag(tctx: TargetContext, actx: actions.Context) -> list[dict[str, An
     changed by an upgrade, `profile edit` without `use`): per file, the differences and the one command that
     refreshes it. Files that cannot be read are reported elsewhere (their state is "invalid")."""
     from dsconfig import drift
+    from dsconfig.claudejson import parse_json_like_claude
 
     out: list[dict[str, Any]] = []
-    for record in tctx.journal.owned_by(target="claude-code"):
+    for record in tctx.journal.owned_by(target="claude-code", applied_only=True):
         if record.path.name == ".claude.json" or not record.owner.get("profile"):
             continue
         try:
-            data = fileio.read_bytes(record.path)
-            doc = fileio.parse_json_object(record.path, data) if data is not None else {}
+            data = fileio.read_bytes(record.path)  # read as Claude Code reads it, like every report
+            doc = parse_json_like_claude(record.path, data)[0] if data is not None else {}
             resolved = actions.resolved_profile(record.owner["profile"], actx)
         except DsconfigError:
             continue

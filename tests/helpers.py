@@ -16,6 +16,22 @@ if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
 
 
+# DeepSeek's Claude Code guide (api-docs.deepseek.com quick_start/agent_integrations/claude_code, checked
+# 2026-11-30; TARGETS.md section 1) plus the fable tier, which gets the opus model: what a DeepSeek profile with no
+# overrides resolves to. The tests' own copy, so a template edit that drifts from the guide fails them.
+DEEPSEEK_GUIDE_ENV = {
+    "ANTHROPIC_BASE_URL": "https://api.deepseek.com/anthropic",
+    "ANTHROPIC_MODEL": "deepseek-flash[1m]",
+    "ANTHROPIC_DEFAULT_OPUS_MODEL": "deepseek-flash[1m]",
+    "ANTHROPIC_DEFAULT_SONNET_MODEL": "deepseek-flash[1m]",
+    "ANTHROPIC_DEFAULT_HAIKU_MODEL": "deepseek-flash",
+    "ANTHROPIC_DEFAULT_FABLE_MODEL": "deepseek-flash[1m]",
+    "CLAUDE_CODE_SUBAGENT_MODEL": "deepseek-flash",
+    "CLAUDE_CODE_EFFORT_LEVEL": "max",
+    "CLAUDE_CODE_AUTO_COMPACT_WINDOW": "786432",
+}
+
+
 class RunDsconfig(Protocol):
     """The `run_dsconfig` fixture: runs the installed command and returns what it did."""
 

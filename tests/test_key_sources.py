@@ -47,6 +47,17 @@ def _scan(secret: str, home: Path) -> list[Path]:
     return _files_containing(secret, home, Path(os.environ["DSCONFIG_HOME"]))
 
 
+def _claude_sends_only(key: str, claude_bin: Path, home: Path, tmp_path: Path, fake: FakeDeepSeek) -> None:
+    """The real claude, through the apiKeyHelper `use` wrote, reaches the fake with `key` alone; no file holds it."""
+    work = tmp_path / "work"
+    work.mkdir()
+    proc = run_claude(claude_bin, "Say hello", home=home, cwd=work, timeout=90)
+    result = parse_result(proc)
+    assert proc.returncode == 0 and not result.is_error, proc.stdout + proc.stderr
+    assert fake.message_requests and {r.key for r in fake.message_requests} == {key}
+    assert _scan(key, home) == []
+
+
 def _ok(proc: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[str]:
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr
@@ -186,13 +197,7 @@ def test_command_profile_used_by_real_claude_through_the_helper(run_dsconfig: An
     _ok(run_dsconfig("use", "vault"))
     settings = json.loads((home / ".claude" / "settings.json").read_text())
     assert settings["apiKeyHelper"].endswith("key get vault")
-    work = tmp_path / "work"
-    work.mkdir()
-    proc = run_claude(claude_bin, "Say hello", home=home, cwd=work, timeout=90)
-    result = parse_result(proc)
-    assert proc.returncode == 0 and not result.is_error, proc.stdout + proc.stderr
-    assert fake_deepseek.message_requests and {r.key for r in fake_deepseek.message_requests} == {KEY_CMD}
-    assert _scan(KEY_CMD, home) == []
+    _claude_sends_only(KEY_CMD, claude_bin, home, tmp_path, fake_deepseek)
     _ok(run_dsconfig("off"))
 
 
@@ -271,13 +276,7 @@ def test_kernel_profile_used_by_real_claude(run_dsconfig: Any, fake_deepseek: Fa
                      "--key-source", "kernel", "--api-key-stdin", input=KEY_KERNEL))
     assert _ok(run_dsconfig("key", "get", name)).stdout == KEY_KERNEL + "\n"
     _ok(run_dsconfig("use", name))
-    work = tmp_path / "work"
-    work.mkdir()
-    proc = run_claude(claude_bin, "Say hello", home=home, cwd=work, timeout=90)
-    result = parse_result(proc)
-    assert proc.returncode == 0 and not result.is_error, proc.stdout + proc.stderr
-    assert fake_deepseek.message_requests and {r.key for r in fake_deepseek.message_requests} == {KEY_KERNEL}
-    assert _scan(KEY_KERNEL, home) == []
+    _claude_sends_only(KEY_KERNEL, claude_bin, home, tmp_path, fake_deepseek)
     _ok(run_dsconfig("off"))
 
 

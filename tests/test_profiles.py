@@ -18,7 +18,7 @@ from pathlib import Path
 from subprocess import CompletedProcess
 
 import pytest
-from helpers import MemoryKeyring, RunDsconfig
+from helpers import DEEPSEEK_GUIDE_ENV, MemoryKeyring, RunDsconfig
 
 from dsconfig import actions
 from dsconfig.credentials import mask
@@ -342,17 +342,7 @@ def test_base_url_option_refuses_non_urls(ctx: actions.Context, profiles_path: P
 
 def test_resolved_deepseek_claude_env() -> None:
     r = resolve(Profile(name="ds", provider="deepseek"), load_template("deepseek"))
-    assert r.claude_env() == {
-        "ANTHROPIC_BASE_URL": DEEPSEEK_URL,
-        "ANTHROPIC_MODEL": "deepseek-flash[1m]",
-        "ANTHROPIC_DEFAULT_OPUS_MODEL": "deepseek-flash[1m]",
-        "ANTHROPIC_DEFAULT_SONNET_MODEL": "deepseek-flash[1m]",
-        "ANTHROPIC_DEFAULT_HAIKU_MODEL": "deepseek-flash",
-        "ANTHROPIC_DEFAULT_FABLE_MODEL": "deepseek-flash[1m]",
-        "CLAUDE_CODE_SUBAGENT_MODEL": "deepseek-flash",
-        "CLAUDE_CODE_EFFORT_LEVEL": "max",
-        "CLAUDE_CODE_AUTO_COMPACT_WINDOW": "786432",
-    }
+    assert r.claude_env() == DEEPSEEK_GUIDE_ENV
     assert r.distinct_models() == ["deepseek-flash"]
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from fakes.server import DEFAULT_KEY, FakeDeepSeek
-from helpers import MemoryKeyring
+from helpers import DEEPSEEK_GUIDE_ENV, MemoryKeyring
 
 from dsconfig import actions, switch, wizard
 from dsconfig.changes import Journal
@@ -710,15 +710,7 @@ def test_enter_everywhere_writes_deepseeks_current_guide_values_plus_the_fable_t
     world.run(ScriptedPrompter({"key": GOOD_KEY}), no_verify=True)  # Enter everywhere else
     env = json.loads(world.settings.read_text())["env"]
     assert {k: v for k, v in env.items() if v != ""} == {
-        "ANTHROPIC_BASE_URL": "https://api.deepseek.com/anthropic",
-        "ANTHROPIC_MODEL": "deepseek-flash[1m]",
-        "ANTHROPIC_DEFAULT_OPUS_MODEL": "deepseek-flash[1m]",
-        "ANTHROPIC_DEFAULT_SONNET_MODEL": "deepseek-flash[1m]",
-        "ANTHROPIC_DEFAULT_HAIKU_MODEL": "deepseek-flash",
-        "ANTHROPIC_DEFAULT_FABLE_MODEL": "deepseek-flash[1m]",
-        "CLAUDE_CODE_SUBAGENT_MODEL": "deepseek-flash",
-        "CLAUDE_CODE_EFFORT_LEVEL": "max",
-        "CLAUDE_CODE_AUTO_COMPACT_WINDOW": "786432",
+        **DEEPSEEK_GUIDE_ENV,
         # the /model picker's labels (template data; 2.1.332 shows `_NAME` with a custom base URL)
         "ANTHROPIC_DEFAULT_OPUS_MODEL_NAME": "DeepSeek Flash (1M)",
         "ANTHROPIC_DEFAULT_SONNET_MODEL_NAME": "DeepSeek Flash (1M)",

@@ -310,6 +310,18 @@ CLAUDE_CODE_EFFORT_LEVEL = "high"
 """
 
 
+def profiled_world(tmp: Path, *, library: bool = False) -> World:
+    """A world in `tmp`/w: an empty home and project folder (no Claude files yet), profiles a and b, and with
+    `library` Claude Desktop's (empty) config library folder, so Desktop counts as present."""
+    world = World(tmp / "w")
+    world.home.mkdir(parents=True)
+    world.proj.mkdir(parents=True)
+    if library:
+        world.library.mkdir(parents=True)
+    add_profiles(world)
+    return world
+
+
 def add_profiles(world: World) -> None:
     """Profiles a and b, written as `dsconfig profile add` writes them (checked by loading them back)."""
     world.dsh.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .reliability_support import TRACEBACK, World, add_profiles
+from .reliability_support import TRACEBACK, profiled_world
 
 GOOD_RECORD = {"owner": {"target": "claude-code", "scope": "user", "profile": "a"}, "kind": "json", "created": False,
                "original_sha256": None, "backup": None, "written_sha256": None, "keys": []}
@@ -34,10 +34,7 @@ COMMANDS = [("status",), ("use", "a"), ("off",), ("doctor", "--no-verify"), ("pr
 @pytest.mark.parametrize("damage", sorted(DAMAGE))
 def test_every_command_refuses_a_damaged_journal_naming_it(tmp_path: Path, damage: str,
                                                             capsys: pytest.CaptureFixture[str]) -> None:
-    world = World(tmp_path / "w")
-    world.home.mkdir(parents=True)
-    world.proj.mkdir(parents=True)
-    add_profiles(world)
+    world = profiled_world(tmp_path)
     world.journal.parent.mkdir(parents=True, mode=0o700)
     record = {**GOOD_RECORD, **DAMAGE[damage]}
     world.journal.write_text(json.dumps({"schema_version": 1, "files": {str(world.settings): record}}))

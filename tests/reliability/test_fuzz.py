@@ -36,8 +36,8 @@ from .reliability_support import (
     ORIGINAL_STATE,
     PROFILES_TOML,
     World,
-    add_profiles,
     contexts,
+    profiled_world,
 )
 
 TOKENS = [b"{", b"}", b"[", b"]", b'"', b"\\", b",", b":", b"\\u00", b"\\ud800", b"\\udfff", b'"\\ud83d"', b"NaN",
@@ -108,11 +108,7 @@ class Crashes:
 
 
 def fuzz_world(tmp: Path) -> World:
-    world = World(tmp / "w")
-    world.home.mkdir(parents=True)
-    world.proj.mkdir(parents=True)
-    add_profiles(world)
-    return world
+    return profiled_world(tmp)
 
 
 def json_targets(world: World) -> list[tuple[str, Path, bytes, Callable[[], Any]]]:

@@ -11,22 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from .reliability_support import World, add_profiles
+from .reliability_support import profiled_world
 
 EDGES = '[1e999, -1e999, 1.50, 1E+2, -0, 0.1e-7, 123456789012345678901234567890, 5e-324]'
 
 
-def _world(tmp_path: Path) -> World:
-    world = World(tmp_path / "w")
-    world.home.mkdir(parents=True)
-    world.proj.mkdir(parents=True)
-    world.library.mkdir(parents=True)
-    add_profiles(world)
-    return world
-
-
 def test_desktop_meta_with_1e999_in_a_foreign_entry_keeps_its_text(tmp_path: Path) -> None:
-    world = _world(tmp_path)
+    world = profiled_world(tmp_path, library=True)
     original = ('{\n  "appliedId": "3f2a8c1e-5b7d-4e9a-8c6f-1d2e3f4a5b6c",\n  "entries": [\n    {"id": '
                 '"3f2a8c1e-5b7d-4e9a-8c6f-1d2e3f4a5b6c", "name": "mine", "weights": ' + EDGES + '}\n  ],\n'
                 '  "ui": {"zoom": 1e999}\n}\n').encode()
@@ -42,7 +33,7 @@ def test_desktop_meta_with_1e999_in_a_foreign_entry_keeps_its_text(tmp_path: Pat
 
 @pytest.mark.parametrize("where", ["top", "nested"])
 def test_claude_code_settings_with_edge_numbers_round_trip(tmp_path: Path, where: str) -> None:
-    world = _world(tmp_path)
+    world = profiled_world(tmp_path, library=True)
     world.settings.parent.mkdir()
     member = f'"limits": {EDGES}'
     original = ('{\n  ' + member + ',\n  "env": {"FOO": "1"}\n}\n' if where == "top"

@@ -35,21 +35,11 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from .reliability_support import TRACEBACK, World, add_profiles, no_traceback, run_killed_at, toml_ok
+from .reliability_support import TRACEBACK, World, no_traceback, profiled_world, run_killed_at, toml_ok
 
 B_URL = "https://b.example.com/anthropic"
 DEEPSEEK_URL = "https://api.deepseek.com/anthropic"
 URLS = {"a": DEEPSEEK_URL, "b": B_URL}
-
-
-def new_world(tmp_path: Path, *, desktop: bool = False) -> World:
-    world = World(tmp_path / "w")
-    world.home.mkdir(parents=True)
-    world.proj.mkdir(parents=True)
-    if desktop:
-        world.library.mkdir(parents=True)
-    add_profiles(world)
-    return world
 
 
 def ok(world: World, *args: str) -> None:
@@ -59,6 +49,13 @@ def ok(world: World, *args: str) -> None:
 
 def load(path: Path) -> Any:
     return json.loads(path.read_bytes())
+
+
+def edit_base_url_by_hand(path: Path, url: str) -> None:
+    """A person changes a member dsconfig owns (the base URL it wrote)."""
+    doc = load(path)
+    doc["env"]["ANTHROPIC_BASE_URL"] = url
+    path.write_text(json.dumps(doc))
 
 
 def owned_left(doc: dict[str, Any]) -> list[str]:
@@ -72,7 +69,7 @@ def owned_left(doc: dict[str, Any]) -> list[str]:
 
 
 def test_case1_user_additions_between_use_b_and_use_a_survive_off(tmp_path: Path) -> None:
-    world = new_world(tmp_path)
+    world = profiled_world(tmp_path)
     world.settings.parent.mkdir()
     world.settings.write_text(json.dumps({"theme": "dark"}, indent=4))
     ok(world, "use", "a")
@@ -89,7 +86,7 @@ def test_case1_user_additions_between_use_b_and_use_a_survive_off(tmp_path: Path
 
 
 def test_case2_a_created_file_with_the_users_additions_stays(tmp_path: Path) -> None:
-    world = new_world(tmp_path)
+    world = profiled_world(tmp_path)
     ok(world, "use", "a")  # creates ~/.claude/settings.json
     doc = load(world.settings)
     doc["permissions"] = {"allow": ["Bash(ls)"]}
@@ -100,7 +97,7 @@ def test_case2_a_created_file_with_the_users_additions_stays(tmp_path: Path) -> 
 
 
 def test_case2b_a_created_file_nobody_touched_is_removed(tmp_path: Path) -> None:
-    world = new_world(tmp_path)
+    world = profiled_world(tmp_path)
     ok(world, "use", "a")
     ok(world, "use", "b")
     ok(world, "off")
@@ -110,7 +107,7 @@ def test_case2b_a_created_file_nobody_touched_is_removed(tmp_path: Path) -> None
 
 def test_case3_claude_code_state_members_survive_use_b_then_off(tmp_path: Path) -> None:
     """The same sequence as the real-claude test, with Claude Code's recorded rewrite (fast, always run)."""
-    world = new_world(tmp_path)
+    world = profiled_world(tmp_path)
     world.state.write_text('{"numStartups": 3}')
     ok(world, "use", "a")
     claude_code_rewrites_state(world.state)
@@ -125,7 +122,7 @@ def test_case3_claude_code_state_members_survive_use_b_then_off(tmp_path: Path) 
 
 
 def test_case4_onboarding_false_is_set_true_and_off_gives_back_the_bytes(tmp_path: Path) -> None:
-    world = new_world(tmp_path)
+    world = profiled_world(tmp_path)
     original = b'{\n  "numStartups": 7,\n  "hasCompletedOnboarding": false,\n  "tipsHistory": {"x": 1e-7}\n}\n'
     world.state.write_bytes(original)
     ok(world, "use", "a")
@@ -136,7 +133,7 @@ def test_case4_onboarding_false_is_set_true_and_off_gives_back_the_bytes(tmp_pat
 
 
 def test_case5_desktop_mcp_server_added_between_two_uses_survives_off(tmp_path: Path) -> None:
-    world = new_world(tmp_path, desktop=True)
+    world = profiled_world(tmp_path, library=True)
     config = world.app_configs[1]
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(json.dumps({"mcpServers": {}, "deploymentMode": "1p"}, indent=2))
@@ -151,7 +148,7 @@ def test_case5_desktop_mcp_server_added_between_two_uses_survives_off(tmp_path: 
 
 
 def test_case7_env_made_a_string_by_hand_is_refused_with_the_file_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    world = new_world(tmp_path)
+    world = profiled_world(tmp_path)
     ok(world, "use", "a")
     doc = load(world.settings)
     doc["env"] = "oops"
@@ -167,13 +164,11 @@ def test_case7_env_made_a_string_by_hand_is_refused_with_the_file_named(tmp_path
 
 
 def test_owned_member_changed_by_hand_is_kept_and_reported_then_force_restores(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    world = new_world(tmp_path)
+    world = profiled_world(tmp_path)
     world.settings.parent.mkdir()
     world.settings.write_text('{"env": {"ANTHROPIC_BASE_URL": "https://mine.example"}}')
     ok(world, "use", "a")
-    doc = load(world.settings)
-    doc["env"]["ANTHROPIC_BASE_URL"] = "https://edited.example"
-    world.settings.write_text(json.dumps(doc))
+    edit_base_url_by_hand(world.settings, "https://edited.example")
     capsys.readouterr()
     ok(world, "off")
     assert "ANTHROPIC_BASE_URL was changed after dsconfig set it" in capsys.readouterr().err
@@ -186,7 +181,7 @@ def test_owned_member_changed_by_hand_is_kept_and_reported_then_force_restores(t
 
 
 def _two_file_world(tmp_path: Path) -> World:
-    world = new_world(tmp_path)
+    world = profiled_world(tmp_path)
     world.settings.parent.mkdir()
     world.settings.write_text('{\n  "theme": "dark"\n}\n')
     world.state.write_text('{\n  "numStartups": 3\n}\n')
@@ -275,7 +270,7 @@ def test_sigkill_between_files_is_reported_and_finished_by_the_next_command(tmp_
 
 
 def test_two_profile_adds_at_once_keep_one_profile_and_its_key(tmp_path: Path, secret_service: Any) -> None:
-    world = new_world(tmp_path)
+    world = profiled_world(tmp_path)
     env = {k: v for k, v in world.env.items() if k != "PYTHON_KEYRING_BACKEND"}
     wins = 0
     for round_ in range(6):
@@ -302,7 +297,7 @@ def world_cmd() -> list[str]:
 
 def test_use_racing_profile_rm_never_leaves_claude_on_a_removed_profile(tmp_path: Path) -> None:
     for round_ in range(8):
-        world = new_world(tmp_path / str(round_))
+        world = profiled_world(tmp_path / str(round_))
         procs = [subprocess.Popen([*world_cmd(), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                   env=world.env, cwd=world.proj, stdin=subprocess.DEVNULL)
                  for args in (("use", "b"), ("profile", "rm", "b"))]
@@ -353,7 +348,7 @@ class Lifecycle(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self._tmp = tempfile.TemporaryDirectory(prefix="dsconfig-life-")
-        self.world = new_world(Path(self._tmp.name), desktop=True)
+        self.world = profiled_world(Path(self._tmp.name), library=True)
         self.applied: dict[str, str | None] = {"user": None, "project": None, "desktop": None}
         # profiles.toml's `active` follows user-scope switches of every target (README, "active profile")
         self.active: str | None = None
@@ -512,9 +507,7 @@ class Lifecycle(RuleBasedStateMachine):
 
     def user_edits_an_owned_member(self) -> None:
         path = self.world.settings
-        doc = load(path)
-        doc["env"]["ANTHROPIC_BASE_URL"] = "https://edited-by-hand.example"
-        path.write_text(json.dumps(doc, indent=2))
+        edit_base_url_by_hand(path, "https://edited-by-hand.example")
         self.owned_edits[path] = "https://edited-by-hand.example"
         self._foreign_write(path)
 
@@ -621,13 +614,11 @@ def test_lifecycle_state_machine(figures: Any, slow: bool) -> None:
 def test_a_kept_hand_edit_stays_kept_by_a_second_off(tmp_path: Path) -> None:
     """Found by the state machine (--slow): `off` kept a person's value of an owned member; a second `off`
     (after an unrelated `use --scope project`) took it for dsconfig's and removed it."""
-    world = new_world(tmp_path)
+    world = profiled_world(tmp_path)
     world.settings.parent.mkdir()
     world.settings.write_text('{"theme": "dark"}')
     ok(world, "use", "a")
-    doc = load(world.settings)
-    doc["env"]["ANTHROPIC_BASE_URL"] = "https://edited-by-hand.example"
-    world.settings.write_text(json.dumps(doc))
+    edit_base_url_by_hand(world.settings, "https://edited-by-hand.example")
     ok(world, "off")
     ok(world, "use", "a", "--scope", "project")
     ok(world, "off")
@@ -691,7 +682,7 @@ def test_a_full_state_folder_after_a_file_was_written_puts_it_back(tmp_path: Pat
 
 
 def test_off_of_claude_code_leaves_desktop_s_profile_active(tmp_path: Path) -> None:
-    world = new_world(tmp_path, desktop=True)
+    world = profiled_world(tmp_path, library=True)
     ok(world, "use", "b", "--target", "all")
     ok(world, "use", "a")
     ok(world, "off")
@@ -701,7 +692,7 @@ def test_off_of_claude_code_leaves_desktop_s_profile_active(tmp_path: Path) -> N
 
 
 def test_use_over_a_hand_changed_owned_member_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    world = new_world(tmp_path)
+    world = profiled_world(tmp_path)
     ok(world, "use", "b")
     doc = load(world.settings)
     doc["env"]["CLAUDE_CODE_EFFORT_LEVEL"] = "low"

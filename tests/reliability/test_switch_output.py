@@ -8,21 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from .reliability_support import World, add_profiles
+from .reliability_support import profiled_world
 
 OTHER_TOOLS_TOKEN = "sk-" + "7e" * 16  # shaped like a DeepSeek key, made up
 
 
-def _world(tmp_path: Path) -> World:
-    world = World(tmp_path / "w")
-    world.home.mkdir(parents=True)
-    world.proj.mkdir(parents=True)
-    add_profiles(world)
-    return world
-
-
 def test_dry_run_diffs_mask_an_inline_key_another_tool_left(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    world = _world(tmp_path)
+    world = profiled_world(tmp_path)
     world.settings.parent.mkdir()
     world.settings.write_text(json.dumps({"env": {"ANTHROPIC_BASE_URL": "https://x.example",
                                                   "ANTHROPIC_AUTH_TOKEN": OTHER_TOOLS_TOKEN}}, indent=2))
@@ -45,7 +37,7 @@ def test_dry_run_diffs_mask_an_inline_key_another_tool_left(tmp_path: Path, caps
                                               ("https://gateway.example.com/anthropic", False)])
 def test_use_warns_about_plain_http_to_another_machine(tmp_path: Path, capsys: pytest.CaptureFixture[str], url: str,
                                                        warned: bool) -> None:
-    world = _world(tmp_path)
+    world = profiled_world(tmp_path)
     assert world.cli("profile", "add", "gw", "--provider", "custom", "--base-url", url) == 0
     capsys.readouterr()
     assert world.cli("use", "gw") == 0
@@ -56,7 +48,7 @@ def test_use_warns_about_plain_http_to_another_machine(tmp_path: Path, capsys: p
 def test_use_of_an_env_source_profile_with_the_variable_unset_warns_and_applies(tmp_path: Path,
                                                                              capsys: pytest.CaptureFixture[str]) -> None:
     """The variable may be set where Claude Code starts (direnv, CI): `use` writes the helper and warns."""
-    world = _world(tmp_path)
+    world = profiled_world(tmp_path)
     assert world.cli("profile", "add", "ci", "--provider", "deepseek", "--key-source", "env:DSCONFIG_TEST_UNSET_KEY") == 0
     capsys.readouterr()
     assert world.cli("use", "ci") == 0
@@ -71,7 +63,7 @@ def test_a_lone_surrogate_in_a_file_is_shown_escaped_never_a_traceback(tmp_path:
     stream can encode it; status, detect and doctor crashed with UnicodeEncodeError."""
     from .reliability_support import TRACEBACK
 
-    world = _world(tmp_path)
+    world = profiled_world(tmp_path)
     if where == "project settings":
         (world.proj / ".claude").mkdir()
         (world.proj / ".claude" / "settings.json").write_text('{"env": {"ANTHROPIC_BASE_URL": "https://x.example/\\ud800"}}')
@@ -92,7 +84,7 @@ def test_a_lone_surrogate_in_a_file_is_shown_escaped_never_a_traceback(tmp_path:
 def test_json_errors_name_json_types_and_the_duplicate_s_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Found by the outside tester: `null` at the top level was "a JSON NoneType" with the hint "wrap the content in
     { ... }", and a duplicate key had no line."""
-    world = _world(tmp_path)
+    world = profiled_world(tmp_path)
     world.settings.parent.mkdir()
     for text, expected in (("null", "top level is a JSON null"), ('"x"', "top level is a JSON string"),
                            ('{"a": 1,\n  "a": 2}', "settings.json:2:3: key 'a' appears twice")):
