@@ -451,13 +451,21 @@ def _no_such_profile(name: str) -> bool:
 
 
 def _get(name: str, source: KeySource) -> str:
-    from dsconfig.errors import NotFoundError
+    from dsconfig.errors import KeyringUnavailableError, NotFoundError
 
-    key = SourcedStore().get_from(name, source)
-    if not key and _no_such_profile(name):
+    def no_such_profile() -> NotFoundError:
         # `key set NAME` would fail too ("no profile named ..."): point at what exists and how to create it.
-        raise NotFoundError(f"no profile named {name!r}, so no key for it",
-                            f"dsconfig profile list   (the profiles that exist), or create it: dsconfig setup --profile {name}")
+        return NotFoundError(f"no profile named {name!r}, so no key for it",
+                             f"dsconfig profile list   (the profiles that exist), or create it: dsconfig setup --profile {name}")
+
+    try:
+        key = SourcedStore().get_from(name, source)
+    except KeyringUnavailableError:
+        if _no_such_profile(name):  # no keyring and no such profile: the profile is what is missing
+            raise no_such_profile() from None
+        raise
+    if not key and _no_such_profile(name):
+        raise no_such_profile()
     if not key:
         where = "the kernel keyring" if source.kind == KERNEL else "the OS keyring"
         raise NotFoundError(f"no API key stored for profile {name!r} in {where}",

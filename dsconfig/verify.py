@@ -854,7 +854,7 @@ def _stall(target: _Target, timeout: float, status: int | None, keepalives: int)
         f"the provider accepted the request (HTTP {status}) but sent no event within {timeout:g} s{lines}: it is "
         "holding the request in its queue (DeepSeek does this under load instead of answering 429)",
         f"retry later, or wait longer: dsconfig verify {target.name} --timeout {max(120, int(timeout * 4))}; Claude Code "
-        "waits up to API_TIMEOUT_MS (the deepseek template sets 600000)",
+        "waits as long as API_TIMEOUT_MS says (milliseconds; e.g. --env API_TIMEOUT_MS=600000 on the profile)",
         status,
     )
 

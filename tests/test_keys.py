@@ -223,7 +223,9 @@ def test_no_keyring_key_get_and_set_exit_5(run_dsconfig: RunDsconfig, dshome: Pa
 
 
 def test_no_secret_service_on_a_headless_machine_exits_5(run_dsconfig: RunDsconfig) -> None:
-    # No D-Bus session and no backend chosen: keyring's own auto-detection finds nothing usable.
+    # No D-Bus session and no backend chosen: keyring's own auto-detection finds nothing usable. The profile
+    # exists (a missing one is named as such instead, whatever the keyring).
+    assert run_dsconfig("profile", "add", "ds", "--provider", "deepseek", input="").returncode == 0
     proc = run_dsconfig("key", "get", "ds", input="")
     assert proc.returncode == EXIT_KEYRING, proc.stderr
     assert proc.stdout == ""
@@ -276,8 +278,10 @@ def test_a_plaintext_backend_is_refused(run_dsconfig: RunDsconfig, tmp_path: Pat
     assert "\nhint: " in proc.stderr
     assert not plain_file.exists()
     assert not (dshome / "profiles.toml").exists()
+    assert _add(run_dsconfig, "ds", None, env=env).returncode == 0  # a profile without a key needs no keyring
     got = run_dsconfig("key", "get", "ds", input="", env=env)
     assert (got.returncode, got.stdout) == (EXIT_KEYRING, "")
+    assert "plainkr.PlaintextKeyring" in got.stderr and not plain_file.exists()
 
 
 def test_keyring_store_refuses_the_fail_backend_in_process() -> None:

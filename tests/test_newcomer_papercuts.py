@@ -72,6 +72,15 @@ def test_key_get_for_a_profile_that_does_not_exist(secret_service: Any, run_dsco
     assert proc.returncode == errors.EXIT_NOT_FOUND and "dsconfig key set bare" in proc.stderr
 
 
+@pytest.mark.parametrize("backend", ["keyring.backends.fail.Keyring", "keyring.backends.null.Keyring"])
+def test_key_get_for_a_missing_profile_names_it_even_without_a_keyring(run_dsconfig: Any, backend: str) -> None:
+    """Found by an outside tester: with no usable keyring, `key get nosuch` gave the keyring set-up hint (exit 5)
+    and never said that the profile does not exist."""
+    proc = run_dsconfig("key", "get", "nosuch", env={"PYTHON_KEYRING_BACKEND": backend})
+    assert proc.returncode == errors.EXIT_NOT_FOUND, proc.stderr
+    assert "no profile named 'nosuch'" in proc.stderr and "Traceback" not in proc.stderr
+
+
 def _readme_block(marker: str) -> str:
     text = README.read_text(encoding="utf-8")
     block = text.split(f"<!-- {marker} -->", 1)[1].split(f"<!-- /{marker} -->", 1)[0]
