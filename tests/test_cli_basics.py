@@ -91,7 +91,8 @@ ERRORS = {
     "bad-name": (("profile", "add", "../x", "--provider", "deepseek"), {}, "", EXIT_USAGE, "invalid profile name"),
     "bad-tier": (("profile", "add", "ds", "--provider", "deepseek", "--model", "turbo=m"), {}, "", EXIT_USAGE, "--model 'turbo=m'"),
     # keyring's null backend keeps nothing, so dsconfig refuses it (a missing key is tested in test_keys.py).
-    "null-keyring": (("key", "get", "ds"), NULL_KEYRING, "", EXIT_KEYRING, "the keyring backend in use (keyring.backends.null)"),
+    "null-keyring": (("profile", "add", "ds", "--provider", "deepseek", "--api-key-stdin"), NULL_KEYRING,
+                     "sk-" + "0a1b" * 8, EXIT_KEYRING, "the keyring backend in use (keyring.backends.null)"),
     "no-keyring": (("profile", "add", "ds", "--provider", "deepseek", "--api-key-stdin"), FAIL_KEYRING, "sk-" + "0a1b" * 8,
                    EXIT_KEYRING, "no OS keyring is available"),
     "key-set-no-tty": (("key", "set", "ds"), {}, "", 1, "no key given and no terminal"),
