@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fakes.server import FakeDeepSeek
 
-from dsconfig.targets import shell
+from dsconfig.targets import shell_startup
 
 KEY = "sk-test-off-note-0001"
 KIMI = "https://api.moonshot.ai/anthropic"
@@ -83,7 +83,7 @@ def test_startup_exports_reads_values_as_the_shell_would(home: Path) -> None:
     _write(home / ".bashrc", 'export ANTHROPIC_BASE_URL="$GATEWAY/anthropic"\ndeclare -x ANTHROPIC_BASE_URL=bare;\n'
            "typeset -gx ANTHROPIC_BASE_URL='quoted value' # note\n")
     _write(home / ".config" / "fish" / "conf.d" / "ai.fish", "set --export --global ANTHROPIC_BASE_URL https://a.example\n")
-    found = shell.startup_exports("ANTHROPIC_BASE_URL", home, {})
+    found = shell_startup.startup_exports("ANTHROPIC_BASE_URL", home, {})
     assert [(f.path.name, f.line, f.value) for f in found] == [
         (".bashrc", 1, "$GATEWAY/anthropic"), (".bashrc", 2, "bare"), (".bashrc", 3, "quoted value"),
         ("ai.fish", 1, "https://a.example")]

@@ -21,9 +21,9 @@ from fakes.server import DEFAULT_KEY, FakeDeepSeek
 from helpers import MemoryKeyring, keyring_backend
 
 from dsconfig import actions, doctor, status, switch
-from dsconfig.changes import Journal
 from dsconfig.doctor import Finding
 from dsconfig.errors import KeyringUnavailableError
+from dsconfig.journal import Journal
 from dsconfig.profiles import ProfileStore
 from dsconfig.targets import claude_desktop
 from dsconfig.targets.context import TargetContext
@@ -227,7 +227,8 @@ def test_doctor_healthy_machine_exits_0_and_verifies(m: Machine, fake_deepseek: 
     assert report.ok and report.exit_code == 0, doctor.render_text(report)
     assert [f for f in report.findings if f.severity in ("warning", "error")] == []
     assert only([f for f in report.findings if f.check == "verify"], "ok").message.startswith(f"test call to {fake_deepseek.base_url}")
-    assert report.to_doc()["verify"]["profiles"][0]["ok"] is True
+    verified = report.to_doc()["verify"]
+    assert verified is not None and verified["profiles"][0]["ok"] is True
     assert "0 error(s), 0 warning(s)" in doctor.render_text(report)
 
 
@@ -424,7 +425,8 @@ def test_verify_findings(m: Machine, fake_deepseek: FakeDeepSeek) -> None:
     report = m.doctor(verify=True)
     failed = only([f for f in report.findings if f.check == "verify"], "error")
     assert "auth" in failed.message and failed.fix and "dsconfig key set ds" in failed.fix
-    assert report.exit_code == 1 and report.to_doc()["verify"]["profiles"][0]["ok"] is False
+    verified = report.to_doc()["verify"]
+    assert report.exit_code == 1 and verified is not None and verified["profiles"][0]["ok"] is False
 
 
 # --- the commands ---------------------------------------------------------------------------------------

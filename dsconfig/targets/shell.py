@@ -57,7 +57,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from dsconfig.errors import EXIT_USAGE, DsconfigError, UsageError
@@ -158,65 +157,15 @@ def choose_shell(environ: Mapping[str, str], platform: str,
 
 
 # --- startup files: what every new shell exports --------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StartupExport:
-    """One line of a shell startup file that exports a variable to every new shell (and so to Claude Code)."""
-
-    path: Path
-    line: int
-    value: str  # the text after `=` (or fish's value words), unquoted when it is a plain literal
-
-    def where(self) -> str:
-        return f"{self.path} line {self.line}"
-
-
-def startup_files(home: Path, environ: Mapping[str, str]) -> list[tuple[Path, str]]:
-    """(file, syntax) of every startup file of bash, zsh (in $ZDOTDIR when set) and fish that can export a
-    variable to new shells: login and interactive files alike, in the order the shells read them."""
-    config = Path(environ.get("XDG_CONFIG_HOME") or home / ".config")
-    zdot = Path(environ.get("ZDOTDIR") or home)
-    found = [(home / name, "bash") for name in (".bash_profile", ".bash_login", ".profile", ".bashrc")]
-    found += [(zdot / name, "zsh") for name in (".zshenv", ".zprofile", ".zshrc")]
-    found += [(p, "fish") for p in sorted((config / "fish" / "conf.d").glob("*.fish"))]
-    found.append((config / "fish" / "config.fish", "fish"))
-    return found
-
-
-def startup_exports(var: str, home: Path, environ: Mapping[str, str]) -> list[StartupExport]:
-    """Every line of a startup file that exports `var`: `export VAR=…`, `declare -x`/`typeset -x VAR=…`, and
-    fish's `set -x`/`-gx`/`-Ux`/`--export VAR …`. Comments and plain (unexported) assignments do not count.
-    Files are read quietly (a FIFO or an unreadable file is skipped, never waited on)."""
-    import re
-
-    from dsconfig.fileio import read_text_quietly
-
-    name = re.escape(var)
-    posix = re.compile(rf"^\s*(?:export|declare\s+-\w*x\w*|typeset\s+-\w*x\w*)\s+{name}=(?P<value>.*)$")
-    fish = re.compile(rf"^\s*set\s+(?P<flags>(?:-[A-Za-z]+\s+|--[a-z]+\s+)+){name}\s+(?P<value>.*)$")
-    out = []
-    for path, syntax in startup_files(home, environ):
-        text = read_text_quietly(path)
-        if text is None:
-            continue
-        for number, line in enumerate(text.splitlines(), 1):
-            if syntax == "fish":
-                match = fish.match(line)
-                flags = match.group("flags").split() if match else []
-                if not match or not any(f == "--export" or (not f.startswith("--") and "x" in f) for f in flags):
-                    continue
-            else:
-                match = posix.match(line)
-                if not match:
-                    continue
-            out.append(StartupExport(path, number, _unquoted(match.group("value"))))
-    return out
+# Which files each shell reads at start, and how a line there exports a variable: targets/shell_startup.py.
 
 
 def still_exported(var: str, home: Path, environ: Mapping[str, str], *, follower: str = "Claude Code") -> list[str]:
-    """Sentences for `off`: where `var` is still exported (this process's environment, each startup file line),
-    so that `follower` started from such a shell follows that value now that no settings file sets one."""
+    """Sentences for `off`: where `var` is still exported (this process's environment, each startup file line:
+    every form shell_startup knows, the same lines `dsconfig doctor` names), so that `follower` started from
+    such a shell follows that value now that no settings file sets one."""
+    from dsconfig.targets.shell_startup import startup_exports
+
     out = []
     if environ.get(var):
         out.append(f"{var}={environ[var]} is exported in this shell: {follower} started from it now follows that "
@@ -226,19 +175,6 @@ def still_exported(var: str, home: Path, environ: Mapping[str, str], *, follower
                    f"that value (no settings file sets {var} any more); delete that line, or `dsconfig use NAME` "
                    "(a settings file beats it)")
     return out
-
-
-def _unquoted(value: str) -> str:
-    """The first shell word of `value` without its quotes (`'https://x' # old` -> https://x); a value the
-    shell computes ($VAR, $(...)) stays as written."""
-    text = value.strip()
-    if "$(" in text or "`" in text:
-        return text
-    if text[:1] in ("'", '"'):
-        end = text.find(text[0], 1)
-        if end > 0:
-            return text[1:end]
-    return text.split(None, 1)[0].removesuffix(";") if text else text
 
 
 def _inside_powershell(environ: Mapping[str, str]) -> bool:
