@@ -20,7 +20,6 @@ from fakes.server import DEFAULT_KEY, FakeDeepSeek
 from helpers import DEEPSEEK_GUIDE_ENV, MemoryKeyring
 
 from dsconfig import actions, switch, wizard
-from dsconfig.changes import Journal
 from dsconfig.errors import (
     EXIT_KEYRING,
     EXIT_USAGE,
@@ -29,9 +28,13 @@ from dsconfig.errors import (
     KeyringUnavailableError,
     UsageError,
 )
+from dsconfig.journal import Journal
 from dsconfig.profiles import Profile, ProfileStore
 from dsconfig.targets.context import TargetContext
-from dsconfig.wizard import Question, SetupOptions
+from dsconfig.wizard import SetupOptions
+from dsconfig.wizard.adoption import guess_provider
+from dsconfig.wizard.prompters import NoTerminalPrompter
+from dsconfig.wizard.questions import QUESTIONS, Question
 
 # Made up, and never shaped like a real DeepSeek key (no literal "sk-" + 32 hex characters in this file).
 GOOD_KEY = DEFAULT_KEY
@@ -140,7 +143,7 @@ def test_every_question_names_a_flag_setup_has() -> None:
 
     command = cli.commands["setup"]
     flags = {opt for param in command.params for opt in (*param.opts, *param.secondary_opts)}
-    for q in wizard.QUESTIONS.values():
+    for q in QUESTIONS.values():
         named = {word for word in q.flag.replace("/", " ").split() if word.startswith("--")}
         assert named, q
         assert named <= flags, (q.id, named - flags)
@@ -284,7 +287,7 @@ def hand_made(world: World, base_url: str, key: str, **env: str) -> dict[str, An
 def test_adopting_an_inline_key_moves_it_into_the_keyring_and_out_of_every_file(world: World, fake_deepseek: FakeDeepSeek) -> None:
     original = hand_made(world, fake_deepseek.base_url, GOOD_KEY, ANTHROPIC_MODEL="deepseek-v4-pro",
                          ANTHROPIC_SMALL_FAST_MODEL="deepseek-v4-flash")
-    result = world.run(wizard.NoTerminalPrompter(), yes=True)  # no terminal, --yes: adopting is the default
+    result = world.run(NoTerminalPrompter(), yes=True)  # no terminal, --yes: adopting is the default
     assert result.adopted_from == str(world.settings) and result.verified == "passed"
     assert world.keyring.items == {"custom": GOOD_KEY}
     assert world.profiles()["custom"] == Profile("custom", "custom", fake_deepseek.base_url,
@@ -314,7 +317,7 @@ def test_adoption_then_off_keeps_the_exact_text_of_members_dsconfig_never_owned(
             '"https://api.deepseek.com/anthropic",\n    "ANTHROPIC_AUTH_TOKEN": "' + OTHER_KEY + '"\n  },\n'
             '  "statusLine": {"type": "command", "command": "echo  hi"}\n}\n')
     world.settings.write_text(text)
-    world.run(wizard.NoTerminalPrompter(), yes=True, no_verify=True)
+    world.run(NoTerminalPrompter(), yes=True, no_verify=True)
     assert world.keyring.items == {"ds": OTHER_KEY}
     switch.off(actx=world.actx, tctx=world.tctx)
     after = world.settings.read_text()
@@ -331,7 +334,7 @@ def test_adoption_also_cleans_backups_of_earlier_rounds(world: World, fake_deeps
     switch.use("old", actx=world.actx, tctx=world.tctx, root=world.root)  # backs the file up, key included
     switch.off(actx=world.actx, tctx=world.tctx)  # the journal forgets it; the backup stays
     assert GOOD_KEY.encode() in all_bytes_under(world.dshome / "state" / "backups")
-    world.run(wizard.NoTerminalPrompter(), yes=True, no_verify=True)
+    world.run(NoTerminalPrompter(), yes=True, no_verify=True)
     assert world.keyring.items == {"custom": GOOD_KEY}
     assert GOOD_KEY.encode() not in all_bytes_under(world.home, world.dshome)
 
@@ -361,7 +364,7 @@ def test_adoption_guesses_the_provider_and_keeps_only_differing_models(world: Wo
 def test_guess_provider(url: str | None, expected: tuple[str, str | None]) -> None:
     from dsconfig.templates import load_templates
 
-    assert wizard.guess_provider(url, load_templates().templates) == expected
+    assert guess_provider(url, load_templates().templates) == expected
 
 
 def test_declining_adoption_and_the_environment_source(world: World) -> None:
@@ -405,7 +408,7 @@ def test_refused_key_continue_anyway_or_abort(world: World, fake_deepseek: FakeD
 def test_refused_key_without_a_terminal_fails_with_the_verify_exit_code(world: World, fake_deepseek: FakeDeepSeek) -> None:
     before = world.snapshot()
     with pytest.raises(DsconfigError) as caught:
-        world.run(wizard.NoTerminalPrompter(), api_key=BAD_KEY, base_url=fake_deepseek.base_url, yes=True)
+        world.run(NoTerminalPrompter(), api_key=BAD_KEY, base_url=fake_deepseek.base_url, yes=True)
     assert caught.value.exit_code == EXIT_VERIFY_AUTH and "--no-verify" in (caught.value.hint or "")
     assert world.snapshot() == before and world.keyring.items == {}
 
@@ -415,19 +418,19 @@ def test_refused_key_without_a_terminal_fails_with_the_verify_exit_code(world: W
 
 def test_no_terminal_names_the_missing_flag(world: World) -> None:
     with pytest.raises(UsageError, match="Provider") as caught:
-        world.run(wizard.NoTerminalPrompter())
+        world.run(NoTerminalPrompter())
     assert caught.value.exit_code == EXIT_USAGE and "--provider" in (caught.value.hint or "")
     with pytest.raises(UsageError, match="API key") as key:
-        world.run(wizard.NoTerminalPrompter(), yes=True, no_verify=True)
+        world.run(NoTerminalPrompter(), yes=True, no_verify=True)
     assert "--api-key-stdin" in (key.value.hint or "")
     with pytest.raises(UsageError, match="Write these changes") as confirm:
-        world.run(wizard.NoTerminalPrompter(), provider="deepseek", profile="ds", api_key=GOOD_KEY, no_verify=True,
+        world.run(NoTerminalPrompter(), provider="deepseek", profile="ds", api_key=GOOD_KEY, no_verify=True,
                   targets=("claude-code",), scope="user", models={"main": "deepseek-v4-pro"})
     assert "--yes" in (confirm.value.hint or "")
     with pytest.raises(UsageError, match="unknown provider"):
-        world.run(wizard.NoTerminalPrompter(), provider="nope", yes=True)
+        world.run(NoTerminalPrompter(), provider="nope", yes=True)
     with pytest.raises(UsageError, match="invalid profile name"):
-        world.run(wizard.NoTerminalPrompter(), profile="bad name!", yes=True)
+        world.run(NoTerminalPrompter(), profile="bad name!", yes=True)
     assert not world.settings.exists() and not (world.dshome / "profiles.toml").exists()
 
 
@@ -439,7 +442,7 @@ def test_no_keyring_stops_before_the_key_is_asked(world: World) -> None:
     world.actx = actions.Context(store=ProfileStore(), secrets=NoKeyring(), environ={})
     # Without a terminal: exit 5 at once (its hint lists the other sources), before any key is read.
     with pytest.raises(KeyringUnavailableError) as caught:
-        world.run(wizard.NoTerminalPrompter(), yes=True, no_verify=True)
+        world.run(NoTerminalPrompter(), yes=True, no_verify=True)
     assert caught.value.exit_code == EXIT_KEYRING
     # On a terminal: the other sources are offered instead of stopping (issue 16).
     p = ScriptedPrompter({"key_source": "env", "key_source.env": "MY_DS_KEY"})
@@ -637,7 +640,7 @@ def test_a_typed_wrong_key_is_called_typed_and_the_fixes_work_before_the_profile
     # Without a terminal, the piped key is named as such; the fix is the flag, not `key set`.
     capsys.readouterr()
     with pytest.raises(DsconfigError) as piped:
-        world.run(wizard.NoTerminalPrompter(), api_key=BAD_KEY, base_url=fake_deepseek.base_url, yes=True)
+        world.run(NoTerminalPrompter(), api_key=BAD_KEY, base_url=fake_deepseek.base_url, yes=True)
     told = capsys.readouterr().err
     assert "it is the key read from standard input (--api-key-stdin; nothing is stored yet)" in told
     assert "dsconfig key set" not in told + (piped.value.hint or "") and "--api-key-stdin" in (piped.value.hint or "")

@@ -291,7 +291,7 @@ def test_env_run_by_no_shell_guesses_from_shell_with_a_note_naming_shell(tmp_pat
 
 def test_every_printed_startup_line_names_the_shell() -> None:
     from dsconfig.targets.context import TargetContext
-    from dsconfig.wizard import shell_line
+    from dsconfig.wizard.summary import shell_line
 
     command = TargetContext().dsconfig_command
     for kind in ("bash", "zsh", "fish", "powershell", "cmd"):
