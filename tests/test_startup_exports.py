@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 from fakes.server import FakeDeepSeek
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dsconfig.targets import shell_startup
 from dsconfig.targets.shell_startup import StartupExport, StartupLoader
@@ -178,3 +180,18 @@ def test_the_startup_file_knowledge_stays_off_the_env_fast_path() -> None:
              "print(sorted(m for m in ('dsconfig.targets.shell_startup', 'dsconfig.fileio') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=30, check=True)
     assert out.stdout.strip() == "[]"
+
+
+PIECES = ["export ", "declare -x ", "typeset -gx ", "set -gx ", "set -u ", "export -n ", "$env:", "A=1 ", URL, "=", " = ",
+          "'", '"', "`", "$(", "(", ")", "#", ";", "&", "|", "\\", " ", "\t", "\n", "x", "$X", "dsconfig env"]
+
+
+@given(st.lists(st.sampled_from(PIECES), max_size=24), st.sampled_from(["bash", "zsh", "fish", "powershell"]))
+@settings(max_examples=300, deadline=None)
+def test_any_text_scans_without_error_and_every_export_is_on_its_line(pieces: list[str], syntax: str) -> None:
+    text = "".join(pieces)
+    lines = text.splitlines()
+    for found in shell_startup._scan(Path("/startup"), syntax, text, lambda var: True):
+        assert 1 <= found.line <= len(lines)
+        if isinstance(found, StartupExport):
+            assert found.var in lines[found.line - 1] and not lines[found.line - 1].lstrip().startswith("#")
