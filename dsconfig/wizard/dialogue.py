@@ -35,13 +35,13 @@ from dsconfig.wizard.questions import (
     url_problem,
 )
 from dsconfig.wizard.summary import models_summary, summary_lines
-from dsconfig.wizard.testcall import TestCallSteps
+from dsconfig.wizard.testcall import VerifySteps
 from dsconfig.wizard.writing import WritingSteps
 
 DESKTOP_MODULE = "dsconfig.targets.claude_desktop"
 
 
-class Wizard(TestCallSteps, WritingSteps):
+class Wizard(VerifySteps, WritingSteps):
     """The questions, in order (the test call and the writing are its other parts)."""
 
     def ask_adopt(self) -> None:

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from dsconfig.verify.report import ProfileReport, VerifyReport
 
 
-class TestCallSteps(WizardState):
+class VerifySteps(WizardState):
     """The test call and what follows a failed one (part of `Wizard`)."""
 
     def test_call(self) -> None:
