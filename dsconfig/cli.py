@@ -343,8 +343,9 @@ def verify_command(name: str | None, all_profiles: bool, as_json: bool, via_clau
     stall); 1 anything else. Default NAME: the profile `use --scope project` applied to this folder, else the
     active profile.
     """
-    from dsconfig import actions, verify, verify_render
+    from dsconfig import actions, verify
     from dsconfig.errors import UsageError
+    from dsconfig.verify import render as verify_render
 
     if name and all_profiles:
         raise UsageError("give a profile NAME or --all, not both", "dsconfig verify NAME, or dsconfig verify --all")
@@ -477,7 +478,8 @@ def doctor_command(as_json: bool, no_verify: bool, timeout: float) -> None:
 
     Exit 0 when nothing is broken (warnings allowed), 1 when any check is an error.
     """
-    from dsconfig import doctor, output, verify_render
+    from dsconfig import doctor, output
+    from dsconfig.verify import render as verify_render
 
     with verify_render.spinner("checking"):
         report = doctor.run(verify=not no_verify, timeout=timeout)

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from dsconfig import errors, verify
+from dsconfig import errors
 from dsconfig.targets.claude_desktop import ManagedConfigError
+from dsconfig.verify import report as verify
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 KEY = "sk-" + "5e6f7a8b" * 4

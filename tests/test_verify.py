@@ -42,7 +42,18 @@ from dsconfig.errors import (
     NotFoundError,
 )
 from dsconfig.profiles import Profile
-from dsconfig.verify import ProfileReport, VerifyReport
+from dsconfig.verify.diagnosis import base_url_advice
+from dsconfig.verify.report import (
+    AUTH_CLASSES,
+    CLASSES,
+    NETWORK_CLASSES,
+    OTHER_CLASSES,
+    MessageCheck,
+    ProfileReport,
+    VerifyReport,
+    exit_code_for,
+)
+from dsconfig.verify.target import DEFAULT_MODEL
 
 REPO = Path(__file__).resolve().parent.parent
 MASKED = "sk-…0001"  # credentials.mask(DEFAULT_KEY)
@@ -81,8 +92,8 @@ def kinds(profile: ProfileReport) -> set[str]:
     return {f.kind for _, f in profile.failures()}
 
 
-def message_checks(profile: ProfileReport) -> list[verify.MessageCheck]:
-    return [c for c in profile.checks() if isinstance(c, verify.MessageCheck)]
+def message_checks(profile: ProfileReport) -> list[MessageCheck]:
+    return [c for c in profile.checks() if isinstance(c, MessageCheck)]
 
 
 def closed_port() -> int:
@@ -685,7 +696,7 @@ def test_template_without_models_checks_the_default_model_with_x_api_key_only(fa
     add(ctx, fake_deepseek.base_url, provider="anthropic")
     p = only(check(ctx))
     assert p.ok, p.failures()
-    assert [(m.model, m.tiers, m.answered_by) for m in p.models] == [(verify.DEFAULT_MODEL, (), FLASH_MODEL)]
+    assert [(m.model, m.tiers, m.answered_by) for m in p.models] == [(DEFAULT_MODEL, (), FLASH_MODEL)]
     assert p.balance is None and p.model_list is not None and p.model_list.url == fake_deepseek.root_url + "/v1/models"
     for r in fake_deepseek.requests:
         assert r.headers["x-api-key"] == DEFAULT_KEY and "authorization" not in r.headers
@@ -733,12 +744,12 @@ def test_all_runs_profiles_concurrently_and_auth_outranks_network(fake_deepseek:
 
 
 def test_exit_code_precedence() -> None:
-    assert verify.exit_code_for({"server", "dns", "auth"}) == EXIT_VERIFY_AUTH
-    assert verify.exit_code_for({"server", "credit"}) == EXIT_VERIFY_AUTH
-    assert verify.exit_code_for({"server", "stall"}) == EXIT_VERIFY_NETWORK
-    assert verify.exit_code_for({"not_anthropic"}) == EXIT_ERROR
-    assert verify.exit_code_for(set()) == EXIT_OK
-    assert verify.CLASSES == verify.AUTH_CLASSES | verify.NETWORK_CLASSES | verify.OTHER_CLASSES
+    assert exit_code_for({"server", "dns", "auth"}) == EXIT_VERIFY_AUTH
+    assert exit_code_for({"server", "credit"}) == EXIT_VERIFY_AUTH
+    assert exit_code_for({"server", "stall"}) == EXIT_VERIFY_NETWORK
+    assert exit_code_for({"not_anthropic"}) == EXIT_ERROR
+    assert exit_code_for(set()) == EXIT_OK
+    assert CLASSES == AUTH_CLASSES | NETWORK_CLASSES | OTHER_CLASSES
 
 
 def test_active_profile_by_default_and_clear_errors_without_one(fake_deepseek: FakeDeepSeek, memory_keyring: MemoryKeyring) -> None:
@@ -778,14 +789,16 @@ def test_no_keyring_is_the_keyring_error_not_a_verify_result(fake_deepseek: Fake
 def test_base_url_advice(memory_keyring: MemoryKeyring, base_url: str, problems: list[str], suggestion: str | None) -> None:
     ctx = make_ctx(memory_keyring)
     add(ctx, base_url)
-    found, suggested = verify.base_url_advice(actions.resolved_profile("ds", ctx))
+    found, suggested = base_url_advice(actions.resolved_profile("ds", ctx))
     assert len(found) == len(problems) and all(p in f for p, f in zip(problems, found))
     assert suggested == suggestion
 
 
 def test_no_real_looking_key_literal_in_verify_sources() -> None:
-    files = [REPO / "dsconfig" / "verify.py", REPO / "dsconfig" / "verify_render.py", REPO / "bench" / "bench_verify.py",
-             Path(__file__), Path(__file__).with_name("test_verify_real_claude.py")]
+    files = [*sorted((REPO / "dsconfig" / "verify").glob("*.py")), REPO / "bench" / "bench_verify.py",
+             Path(__file__), Path(__file__).with_name("test_verify_real_claude.py"),
+             Path(__file__).with_name("test_verify_sources.py")]
+    assert len(files) > 10
     for path in files:
         assert not re.search(r"sk-[0-9a-f]{32}(?![0-9a-f])", path.read_text()), path
 

@@ -4,9 +4,10 @@ the text rendering. The JSON document is described in dsconfig/doctor/__init__.p
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import TypedDict
 
 from dsconfig.errors import EXIT_ERROR, EXIT_OK
+from dsconfig.verify.report import VerifyDoc
 
 SEVERITIES = ("ok", "info", "warning", "error")
 
@@ -24,7 +25,7 @@ class ReportDoc(TypedDict):
     exit_code: int
     counts: dict[str, int]
     findings: list[FindingDoc]
-    verify: dict[str, Any] | None
+    verify: VerifyDoc | None
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class Report:
     """Every finding of a run, in check order, and the test call's `dsconfig verify --json` document (or None)."""
 
     findings: tuple[Finding, ...]
-    verify: dict[str, Any] | None = None
+    verify: VerifyDoc | None = None
 
     @property
     def ok(self) -> bool:

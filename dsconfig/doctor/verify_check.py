@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from dsconfig.doctor.findings import Finding
 from dsconfig.doctor.machine import Machine
 from dsconfig.errors import DsconfigError
+from dsconfig.verify.report import VerifyDoc
 
 
-def check_verify(m: Machine, timeout: float) -> tuple[list[Finding], dict[str, Any] | None]:
+def check_verify(m: Machine, timeout: float) -> tuple[list[Finding], VerifyDoc | None]:
     from dsconfig import verify
 
     if m.resolved is None:

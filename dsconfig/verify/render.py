@@ -1,7 +1,8 @@
 """Render a verify report: one table (every profile, every check), then each problem with its fix.
 
 Kept apart from output.py so that module stays tiny for the fast paths; it reuses output.table and
-output.emit_json. The spinner draws on stderr only when stderr is a terminal.
+output.emit_json. The spinner draws on stderr only when stderr is a terminal. Light (report.py only, no httpx):
+doctor and setup use the spinner and problem_lines without loading the HTTP client.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from contextlib import contextmanager
 from typing import TextIO
 
 from dsconfig import output
-from dsconfig.verify import Balance, ClaudeRun, Failure, MessageCheck, ModelList, ProfileReport, VerifyReport
+from dsconfig.verify.report import Balance, ClaudeRun, Failure, MessageCheck, ModelList, ProfileReport, VerifyReport
 
 HEADERS = ["PROFILE", "CHECK", "MODEL", "TIERS", "ANSWERED BY", "HTTP", "1ST TOKEN", "TOTAL", "TOKENS", "RESULT"]
 
