@@ -14,14 +14,15 @@ profile must never import keyring.
 from __future__ import annotations
 
 import os
-import re
 import sys
 from collections import namedtuple
-from collections.abc import Mapping
-from pathlib import Path
-from typing import TYPE_CHECKING
 
+# Not `from typing import TYPE_CHECKING`: importing typing costs ~2 ms on every Claude Code start. Type
+# checkers treat any name TYPE_CHECKING as true.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
     from typing import Any
 
 from dsconfig.errors import EXIT_KEYRING, DsconfigError, InvalidFileError, UsageError
@@ -36,10 +37,11 @@ CHOICES = "keyring|env:VAR|command:CMD|kernel"
 COMMAND_TIMEOUT_VARIABLE = "DSCONFIG_KEY_COMMAND_TIMEOUT"
 DEFAULT_COMMAND_TIMEOUT = 30.0
 KEYCTL_TIMEOUT = 5.0
-_VAR = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_VAR = r"^[A-Za-z_][A-Za-z0-9_]*$"
 # A literal that looks like a key inside a command: `sk-` style prefixes, or one long run of key characters
 # with many digits (a 32+ character token with 6+ digits is not a word, a path part or a vault reference).
-_SECRETISH = re.compile(r"(?<![A-Za-z0-9])(?:sk|pk|rk|key|tok|token)[-_][A-Za-z0-9_-]{12,}|[A-Za-z0-9_+=-]{32,}")
+_SECRETISH = r"(?<![A-Za-z0-9])(?:sk|pk|rk|key|tok|token)[-_][A-Za-z0-9_-]{12,}|[A-Za-z0-9_+=-]{32,}"
+# Both patterns are compiled where they are used (re caches them): `key get` never needs either.
 # Perm mask for a kernel key: possessor everything, our own user view + read. Without the user read bit a
 # process whose session keyring does not link the user keyring (an SSH login, `keyctl session -`) could not
 # read the key back; any process of the same user is exactly who can read a Secret Service item too.
@@ -88,8 +90,10 @@ def parse(text: str) -> KeySource:
     if kind in (KEYRING, KERNEL) and not value.strip():
         return KeySource(kind)
     if kind == ENV and sep:
+        import re
+
         var = value.strip()
-        if not _VAR.fullmatch(var):
+        if not re.fullmatch(_VAR, var):
             raise UsageError(f"--key-source env:{var}: not a variable name", "e.g. --key-source env:DEEPSEEK_API_KEY")
         return KeySource(ENV, var)
     if kind == COMMAND and sep:
@@ -102,7 +106,7 @@ def parse(text: str) -> KeySource:
                      f"one of {CHOICES}, e.g. --key-source env:DEEPSEEK_API_KEY")
 
 
-def from_file_value(path: Path, where: str, value: Any) -> KeySource:
+def from_file_value(path: Path | str, where: str, value: Any) -> KeySource:
     """The `key_source` value of a profile table; InvalidFileError when it is not one."""
     if not isinstance(value, str):
         raise InvalidFileError(path, f"{where}.key_source must be a string", f'e.g. key_source = "env:DEEPSEEK_API_KEY"; forms: {CHOICES}')
@@ -116,7 +120,9 @@ def command_secret_warning(source: KeySource) -> str | None:
     """A warning when a command: source seems to hold the key itself (`echo sk-...`); the token is masked."""
     if source.kind != COMMAND:
         return None
-    found = [m.group(0) for m in _SECRETISH.finditer(source.value)
+    import re
+
+    found = [m.group(0) for m in re.finditer(_SECRETISH, source.value)
              if len(m.group(0)) < 32 or sum(ch.isdigit() for ch in m.group(0)) >= 6]
     if not found:
         return None
@@ -132,15 +138,16 @@ def command_secret_warning(source: KeySource) -> str | None:
 # --- learning a profile's source cheaply (key get) -------------------------------------------------------------
 
 
-def source_of(name: str, profiles_file: Path | None = None) -> tuple[KeySource, DsconfigError | None]:
+def source_of(name: str, profiles_file: Path | str | None = None) -> tuple[KeySource, DsconfigError | None]:
     """The source of profile `name` from profiles.toml, and the file's error when it could not be read.
 
     A missing file or profile means the keyring (as `key get` always did). A broken file gives the keyring and
-    the error, so the caller can try the keyring and report the file only when that finds nothing.
+    the error, so the caller can try the keyring and report the file only when that finds nothing. The file
+    is parsed only when sourceindex.py has no index made from its current text.
     """
-    from dsconfig import paths, saferead
+    from dsconfig import dirs, saferead, sourceindex
 
-    path = profiles_file or paths.profiles_file()
+    path = profiles_file or dirs.profiles_file_name()
     try:
         data = saferead.read_bytes(path)
     except DsconfigError as err:
@@ -149,13 +156,27 @@ def source_of(name: str, profiles_file: Path | None = None) -> tuple[KeySource, 
         return DEFAULT, None
     hint = f"fix {path} by hand (it is plain TOML)"
     try:
-        from dsconfig import tomlread
-
-        doc = tomlread.loads(path, data.decode("utf-8").removeprefix("\ufeff"), hint=hint)
+        text = data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError:
         return DEFAULT, InvalidFileError(path, "is not UTF-8 text", hint)
+    known = sourceindex.lookup(text)
+    if known is not None:
+        try:
+            return (parse(known[name]) if name in known else DEFAULT), None
+        except UsageError:
+            pass  # an index someone edited: parse the file itself
+    try:
+        from dsconfig import tomlread
+
+        doc = tomlread.loads(path, text, hint=hint)
     except DsconfigError as err:
         return DEFAULT, err
+    try:
+        sources = document_sources(path, doc)
+    except DsconfigError:
+        sources = None  # one profile's key_source is invalid: no index; that profile's error is reported below
+    if sources is not None:
+        sourceindex.write(text, {n: str(s) for n, s in sources.items()})
     table = doc.get("profiles", {})
     item = table.get(name) if isinstance(table, dict) else None
     if not isinstance(item, dict) or "key_source" not in item:
@@ -164,6 +185,22 @@ def source_of(name: str, profiles_file: Path | None = None) -> tuple[KeySource, 
         return from_file_value(path, f"profiles.{name}", item["key_source"]), None
     except DsconfigError as err:
         return DEFAULT, err
+
+
+def document_sources(path: Path | str, doc: Mapping[str, Any]) -> dict[str, KeySource]:
+    """Every profile of a parsed profiles.toml whose key source is not the keyring -> that source.
+
+    Raises InvalidFileError for a `key_source` that is not one (see `from_file_value`)."""
+    table = doc.get("profiles", {})
+    if not isinstance(table, dict):
+        return {}
+    found = {}
+    for name, item in table.items():
+        if isinstance(item, dict) and "key_source" in item:
+            source = from_file_value(path, f"profiles.{name}", item["key_source"])
+            if source != DEFAULT:
+                found[name] = source
+    return found
 
 
 # --- reading from env: and command: -----------------------------------------------------------------------

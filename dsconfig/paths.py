@@ -12,7 +12,9 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-APP_NAME = "dsconfig"
+from dsconfig import dirs
+
+APP_NAME = dirs.APP_NAME
 
 
 def _env(env: Mapping[str, str] | None) -> Mapping[str, str]:
@@ -30,27 +32,12 @@ def _home(home: Path | None, env: Mapping[str, str]) -> Path:
 
 def config_dir(env: Mapping[str, str] | None = None) -> Path:
     """Folder of profiles.toml and the user's own templates: `$DSCONFIG_HOME`, else the platform config dir."""
-    e = _env(env)
-    if e.get("DSCONFIG_HOME"):
-        return Path(e["DSCONFIG_HOME"])
-    return Path(_platform_dir("config", e))
+    return Path(dirs.config_dir_name(env))
 
 
 def state_dir(env: Mapping[str, str] | None = None) -> Path:
     """Folder of the change journal, backups and locks: `$DSCONFIG_HOME/state`, else the platform state dir."""
-    e = _env(env)
-    if e.get("DSCONFIG_HOME"):
-        return Path(e["DSCONFIG_HOME"]) / "state"
-    return Path(_platform_dir("state", e))
-
-
-def _platform_dir(kind: str, env: Mapping[str, str]) -> str:
-    # platformdirs reads os.environ itself; tests set HOME/XDG_* there through the isolation fixture.
-    import platformdirs
-
-    if kind == "config":
-        return platformdirs.user_config_dir(APP_NAME, appauthor=False)
-    return platformdirs.user_state_dir(APP_NAME, appauthor=False)
+    return Path(dirs.state_dir_name(env))
 
 
 def profiles_file(env: Mapping[str, str] | None = None) -> Path:

@@ -343,6 +343,12 @@ class ProfileStore:
                 data = b"\xef\xbb\xbf" + data  # the user's file, the user's encoding choice
             if data != old:
                 fileio.atomic_write(self.path, data)
+                # `key get` reads each profile's key source from this index while it matches the file's text
+                # (sourceindex.py); the text as key get decodes it: without a byte-order mark.
+                from dsconfig import sourceindex
+
+                sourceindex.write(new, {p.name: str(p.key_source) for p in result.profiles.values()
+                                        if p.key_source != keysources.DEFAULT})
         return result
 
     def add(self, profile: Profile, *, replace_existing: bool = False) -> ProfileSet:

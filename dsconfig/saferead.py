@@ -14,9 +14,12 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from pathlib import Path
 
 from dsconfig.errors import InvalidFileError
+
+TYPE_CHECKING = False  # not typing's: this module is on the `key get` path (type checkers take any such name)
+if TYPE_CHECKING:
+    from pathlib import Path
 
 # No settings file, profile or template is anywhere near this; a bigger one is a mistake (or /dev/zero's
 # cousin, a sparse file) and reading it whole would cost the memory of the machine.
@@ -29,7 +32,7 @@ _OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTT
 _NOT_REGULAR_HINT = "dsconfig reads only regular files: replace it with a regular file (or remove it), then run again"
 
 
-def read_bytes(path: Path, *, limit: int = MAX_BYTES) -> bytes | None:
+def read_bytes(path: Path | str, *, limit: int = MAX_BYTES) -> bytes | None:
     """The bytes of the regular file at `path` (links followed), or None when nothing is there.
 
     Anything else is an InvalidFileError naming the path and what it is: a dangling link, a link loop, a folder,
@@ -75,7 +78,7 @@ def read_bytes(path: Path, *, limit: int = MAX_BYTES) -> bytes | None:
         os.close(fd)
 
 
-def read_text_quietly(path: Path, *, limit: int = MAX_BYTES) -> str | None:
+def read_text_quietly(path: Path | str, *, limit: int = MAX_BYTES) -> str | None:
     """For files read only to give advice (shell startup files, .npmrc): their text, or None for anything
     unusual (missing, not a regular file, unreadable, too big). Never blocks, never raises."""
     try:
@@ -102,7 +105,7 @@ def describe_kind(mode: int) -> str | None:
     return "not a regular file"
 
 
-def _check_kind(path: Path, st: os.stat_result) -> None:
+def _check_kind(path: Path | str, st: os.stat_result) -> None:
     kind = describe_kind(st.st_mode)
     if kind is None:
         return
@@ -114,12 +117,12 @@ def _check_kind(path: Path, st: os.stat_result) -> None:
     raise InvalidFileError(path, f"is {kind}, not a regular file{where}", _NOT_REGULAR_HINT)
 
 
-def _too_big(path: Path, limit: int) -> InvalidFileError:
+def _too_big(path: Path | str, limit: int) -> InvalidFileError:
     return InvalidFileError(path, f"is larger than {limit // (1024 * 1024)} MiB, far more than any file dsconfig reads",
                             f"check what it is (ls -l '{path}') and move it away")
 
 
-def _open_error(path: Path, exc: OSError) -> InvalidFileError:
+def _open_error(path: Path | str, exc: OSError) -> InvalidFileError:
     if exc.errno == errno.ELOOP:
         return InvalidFileError(path, "is a symlink loop (a link that leads back to itself)",
                                 f"fix or remove the link: ls -l '{path}'")
@@ -129,7 +132,7 @@ def _open_error(path: Path, exc: OSError) -> InvalidFileError:
         return InvalidFileError(path, "is a folder, expected a file", "move the folder away")
     if exc.errno == errno.ENOTDIR:
         return InvalidFileError(path, "cannot be read: a part of its path is a file, not a folder",
-                                f"check the folders above it: ls -ld '{path.parent}'")
+                                f"check the folders above it: ls -ld '{os.path.dirname(path)}'")
     if exc.errno == errno.ENXIO:  # opening a socket, or a device without its driver
         return InvalidFileError(path, "is a socket or device, not a regular file", _NOT_REGULAR_HINT)
     return InvalidFileError(path, f"cannot be read ({exc.strerror or exc})", f"check the file: ls -l '{path}'")

@@ -8,16 +8,20 @@ from __future__ import annotations
 
 import re
 import sys
-from pathlib import Path
-from typing import Any
 
 from dsconfig import saferead
 from dsconfig.errors import InvalidFileError
 
-_AT = re.compile(r"\(at line (\d+), column (\d+)\)")
+# On the `key get` and `env` paths: no typing at import. Type checkers treat any name TYPE_CHECKING as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
+
+_AT = r"\(at line (\d+), column (\d+)\)"
 
 
-def loads(path: Path, text: str, *, hint: str) -> dict[str, Any]:
+def loads(path: Path | str, text: str, *, hint: str) -> dict[str, Any]:
     """Parse TOML `text` read from `path`; a syntax error names the file, line and column."""
     if sys.version_info >= (3, 11):
         import tomllib
@@ -30,10 +34,10 @@ def loads(path: Path, text: str, *, hint: str) -> dict[str, Any]:
         raise InvalidFileError(path, "is nested too deeply to be read", hint) from None
     except tomllib.TOMLDecodeError as exc:
         msg = str(exc)
-        match = _AT.search(msg)
+        match = re.search(_AT, msg)
         line = int(match.group(1)) if match else None
         col = int(match.group(2)) if match else None
-        problem = _AT.sub("", msg).strip()
+        problem = re.sub(_AT, "", msg).strip()
         raise InvalidFileError(path, f"is not valid TOML: {problem}", hint, line=line, column=col) from None
 
 
