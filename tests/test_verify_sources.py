@@ -24,7 +24,7 @@ from helpers import MemoryKeyring
 
 from dsconfig import actions
 from dsconfig.errors import EXIT_VERIFY_AUTH, EXIT_VERIFY_NETWORK
-from dsconfig.keysources import KeySource, SourcedStore, parse
+from dsconfig.keysources import SourcedStore, parse
 from dsconfig.verify.report import ProfileReport, VerifyReport
 from dsconfig.verify.runner import run
 
@@ -146,8 +146,33 @@ def test_keyring_source_is_reported_as_before(fake_deepseek: FakeDeepSeek) -> No
     assert profile.key_source == 'keyring service "dsconfig", user "ds"'
 
 
-def test_the_source_default_is_the_keyring() -> None:
-    assert KeySource().kind == "keyring"
+def fake_claude(tmp_path: Path, stderr: str) -> str:
+    """A `claude` that fails the way Claude Code does when its apiKeyHelper printed nothing."""
+    script = tmp_path / "claude"
+    script.write_text(f"#!/bin/sh\necho {shlex.quote(stderr)} >&2\nexit 1\n")
+    script.chmod(0o755)
+    return str(script)
+
+
+@pytest.mark.parametrize(
+    ("source", "fix"),
+    [
+        (f"env:{VAR}", f"`dsconfig key get ds` reads {VAR}: export {VAR}=... where you run dsconfig and Claude Code"),
+        ("kernel", ("`dsconfig key get ds` must print the key from the kernel keyring Claude Code's user sees; "
+                    "store it there: dsconfig key set ds (it goes into the kernel keyring)")),
+        ("keyring", ("`dsconfig key get ds` must print the key from the keyring Claude Code's user sees; "
+                     "store it there: dsconfig key set ds")),
+    ],
+)
+def test_via_claude_a_failed_key_helper_names_the_profiles_source(fake_deepseek: FakeDeepSeek, tmp_path: Path,
+                                                                  source: str, fix: str) -> None:
+    ctx = sourced_ctx({VAR: DEFAULT_KEY})
+    add(ctx, fake_deepseek.base_url, source, key=None if source.startswith("env:") else DEFAULT_KEY)
+    claude = fake_claude(tmp_path, "Error: apiKeyHelper failed: exited 1")
+    [profile] = run("ds", ctx=ctx, timeout=5, via_claude=True, claude_command=claude).profiles
+    assert profile.claude is not None and profile.claude.failure is not None
+    assert (profile.claude.failure.kind, profile.claude.failure.hint) == ("no_key", fix)
+    assert [label for label, _ in profile.failures()] == ["claude -p"]  # the HTTP checks passed
 
 
 # --- a legacy model in the JSON warnings -----------------------------------------------------------------
