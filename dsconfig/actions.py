@@ -302,7 +302,7 @@ def _forget_old_key(name: str, old: KeySource, c: Context) -> None:
 
 def _refuse_if_applied(name: str, doing: str) -> None:
     """A profile that Claude Code or Desktop still uses through `dsconfig key get NAME` must not vanish under it."""
-    from dsconfig.changes import Journal
+    from dsconfig.journal import Journal
 
     where = sorted({f"{r.owner.get('target')} ({r.owner.get('scope', 'user')} scope)" for r in Journal().owned_by(profile=name, applied_only=True)})
     if where:

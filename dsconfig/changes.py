@@ -1,8 +1,9 @@
-"""Planned, journaled, key-level edits of other programs' JSON files, and their exact undo.
+"""Planning key-level edits of other programs' JSON files, and their exact undo: `FilePlan`s, pure data.
 
 Every target (Claude Code, Claude Desktop) describes what it wants as *key edits*: "this key path should
-hold this value" (or be absent). This module turns them into a `FilePlan` (pure: old bytes -> new bytes, a
-diff) and applies it (I/O: lock, backup, atomic write, journal).
+hold this value" (or be absent). This module turns them, on the file as it is now, into a `FilePlan`: old
+bytes -> new bytes, the journal record to keep, a diff for --dry-run. It reads the file and the journal and
+writes nothing; dsconfig.apply writes plans (lock, backup, journal, atomic write, all-or-nothing).
 
 Undo is key-level, always, on the file as it is now: `off` puts back only the members dsconfig owns, to what
 they held before dsconfig first set them, with the format-preserving splice, and touches nothing else. Others
@@ -10,36 +11,25 @@ write between dsconfig's commands (the user, Claude Code itself, other tools): t
 no foreign change since, the result is the original bytes (the journal keeps the original text of every
 top-level member it touched). A whole-file backup is kept as the user's safety copy; it is never how `off`
 works.
-
-A command that changes several files is all-or-nothing: when a later file fails (disk full, permissions,
-Ctrl-C), the files this command already switched are put back (`apply_all`); a kill leaves the journal's
-switch marker behind, and the next command says so.
-
-The journal (dsconfig.journal) is written *before* the file: if dsconfig is killed in between, the record
-lists both the old and the new value as dsconfig's, so undo is right whichever of the two the file holds.
 """
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import difflib
-import json
-import signal
-import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dsconfig import fileio, jsonsplice
-from dsconfig.errors import DsconfigError, InvalidFileError
-from dsconfig.journal import SECRET_NAMES, FileRecord, Hashed, Journal, KeyRecord
+from dsconfig import fileio, jsonfile, jsonsplice
+from dsconfig.errors import InvalidFileError
+from dsconfig.journal import FileRecord, Journal, KeyRecord
 from dsconfig.keypaths import (
     ABSENT,
     KeyPath,
-    Match,
     NotAContainer,
+    check_containers,
     get_at,
     json_type,
     path_text,
@@ -47,15 +37,6 @@ from dsconfig.keypaths import (
     same,
     set_at,
 )
-
-__all__ = [
-    "ABSENT", "SECRET_NAMES", "ConcurrentChange", "FilePlan", "FileRecord", "Hashed", "Journal", "KeyPath",
-    "KeyRecord", "Match", "SwitchFailed", "apply", "apply_all", "forget_originals", "get_at", "path_text",
-    "plan_json", "plan_undo", "plan_whole", "set_at",
-]
-
-
-# --- plans ----------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -84,7 +65,7 @@ class FilePlan:
 
 
 def _read_doc(path: Path, data: bytes | None, what: str) -> dict[str, Any]:
-    return {} if data is None else fileio.check_depth(path, fileio.parse_json_object(path, data, what=what), what)
+    return {} if data is None else jsonfile.check_depth(path, jsonfile.parse_json_object(path, data, what=what), what)
 
 
 def _not_a_container(path: Path, exc: NotAContainer) -> InvalidFileError:
@@ -94,37 +75,11 @@ def _not_a_container(path: Path, exc: NotAContainer) -> InvalidFileError:
 
 
 def _check_paths(path: Path, doc: dict[str, Any], key_paths: Iterable[KeyPath]) -> None:
-    from dsconfig.keypaths import check_containers
-
     for kpath in key_paths:
         try:
             check_containers(doc, kpath)
         except NotAContainer as exc:
             raise _not_a_container(path, exc) from None
-
-
-def _rewrite(path: Path, before: bytes, old: dict[str, Any], new: dict[str, Any],
-             raw: Mapping[str, jsonsplice.RawMember], frame: jsonsplice.Frame | None = None) -> bytes:
-    """`new` as text, keeping the bytes of every member of `before` (parsed: `old`) that did not change, and the
-    original text (`raw`) of members that are back to their original value. Raises InvalidFileError when a
-    value that must be written anew holds a number JSON cannot spell (1e999)."""
-    style = fileio.JsonStyle.of(before)
-    text = before.decode("utf-8")
-    try:
-        for ascii_only in (style.ensure_ascii, True):  # a lone surrogate (legal as an escape) cannot be UTF-8
-            spliced = jsonsplice.splice(text, old, new, indent=style.indent, ensure_ascii=ascii_only, raw=raw,
-                                        frame=frame)
-            if spliced is None:
-                break
-            try:
-                return spliced.encode("utf-8")
-            except UnicodeEncodeError:
-                continue
-        json.dumps(new, allow_nan=False)  # the whole document is written anew below: same check
-    except ValueError:
-        raise InvalidFileError(path, "holds a number too large for JSON (such as 1e999) where dsconfig must write",
-                               "write the number within range (or remove it), then run again") from None
-    return style.dump(new)
 
 
 @dataclass(frozen=True)
@@ -142,15 +97,18 @@ def plan_json(
     journal: Journal,
     what: str = "settings file",
     validate: Callable[[Path, dict[str, Any]], None] | None = None,
-    new_file_style: fileio.JsonStyle | None = None,
+    new_file_style: jsonfile.JsonStyle | None = None,
 ) -> FilePlan:
     """Plan setting `edits` (key path -> value or ABSENT) in the JSON object file `path`, as it is now.
 
     What each member held before dsconfig is recorded once, at the first change, and kept by later switches.
     Members this owner set earlier and no longer wants go back to what they held before dsconfig (switching
     from profile A to B leaves nothing of A), unless someone changed them since (then they are theirs). Every
-    other member stays as it is, byte for byte. Raises InvalidFileError for a file that is not a JSON object or
-    holds a scalar where an object is needed.
+    other member stays as it is, byte for byte.
+
+    Raises:
+        InvalidFileError: the file is not a readable JSON object, holds a scalar where an object is needed, or
+            holds a number JSON cannot spell where dsconfig must write; or whatever `validate` raises.
     """
     before = fileio.read_bytes(path)
     doc = _read_doc(path, before, what)
@@ -202,11 +160,11 @@ def plan_json(
     if before is None and new_doc == {}:
         return FilePlan(path, None, None, None)  # nothing to set in a file that does not exist: leave it absent
     if before is None:
-        after: bytes | None = (new_file_style or fileio.JsonStyle()).dump(new_doc)
+        after: bytes | None = (new_file_style or jsonfile.JsonStyle()).dump(new_doc)
     elif same(new_doc, doc):
         after = before
     else:
-        after = _rewrite(path, before, doc, new_doc, raw, record.frame if record else None)
+        after = jsonfile.rewrite(path, before, doc, new_doc, raw, record.frame if record else None)
     new_record = FileRecord(
         path=path,
         owner=dict(owner),
@@ -250,7 +208,11 @@ def _prune_containers(doc: dict[str, Any], created: list[KeyPath]) -> None:
 
 
 def plan_whole(path: Path, data: bytes, *, owner: Mapping[str, str], journal: Journal) -> FilePlan:
-    """Plan creating (or updating) a file dsconfig owns whole, such as a credential helper script."""
+    """Plan creating (or updating) a file dsconfig owns whole, such as a credential helper script.
+
+    Raises:
+        InvalidFileError: the file exists and dsconfig did not make it, or it is not a readable regular file.
+    """
     before = fileio.read_bytes(path)
     record = journal.get(path)
     if before is not None and record is None:
@@ -263,8 +225,11 @@ def plan_whole(path: Path, data: bytes, *, owner: Mapping[str, str], journal: Jo
 def plan_undo(path: Path, *, journal: Journal, force: bool = False, what: str = "settings file") -> FilePlan:
     """Plan putting back the members dsconfig owns in `path`, on the file as it is now. Returns a plan whose
     record is None (or, when the user changed an owned member since, a record keeping just those members, so
-    `off --force` can still restore them). Raises InvalidFileError for a file that is not valid JSON or holds a
-    scalar where dsconfig's members live."""
+    `off --force` can still restore them).
+
+    Raises:
+        InvalidFileError: the file is not a readable JSON object, or holds a scalar where dsconfig's members live.
+    """
     record = journal.get(path)
     current = fileio.read_bytes(path)
     if record is None:
@@ -303,7 +268,7 @@ def plan_undo(path: Path, *, journal: Journal, force: bool = False, what: str = 
     elif same(new_doc, doc):
         after = current
     else:
-        after = _rewrite(path, current, doc, new_doc, record.raw, record.frame)
+        after = jsonfile.rewrite(path, current, doc, new_doc, record.raw, record.frame)
     remaining = None
     if kept:
         remaining = copy.copy(record)
@@ -312,282 +277,3 @@ def plan_undo(path: Path, *, journal: Journal, force: bool = False, what: str = 
         remaining.pending_sha256 = None
         remaining.kept_only = True
     return FilePlan(path, current, after, remaining, tuple(notes))
-
-
-# --- applying -------------------------------------------------------------------------------------------
-
-
-class ConcurrentChange(Exception):
-    """The file changed between planning and writing (another program wrote it): plan again."""
-
-
-def apply(plan: FilePlan, *, journal: Journal, mode: int | None = None) -> None:
-    """Write one plan: under the file's lock, check nobody wrote it since planning, back up, journal, write.
-
-    Raises ConcurrentChange when the file changed since planning, fileio.WriteError when it cannot be written.
-    """
-    with fileio.locked(plan.path):
-        fileio.remove_stale_temp_files(plan.path)
-        if fileio.read_bytes(plan.path) != plan.before:
-            raise ConcurrentChange(str(plan.path))
-        record = plan.record
-        old = journal.get(plan.path)
-        if record is not None and plan.before is not None and record.backup is None and not record.created:
-            record.backup = str(fileio.backup(plan.path, plan.before))
-        if record is None:
-            if plan.changed:
-                _write(plan, mode)
-            if old is not None and plan.after is None:
-                _remove_empty_dirs(old.created_dirs)
-            if old is not None:
-                journal.drop(plan.path)
-            return
-        if not plan.changed:
-            if old is not None or plan.before is None:
-                journal.put(record)
-            return
-        if plan.before is None and record.created and not record.created_dirs:
-            record.created_dirs = [str(d) for d in _missing_dirs(fileio.real_target(plan.path).parent)]
-        journal.put(_pending(record, old))  # journal first: a kill before the write leaves a record undo can use
-        if fileio.read_bytes(plan.path) != plan.before:  # another program wrote it during backup and journal
-            raise ConcurrentChange(str(plan.path))
-        _write(plan, mode)
-        journal.put(record)
-
-
-def _pending(record: FileRecord, old: FileRecord | None) -> FileRecord:
-    """The record to journal while the write is under way: both the old and the new value of every member
-    count as dsconfig's, and members this write gives back stay listed until it is done."""
-    pending = copy.deepcopy(record)
-    pending.written_sha256 = None
-    pending.pending_sha256 = record.written_sha256
-    if old is None:
-        return pending
-    for key in pending.keys:
-        previous = old.key(key.path)
-        if previous is not None:
-            key.also = (*previous.also, previous.wrote)
-    listed = {k.path for k in pending.keys}
-    pending.keys += [KeyRecord(k.path, k.before, k.before, also=(*k.also, k.wrote), prev=k.prev, first=k.first)
-                     for k in old.keys if k.path not in listed]
-    return pending
-
-
-def _missing_dirs(folder: Path) -> list[Path]:
-    """The folders `fileio.ensure_dir(folder)` is about to create, deepest first."""
-    missing = []
-    while not folder.exists() and folder.parent != folder:
-        missing.append(folder)
-        folder = folder.parent
-    return missing
-
-
-def _remove_empty_dirs(folders: Iterable[str]) -> None:
-    for folder in folders:  # deepest first, as recorded
-        try:
-            Path(folder).rmdir()
-        except OSError:
-            return  # not empty (someone put something there) or already gone: stop climbing
-
-
-def _write(plan: FilePlan, mode: int | None) -> None:
-    if plan.after is None:
-        fileio.remove_file(plan.path)
-        return
-    try:
-        fileio.atomic_write(plan.path, plan.after, mode=mode, expect=plan.before)
-    except fileio.ChangedMeanwhile:
-        raise ConcurrentChange(str(plan.path)) from None
-
-
-class SwitchFailed(DsconfigError):
-    """A multi-file change stopped part way; the message says which files were put back and which were not."""
-
-    put_back_all = True  # False: some files stay switched (the journal's switch marker then stays too)
-
-
-@contextlib.contextmanager
-def deferred_interrupt() -> Iterator[Callable[[], bool]]:
-    """Hold Ctrl-C (SIGINT) while files are switched; yields a function telling whether one arrived.
-
-    A KeyboardInterrupt raised half-way through a write or between two files would leave a half-switched
-    machine; instead apply_all looks at the flag between files and puts back what it already switched.
-    Only the main thread can own signal handlers: elsewhere this defers nothing.
-    """
-    arrived: list[int] = []
-    if threading.current_thread() is not threading.main_thread():
-        yield lambda: False
-        return
-    previous = signal.getsignal(signal.SIGINT)
-    signal.signal(signal.SIGINT, lambda signum, frame: arrived.append(signum))
-    try:
-        yield lambda: bool(arrived)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-def apply_all(
-    make_plans: Callable[[], Iterable[FilePlan]], *, journal: Journal, modes: Mapping[Path, int] | None = None, attempts: int = 5,
-    plans: Sequence[FilePlan] | None = None, interrupted: Callable[[], bool] = lambda: False,
-    finish: Callable[[], None] | None = None,
-) -> list[FilePlan]:
-    """Plan and apply several files, all or nothing; when another program writes one meanwhile, plan it again.
-
-    Plans are all made (and so all validated) before the first write: a malformed file stops the command
-    with nothing written. When a write fails part way (disk full, permissions, `interrupted()` turning true,
-    any exception), the files already switched are put back and SwitchFailed says so; its message names any
-    file that could not be put back. `finish` is the command's last step (recording the active profile): when it
-    fails, the files are put back too. Pass `plans` when the caller has just made them (a dry run).
-    """
-    plans = list(make_plans()) if plans is None else list(plans)
-    done: list[tuple[FilePlan, FileRecord | None]] = []
-    in_flight: tuple[FilePlan, FileRecord | None] | None = None
-    try:
-        for plan in plans:
-            if interrupted():
-                raise KeyboardInterrupt
-            for attempt in range(attempts):
-                old = journal.get(plan.path)
-                in_flight = (plan, old)
-                try:
-                    apply(plan, journal=journal, mode=(modes or {}).get(plan.path))
-                    done.append((plan, old))
-                    in_flight = None
-                    break
-                except ConcurrentChange:
-                    if attempt == attempts - 1:
-                        raise fileio.WriteError(f"{plan.path} kept changing while dsconfig wrote it",
-                                                "close the program writing it and run again") from None
-                    replanned = next((p for p in make_plans() if p.path == plan.path), None)
-                    if replanned is None:  # the other writer made this file's change unnecessary
-                        break
-                    plan = replanned
-        if interrupted():
-            raise KeyboardInterrupt
-        if finish is not None:
-            finish()
-    except (Exception, KeyboardInterrupt) as exc:  # not SystemExit and the like: a process on its way out
-        switched = [(p, o) for p, o in done if p.changed]
-        if in_flight is not None and in_flight[0].changed and _holds(in_flight[0].path, in_flight[0].after):
-            switched.append(in_flight)  # written, then its journal confirmation failed (a full state folder)
-        if not switched:
-            if isinstance(exc, DsconfigError) and not isinstance(exc, SwitchFailed):
-                refused = SwitchFailed(f"{exc.message}: nothing was changed", exc.hint)
-                refused.exit_code = exc.exit_code
-                raise refused from None
-            raise
-        raise _rolled_back(exc, switched, journal) from None
-    return [p for p, _ in done]
-
-
-def _holds(path: Path, data: bytes | None) -> bool:
-    try:
-        return fileio.read_bytes(path) == data
-    except DsconfigError:
-        return False
-
-
-def _rolled_back(exc: BaseException, switched: list[tuple[FilePlan, FileRecord | None]], journal: Journal) -> SwitchFailed:
-    cause = "interrupted" if isinstance(exc, KeyboardInterrupt) else (
-        exc.message if isinstance(exc, DsconfigError) else f"{type(exc).__name__}: {exc}")
-    hint = exc.hint if isinstance(exc, DsconfigError) and exc.hint else ""
-    left: list[Path] = []
-    for plan, old in reversed(switched):
-        try:
-            _put_back(plan, old, journal)
-        except (DsconfigError, OSError, ConcurrentChange):
-            left.append(plan.path)
-    code = 130 if isinstance(exc, KeyboardInterrupt) else (exc.exit_code if isinstance(exc, DsconfigError) else 1)
-    if not left:
-        err = SwitchFailed(f"{cause}: nothing was changed (the {len(switched)} file(s) already switched were put back)",
-                           hint or "fix the cause above, then run the same command again")
-    else:
-        others = [str(p.path) for p, _ in switched if p.path not in left]
-        err = SwitchFailed(
-            f"{cause}; these files were switched and could not be put back: {', '.join(map(str, left))}"
-            + (f" (put back: {', '.join(others)})" if others else ""),
-            "run the same command again to finish, or `dsconfig off` to undo what was switched")
-    err.exit_code = code
-    err.put_back_all = not left
-    return err
-
-
-def _put_back(plan: FilePlan, old: FileRecord | None, journal: Journal) -> None:
-    """Undo one file this command just wrote, if nobody wrote it since; restore its journal record."""
-    with fileio.locked(plan.path):
-        if fileio.read_bytes(plan.path) != plan.after:
-            raise ConcurrentChange(str(plan.path))
-        if plan.before is None:
-            fileio.remove_file(plan.path)
-            record = journal.get(plan.path)
-            if record is not None and old is None:
-                _remove_empty_dirs(record.created_dirs)
-        else:
-            fileio.atomic_write(plan.path, plan.before, expect=plan.after)
-        # The file is back; a journal that cannot be written now (a full state folder) still lists both values
-        # of every member as dsconfig's, so a later `off` is right whichever the file holds.
-        with contextlib.suppress(DsconfigError, OSError):
-            journal.restore(plan.path, old)
-
-
-def forget_originals(path: Path, key_paths: Iterable[KeyPath], *, journal: Journal) -> None:
-    """Make `key_paths` count as absent before dsconfig: in the journal, its original texts and the backup.
-
-    For adoption (`dsconfig setup` moving an inline key from a settings file into the keyring): once the key is
-    in the keyring, `off` must not write it back in plain text, and dsconfig's backup must not keep a copy.
-    Both are edited with the format-preserving splice: every other member keeps its exact text.
-    """
-    paths_set = set(key_paths)
-    with fileio.locked(path):
-        record = journal.get(path)
-        if record is None:
-            return
-        for key in record.keys:
-            if key.path in paths_set:
-                key.before = ABSENT
-        for kpath in paths_set:
-            top = kpath[0]
-            if not isinstance(top, str) or top not in record.raw:
-                continue
-            if len(kpath) == 1:
-                del record.raw[top]
-                continue
-            key_text, value_text = record.raw[top]
-            scrubbed = _without(value_text, [kpath[1:]])
-            if scrubbed is None:
-                del record.raw[top]
-            else:
-                record.raw[top] = (key_text, scrubbed)
-        if record.backup is not None:
-            backup_path = Path(record.backup)
-            data = fileio.read_bytes(backup_path)
-            if data is not None:
-                cleaned = _without(data.decode("utf-8", "surrogatepass"), list(paths_set))
-                if cleaned is not None:
-                    encoded = cleaned.encode("utf-8", "surrogatepass")
-                    fileio.atomic_write(backup_path, encoded, mode=0o600)
-                    record.original_sha256 = fileio.sha256(encoded)
-        journal.put(record)
-
-
-def _without(text: str, key_paths: Sequence[KeyPath]) -> str | None:
-    """The JSON object `text` without the members at `key_paths`, every other byte kept (None: not an object)."""
-    try:
-        doc = json.loads(text)
-    except ValueError:
-        return None
-    if not isinstance(doc, dict):
-        return None
-    new = copy.deepcopy(doc)
-    for kpath in key_paths:
-        try:
-            set_at(new, kpath, ABSENT, [])
-        except NotAContainer:
-            continue
-    if same(new, doc):
-        return text
-    style = fileio.JsonStyle.of(text.encode("utf-8", "surrogatepass"))
-    try:
-        return jsonsplice.splice(text, doc, new, indent=style.indent, ensure_ascii=True)
-    except ValueError:
-        return None

@@ -2,7 +2,7 @@
 
 Measured with the real CLI 2.1.332: a file that starts with a UTF-8 byte-order mark is read with the mark
 skipped, and a key written twice takes its last value (JavaScript's JSON.parse). dsconfig's strict reader
-(fileio.parse_json_object) refuses both, which is right for editing such a file: rewriting it would either
+(jsonfile.parse_json_object) refuses both, which is right for editing such a file: rewriting it would either
 keep an invisible character or silently drop one of the two entries. But a report that says "default
 (Anthropic)" while Claude Code sends the key in that file to another URL is wrong, so reports read the file
 as Claude Code does and say what dsconfig would refuse to edit.
@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from dsconfig import fileio
+from dsconfig import jsonfile
 from dsconfig.errors import InvalidFileError
 
 
@@ -25,17 +25,17 @@ def parse_json_like_claude(path: Path, data: bytes, *, what: str = "settings fil
     InvalidFileError, unchanged.
     """
     try:
-        return fileio.parse_json_object(path, data, what=what), []
+        return jsonfile.parse_json_object(path, data, what=what), []
     except InvalidFileError:
         pass
     notes: list[str] = []
     text = data
-    if text.startswith(fileio.BOM):
-        text = text[len(fileio.BOM):]
+    if text.startswith(jsonfile.BOM):
+        text = text[len(jsonfile.BOM):]
         notes.append("starts with a UTF-8 byte-order mark (Claude Code skips it; dsconfig will not edit the file "
                      "until it is saved as UTF-8 without BOM)")
     try:
-        doc = fileio.parse_json_object(path, text, what=what)
+        doc = jsonfile.parse_json_object(path, text, what=what)
     except InvalidFileError as err:
         if "appears twice" not in err.problem:
             raise

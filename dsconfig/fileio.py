@@ -1,7 +1,7 @@
-"""The only way dsconfig writes a file: locked, atomic, durable, through symlinks, with backups.
+"""The only way dsconfig writes a file: locked, atomic, durable, through symlinks, keeping modes, with backups.
 
-Also the strict JSON reader for other programs' files: invalid input is refused with path, line and column,
-never replaced by `{}`.
+Bytes in, bytes out: what the bytes mean (JSON, TOML) is the business of dsconfig.jsonfile and the profile
+store. Reading goes through dsconfig.saferead (no FIFO, device or oversized file can hang or flood a command).
 """
 
 from __future__ import annotations
@@ -10,21 +10,17 @@ import contextlib
 import errno
 import glob
 import hashlib
-import json
 import os
 import re
 import stat
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from dsconfig import paths, saferead
-from dsconfig.errors import DsconfigError, InvalidFileError
-
-BOM = b"\xef\xbb\xbf"
+from dsconfig.errors import DsconfigError
 
 
 class WriteError(DsconfigError):
@@ -41,8 +37,12 @@ def real_target(path: Path) -> Path:
 
 
 def read_bytes(path: Path) -> bytes | None:
-    """The file's bytes, or None when it does not exist. Anything but a readable regular file (a folder, a FIFO,
-    a device, a link loop, a dangling link, a file over 16 MiB) is an InvalidFileError naming what it is."""
+    """The file's bytes, or None when it does not exist.
+
+    Raises:
+        InvalidFileError: anything but a readable regular file (a folder, a FIFO, a device, a link loop, a
+            dangling link, a file over 16 MiB), naming what it is.
+    """
     return saferead.read_bytes(path)
 
 
@@ -50,184 +50,6 @@ def read_text_quietly(path: Path) -> str | None:
     """For files read only to give advice (shell startup files, .npmrc): their text, or None for anything
     unusual (missing, a FIFO or device, unreadable, over 16 MiB). Never blocks, never raises."""
     return saferead.read_text_quietly(path)
-
-
-# --- strict JSON ------------------------------------------------------------------------------------------
-
-
-def parse_json_object(path: Path, data: bytes, *, what: str = "settings file") -> dict[str, Any]:
-    """Parse `data` as a strict JSON object; on any problem raise InvalidFileError with line and column."""
-    if data.startswith(BOM):
-        raise InvalidFileError(
-            path, "starts with a UTF-8 byte-order mark", "save the file as UTF-8 without BOM", line=1, column=1
-        )
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line, col = _line_col(data[: exc.start].decode("utf-8", "replace"), exc.start)
-        raise InvalidFileError(path, "is not valid UTF-8 text", "save the file as UTF-8", line=line, column=col) from None
-    if not text.strip():
-        raise InvalidFileError(
-            path,
-            "is empty, expected a JSON object",
-            "write {} into it or delete it, then run again",
-            line=1,
-            column=1,
-        )
-    try:
-        doc = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
-    except _NonStandard as exc:
-        pos = re.search(r"-?\b(NaN|Infinity)\b", text)
-        line, col = _line_col(text[: pos.start()], pos.start()) if pos else (1, 1)
-        raise InvalidFileError(path, f"is not valid JSON: {exc.word} is not a JSON value", "write a number or a string instead",
-                               line=line, column=col) from None
-    except _DuplicateKey as exc:
-        where = _second_occurrence(text, exc.key)
-        raise InvalidFileError(path, f"key {exc.key!r} appears twice (Claude Code would use the last one)",
-                               "remove one of the two entries", line=where[0], column=where[1]) from None
-    except json.JSONDecodeError as exc:
-        raise InvalidFileError(
-            path, f"is not valid JSON: {exc.msg}", _json_hint(text, exc), line=exc.lineno, column=exc.colno
-        ) from None
-    except RecursionError:
-        raise InvalidFileError(path, "is nested too deeply to be a " + what, "simplify the file") from None
-    if not isinstance(doc, dict):
-        from dsconfig.keypaths import json_type
-
-        kind = json_type(doc)
-        raise InvalidFileError(
-            path, f"top level is a JSON {kind}, expected an object",
-            "replace it with {} (an empty object), then run again" if kind == "null" or not text.strip(" \t\r\n[]\"")
-            else "wrap the content in { ... } as the value of a key, or replace it with {}",
-        )
-    return doc
-
-
-def _second_occurrence(text: str, key: str) -> tuple[int | None, int | None]:
-    """Line and column of the second `"key":` in the text (where the duplicate is), or Nones."""
-    spelled = re.compile(re.escape(json.dumps(key)) + r"\s*:")
-    hits = list(spelled.finditer(text))
-    if len(hits) < 2:
-        return None, None
-    return _line_col(text[: hits[1].start()], hits[1].start())
-
-
-def check_depth(path: Path, doc: dict[str, Any], what: str) -> dict[str, Any]:
-    """Refuse a document too deep to copy and rewrite (the merge paths recurse); reading it was fine."""
-    if _depth(doc) > MAX_DEPTH:
-        raise InvalidFileError(path, f"is nested more than {MAX_DEPTH} levels deep", "no " + what + " needs that: simplify the file")
-    return doc
-
-
-# Deeper documents parse, but copying or rewriting them recursively would exhaust Python's stack; no settings
-# file is anywhere near this.
-MAX_DEPTH = 200
-
-
-def _depth(doc: Any) -> int:
-    deepest = 0
-    stack = [(doc, 1)]
-    while stack:
-        node, level = stack.pop()
-        deepest = max(deepest, level)
-        if isinstance(node, dict):
-            stack.extend((v, level + 1) for v in node.values())
-        elif isinstance(node, list):
-            stack.extend((v, level + 1) for v in node)
-    return deepest
-
-
-class _NonStandard(ValueError):
-    def __init__(self, word: str) -> None:
-        self.word = word
-
-
-def _no_constants(word: str) -> Any:
-    # Python's json accepts NaN and Infinity; JSON (and Claude Code's JSON.parse) does not.
-    raise _NonStandard(word)
-
-
-class _DuplicateKey(ValueError):
-    def __init__(self, key: str) -> None:
-        self.key = key
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _DuplicateKey(key)
-        out[key] = value
-    return out
-
-
-def _line_col(prefix: str, offset: int) -> tuple[int, int]:
-    line = prefix.count("\n") + 1
-    return line, offset - (prefix.rfind("\n") + 1) + 1
-
-
-def _json_hint(text: str, exc: json.JSONDecodeError) -> str:
-    before = text[: exc.pos].rstrip()
-    after = text[exc.pos : exc.pos + 2]
-    if after.startswith(("//", "/*")):
-        return "JSON has no comments: remove the comment"
-    if before.endswith(",") and after[:1] in ("}", "]"):
-        return "remove the trailing comma before the closing bracket"
-    if exc.msg.startswith("Expecting property name enclosed in double quotes"):
-        return "JSON keys need double quotes"
-    return "fix the JSON at that position (a validator such as `python -m json.tool FILE` shows it too)"
-
-
-@dataclass(frozen=True)
-class JsonStyle:
-    """How a JSON file was laid out, so a rewrite keeps its indentation and final newline."""
-
-    indent: str | None = "  "
-    final_newline: bool = True
-    ensure_ascii: bool = False
-
-    @classmethod
-    def of(cls, data: bytes | None) -> JsonStyle:
-        if not data:
-            return cls()
-        text = data.decode("utf-8", "replace")
-        match = re.search(r"^[{\[][ \t]*\r?\n([ \t]+)\S", text)
-        indent: str | None = match.group(1) if match else None
-        if indent is None and "\n" in text.strip():
-            indent = "  "
-        non_ascii_escaped = re.search(r"\\u00[89a-fA-F][0-9a-fA-F]|\\u0[1-9a-fA-F][0-9a-fA-F]{2}|\\u[1-9a-fA-F]", text)
-        raw_non_ascii = any(ord(ch) > 127 for ch in text)
-        return cls(indent=indent, final_newline=text.endswith("\n"), ensure_ascii=bool(non_ascii_escaped) and not raw_non_ascii)
-
-    def rewrite(self, before: bytes | None, old: dict[str, Any], new: dict[str, Any]) -> bytes:
-        """`new` as text, keeping the bytes of every member of `before` (parsed: `old`) that did not change."""
-        if before:
-            from dsconfig.jsonsplice import splice
-
-            text = splice(before.decode("utf-8"), old, new, indent=self.indent, ensure_ascii=self.ensure_ascii)
-            if text is not None:
-                try:
-                    return text.encode("utf-8")
-                except UnicodeEncodeError:  # a lone surrogate (valid as a JSON escape) in a value we re-serialized
-                    text = splice(before.decode("utf-8"), old, new, indent=self.indent, ensure_ascii=True)
-                    if text is not None:
-                        return text.encode("utf-8")
-        return self.dump(new)
-
-    def dump(self, doc: Any) -> bytes:
-        # indent=None keeps a one-line file on one line.
-        text = json.dumps(doc, indent=self.indent, ensure_ascii=self.ensure_ascii)
-        if self.final_newline:
-            text += "\n"
-        return encode_json_text(text, doc, self.indent, self.final_newline)
-
-
-def encode_json_text(text: str, doc: Any, indent: str | None, final_newline: bool) -> bytes:
-    """UTF-8 bytes of serialized JSON; a lone surrogate (legal as a `\\ud800` escape) is written escaped."""
-    try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError:
-        return (json.dumps(doc, indent=indent, ensure_ascii=True) + ("\n" if final_newline else "")).encode("ascii")
 
 
 # --- locks ------------------------------------------------------------------------------------------------
@@ -242,6 +64,10 @@ def locked(path: Path, *, timeout: float = 30.0) -> Iterator[None]:
     redirect it. It is an OS lock (flock, through the `filelock` package): the kernel releases it when its holder
     dies, so a killed process never leaves a stale lock behind. The holder writes its pid into the file so a
     waiter that gives up can name it.
+
+    Raises:
+        DsconfigError: another dsconfig held the lock for `timeout` seconds (naming its pid when known).
+        WriteError: the lock file or dsconfig's lock folder cannot be used.
     """
     import filelock  # writing commands only: keeps `dsconfig env` and `key get` light
 
@@ -318,6 +144,9 @@ def private_dir(folder: Path) -> Path:
     parent (the state folder) are folders of ours that no other account can write.
 
     Made only when a writing command takes a lock: read-only commands and --dry-run never create it.
+
+    Raises:
+        WriteError: it cannot be created or examined, belongs to another account or others can write it.
     """
     ensure_dir(folder)
     for item in (folder, folder.parent):
@@ -372,6 +201,9 @@ def ensure_dir(folder: Path) -> None:
     """Create `folder` and missing parents; folders dsconfig creates are 0700 (they may hold secrets).
 
     A folder created inside another account's folder (root on a user's HOME) gets that folder's owner.
+
+    Raises:
+        WriteError: a folder cannot be created, or `folder` is a file or a dangling symlink.
     """
     missing = []
     current = folder
@@ -428,6 +260,12 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None, expect: by
     Writes through a symlink (the link stays, its target changes). Keeps the existing file's permission bits,
     owner and group; a new file gets `mode` (default 0600: dsconfig's files may reference secrets) and, inside
     another account's folder, that folder's owner.
+
+    Raises:
+        WriteError: the file or its folder cannot be written (read-only, permissions, a full disk, not a file),
+            with a hint by cause.
+        ChangedMeanwhile: `expect` was given and the file no longer holds it just before the rename.
+        InvalidFileError: `expect` was given and the file became something that cannot be read (a FIFO).
     """
     target = real_target(path)
     ensure_dir(target.parent)
@@ -521,6 +359,11 @@ def remove_stale_temp_files(path: Path) -> None:
 
 
 def remove_file(path: Path) -> None:
+    """Remove `path` (the end of its symlink chain, as a write would replace it); a missing file is fine.
+
+    Raises:
+        WriteError: it cannot be removed, with a hint by cause.
+    """
     target = real_target(path)
     try:
         target.unlink()
@@ -532,7 +375,11 @@ def remove_file(path: Path) -> None:
 
 
 def backup(path: Path, data: bytes) -> Path:
-    """Copy the bytes a file held before dsconfig's first change into the backups folder (0600)."""
+    """Copy the bytes a file held before dsconfig's first change into the backups folder (0600); its path.
+
+    Raises:
+        WriteError: the backups folder or the copy cannot be written.
+    """
     folder = paths.backups_dir()
     ensure_dir(folder)
     stamp = time.strftime("%Y%m%dT%H%M%S")

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dsconfig import fileio, paths
+from dsconfig import fileio, jsonfile, paths
 from dsconfig.errors import InvalidFileError
 from dsconfig.keypaths import ABSENT, KeyPath, decode_path, encode_path
 
@@ -259,7 +259,7 @@ class Journal:
         data = fileio.read_bytes(self.path)
         if data is None:
             return State({})
-        doc = fileio.parse_json_object(self.path, data, what="journal")
+        doc = jsonfile.parse_json_object(self.path, data, what="journal")
         version = doc.get("schema_version", 1)
         if not isinstance(version, int) or isinstance(version, bool):
             raise self._damaged("schema_version is not a number")

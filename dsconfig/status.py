@@ -40,10 +40,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from dsconfig import actions, fileio
-from dsconfig.changes import ABSENT, SECRET_NAMES, FileRecord, Hashed, get_at, path_text
+from dsconfig import actions, fileio, jsonfile
 from dsconfig.credentials import mask
 from dsconfig.errors import DsconfigError, InvalidFileError
+from dsconfig.journal import SECRET_NAMES, FileRecord, Hashed
+from dsconfig.keypaths import ABSENT, get_at, path_text
 from dsconfig.keysources import COMMAND, KeySource
 from dsconfig.profiles import Resolved
 from dsconfig.targets.context import TargetContext
@@ -84,7 +85,7 @@ def file_drift(record: FileRecord) -> list[dict[str, Any]]:
     if record.kind == "whole":
         return [_drift_entry(None, None, None, "file-changed")]
     try:
-        doc = fileio.parse_json_object(record.path, data)
+        doc = jsonfile.parse_json_object(record.path, data)
     except InvalidFileError as err:
         return [_drift_entry(None, None, err.message, "file-changed")]
     out = []

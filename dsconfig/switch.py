@@ -1,7 +1,7 @@
 """`dsconfig use` and `dsconfig off`: switch the chosen programs to a profile, or back, all or nothing.
 
 Every target module's plans are made first (each reads and validates the files it will write), so one
-malformed or read-only file stops the command before anything is written; then dsconfig.changes applies them.
+malformed or read-only file stops the command before anything is written; then dsconfig.apply applies them.
 
 Targets (`--target`):
 
@@ -28,9 +28,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from dsconfig import actions, changes, output
+from dsconfig import actions, apply, changes, output
 from dsconfig.credentials import mask, normalize_key
 from dsconfig.errors import DsconfigError, KeyringUnavailableError, NotFoundError, UsageError
+from dsconfig.journal import SECRET_NAMES
 from dsconfig.profiles import Resolved
 from dsconfig.targets.context import TargetContext
 
@@ -211,7 +212,7 @@ def _inline_secrets(plan: changes.FilePlan) -> set[str]:
             node = stack.pop()
             if isinstance(node, dict):
                 for k, v in node.items():
-                    if k in changes.SECRET_NAMES and isinstance(v, str) and len(v) >= 8:
+                    if k in SECRET_NAMES and isinstance(v, str) and len(v) >= 8:
                         found.add(v)
                     elif isinstance(v, (dict, list)):
                         stack.append(v)
@@ -245,14 +246,14 @@ def _switching(t: TargetContext, plans: Sequence[changes.FilePlan], command: str
         notes.append(f"an earlier {interrupted_before.describe()} was interrupted part way; this command "
                      "replaces what it left")
     changing = any(p.changed for p in plans)
-    with changes.deferred_interrupt() as interrupted:
+    with apply.deferred_interrupt() as interrupted:
         if changing:
             t.journal.begin_switch(command, profile, scope, tuple(n for n, _ in chosen))
         try:
             yield interrupted
         except BaseException as exc:
             # apply_all put back what it switched: the marker has done its job, unless files stay half-switched.
-            if not (isinstance(exc, changes.SwitchFailed) and not exc.put_back_all):
+            if not (isinstance(exc, apply.SwitchFailed) and not exc.put_back_all):
                 with contextlib.suppress(DsconfigError, OSError):
                     t.journal.end_switch()
             raise
@@ -361,7 +362,7 @@ def _use(name: str, target: str, scope: str, dry_run: bool, inline_key: bool, re
                 a.store.set_active(name)
 
         with _switching(t, plans, "use", name, scope, chosen, notes) as interrupted:
-            plans = changes.apply_all(make, journal=t.journal, modes=modes, plans=plans, interrupted=interrupted,
+            plans = apply.apply_all(make, journal=t.journal, modes=modes, plans=plans, interrupted=interrupted,
                                       finish=record_active)
     _emit(warnings, notes)
     return SwitchResult("use", name, scope, tuple(n for n, _ in chosen), dry_run, _files(plans, owners, key),
@@ -407,7 +408,7 @@ def _off(target: str, scope: str, dry_run: bool, force: bool, a: actions.Context
                     a.store.set_active(wanted)
 
         with _switching(t, plans, "off", profile, scope, chosen, notes) as interrupted:
-            plans = changes.apply_all(make, journal=t.journal, plans=plans, interrupted=interrupted, finish=record_active)
+            plans = apply.apply_all(make, journal=t.journal, plans=plans, interrupted=interrupted, finish=record_active)
         if any(n == CLAUDE_CODE for n, _ in chosen):
             warnings += _base_url_left(t)
     _emit(warnings, notes)

@@ -10,20 +10,23 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dsconfig import changes
-from dsconfig.changes import ABSENT, Journal, Match, apply, plan_json, plan_undo
+from dsconfig.apply import apply
+from dsconfig.changes import FilePlan, plan_json, plan_undo
 from dsconfig.errors import InvalidFileError
+from dsconfig.journal import Journal
+from dsconfig.keypaths import ABSENT, Match, get_at
+from dsconfig.scrub import forget_originals
 
 OWNER = {"target": "test", "scope": "user", "profile": "a"}
 
 
-def use(path: Path, edits: dict[Any, Any], journal: Journal) -> changes.FilePlan:
+def use(path: Path, edits: dict[Any, Any], journal: Journal) -> FilePlan:
     plan = plan_json(path, edits, owner=OWNER, journal=journal)
     apply(plan, journal=journal)
     return plan
 
 
-def off(path: Path, journal: Journal, force: bool = False) -> changes.FilePlan:
+def off(path: Path, journal: Journal, force: bool = False) -> FilePlan:
     plan = plan_undo(path, journal=journal, force=force)
     apply(plan, journal=journal)
     return plan
@@ -212,12 +215,12 @@ def test_use_switch_off_returns_original_bytes_and_never_touches_foreign_keys(
     after_first = json.loads(f.read_bytes())
     assert _without_owned(after_first) == _without_owned(doc)
     for kpath, value in first.items():
-        assert changes.get_at(after_first, kpath) == value
+        assert get_at(after_first, kpath) == value
     use(f, second, journal)
     after_second = json.loads(f.read_bytes())
     assert _without_owned(after_second) == _without_owned(doc)
     for kpath in first.keys() - second.keys():
-        assert changes.get_at(after_second, kpath) == changes.get_at(doc, kpath)
+        assert get_at(after_second, kpath) == get_at(doc, kpath)
     off(f, journal)
     assert f.read_bytes() == original
 
@@ -227,7 +230,7 @@ def test_forget_originals_drops_an_adopted_key_from_journal_backup_and_undo(tmp_
     secret = "sk-test-adopted-inline-key-77"
     f.write_text(json.dumps({"env": {"ANTHROPIC_AUTH_TOKEN": secret, "KEEP": "1"}}, indent=2) + "\n")
     use(f, {("env", "ANTHROPIC_AUTH_TOKEN"): ABSENT, ("apiKeyHelper",): "dsconfig key get ds"}, journal)
-    changes.forget_originals(f, [("env", "ANTHROPIC_AUTH_TOKEN")], journal=journal)
+    forget_originals(f, [("env", "ANTHROPIC_AUTH_TOKEN")], journal=journal)
     record = journal.get(f)
     assert record is not None and record.backup is not None
     assert secret.encode() not in journal.path.read_bytes()
@@ -263,7 +266,7 @@ def test_splice_yields_the_new_document_and_keeps_untouched_members(doc: dict[st
             new.pop(key, None)
         else:
             new[key] = value
-    out = splice(text, json.loads(text), new, indent=fileio_style(text).indent, ensure_ascii=False)
+    out = splice(text, json.loads(text), new, indent=json_style(text).indent, ensure_ascii=False)
     if out is None:
         return
     assert json.loads(out) == new
@@ -274,7 +277,7 @@ def test_splice_yields_the_new_document_and_keeps_untouched_members(doc: dict[st
             assert text[member.start : member.value_end] in out  # byte for byte, wherever it now sits
 
 
-def fileio_style(text: str) -> Any:
-    from dsconfig.fileio import JsonStyle
+def json_style(text: str) -> Any:
+    from dsconfig.jsonfile import JsonStyle
 
     return JsonStyle.of(text.encode())

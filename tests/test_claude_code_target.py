@@ -21,9 +21,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dsconfig import actions, changes, fileio, switch
-from dsconfig.changes import Journal
+from dsconfig import actions, apply, fileio, switch
 from dsconfig.errors import InvalidFileError, NotFoundError, UsageError
+from dsconfig.journal import Journal
 from dsconfig.profiles import ProfileStore
 from dsconfig.targets import claude_code as cc
 from dsconfig.targets.context import TargetContext
@@ -670,12 +670,12 @@ def test_property_use_then_off_restores_bytes_and_touches_only_owned_keys(
     original = (json.dumps(doc, indent=indent, ensure_ascii=False) + ("\n" if newline else "")).encode()
     settings_path.write_bytes(original)
     resolved = actions.resolved_profile(profile, w.actx)
-    changes.apply_all(lambda: cc.plan_use(resolved, w.tctx), journal=w.tctx.journal)
+    apply.apply_all(lambda: cc.plan_use(resolved, w.tctx), journal=w.tctx.journal)
     after = json.loads(settings_path.read_bytes())
     owned = _owned(resolved, w.tctx)
     assert _without(after, owned) == _without(doc, owned)
     assert after["env"]["ANTHROPIC_BASE_URL"] == resolved.base_url
-    changes.apply_all(lambda: cc.plan_off(w.tctx), journal=w.tctx.journal)
+    apply.apply_all(lambda: cc.plan_off(w.tctx), journal=w.tctx.journal)
     assert settings_path.read_bytes() == original
     assert not (folder / ".claude.json").exists()
 

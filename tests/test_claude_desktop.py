@@ -23,9 +23,11 @@ from typing import Any
 
 import pytest
 
-from dsconfig import changes, fileio
-from dsconfig.changes import FilePlan, Journal
+from dsconfig import apply, changes, fileio, jsonfile
+from dsconfig.changes import FilePlan
 from dsconfig.errors import EXIT_CONFLICT, InvalidFileError, UsageError
+from dsconfig.journal import Journal
+from dsconfig.keypaths import ABSENT
 from dsconfig.profiles import Profile, Resolved, resolve
 from dsconfig.targets import claude_desktop as cd
 from dsconfig.targets.claude_desktop import DesktopUnsupportedError, ManagedConfigError, Ran, System
@@ -62,12 +64,12 @@ def profile(name: str = "ds", provider: str = "deepseek", base_url: str | None =
 
 
 def use(ctx: TargetContext, r: Resolved, system: System, inline_key: str | None = None) -> list[FilePlan]:
-    return changes.apply_all(lambda: cd.plan_use(r, ctx, scope="user", inline_key=inline_key, system=system),
+    return apply.apply_all(lambda: cd.plan_use(r, ctx, scope="user", inline_key=inline_key, system=system),
                              journal=ctx.journal, modes=cd.file_modes(ctx, r.name, inline_key=inline_key is not None))
 
 
 def off(ctx: TargetContext, system: System, force: bool = False) -> list[FilePlan]:
-    return changes.apply_all(lambda: cd.plan_off(ctx, scope="user", force=force, system=system), journal=ctx.journal)
+    return apply.apply_all(lambda: cd.plan_off(ctx, scope="user", force=force, system=system), journal=ctx.journal)
 
 
 def tree(root: Path) -> dict[str, bytes]:
@@ -171,7 +173,7 @@ def _assert_owner_only(home: Path, before: dict[str, bytes], ctx: TargetContext)
         rel = path.relative_to(home).as_posix()
         if path.is_file() and rel not in before:
             assert stat.S_IMODE(path.stat().st_mode) == 0o600, rel
-            assert not path.read_bytes().startswith(fileio.BOM)
+            assert not path.read_bytes().startswith(jsonfile.BOM)
         if path.is_dir() and not any(k.startswith(rel + "/") for k in before):
             assert stat.S_IMODE(path.stat().st_mode) == 0o700, rel
     helper = next(helpers(ctx).iterdir())
@@ -425,7 +427,7 @@ MALFORMED = [
     ("meta", b'{"entries": [1, 2]}', "'entries' must be a list", 1),
     ("meta", b'{"entries": [{"id": 7}]}', "id is not a string", 1),
     ("meta", b'{\n  "entries": [],\n  "appliedId": 42\n}', "'appliedId' must be a string", 3),
-    ("meta", fileio.BOM + b'{"entries": []}', "byte-order mark", 1),
+    ("meta", jsonfile.BOM + b'{"entries": []}', "byte-order mark", 1),
     ("claude", b'{\n  // my servers\n  "mcpServers": {}\n}\n', "no comments", 2),
     ("claude-3p", b'{\n  "deploymentMode": 3\n}\n', "'deploymentMode' must be a string", 2),
     ("claude-3p", b"", "empty", 1),
@@ -698,6 +700,6 @@ def test_off_in_a_clean_home_leaves_no_folders_behind(home: Path, tmp_path: Path
 
 def test_removing_keys_from_a_missing_file_creates_nothing(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "journal.json")
-    plan = changes.plan_json(tmp_path / "claude_desktop_config.json", {("deploymentMode",): changes.ABSENT},
+    plan = changes.plan_json(tmp_path / "claude_desktop_config.json", {("deploymentMode",): ABSENT},
                              owner=cd._owner("ds"), journal=journal)
     assert plan.after is None and not plan.changed

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from dsconfig import detect
-from dsconfig.changes import Journal
 from dsconfig.errors import DsconfigError
+from dsconfig.journal import Journal
 from dsconfig.targets import claude_code as cc
 from dsconfig.targets.context import TargetContext
 

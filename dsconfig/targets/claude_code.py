@@ -46,10 +46,11 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
 
-from dsconfig import claudejson, fileio, output, paths, vocab
-from dsconfig.changes import ABSENT, FilePlan, KeyPath, plan_json, plan_undo
+from dsconfig import claudejson, fileio, jsonfile, output, paths, vocab
+from dsconfig.changes import FilePlan, plan_json, plan_undo
 from dsconfig.credentials import mask
 from dsconfig.errors import InvalidFileError, UsageError
+from dsconfig.keypaths import ABSENT, KeyPath
 from dsconfig.profiles import Resolved
 from dsconfig.targets.context import TargetContext
 
@@ -294,7 +295,7 @@ def plan_use(resolved: Resolved, ctx: TargetContext, *, scope: str = "user", inl
     lower = _below(settings_layers(ctx, root=root), target)
     edits = settings_edits(resolved, ctx, inline_key=inline_key, lower=lower)
     plan = plan_json(target, edits, owner=owner(resolved.name, scope), journal=ctx.journal, what=SETTINGS_WHAT,
-                     validate=validate_settings, new_file_style=fileio.JsonStyle())
+                     validate=validate_settings, new_file_style=jsonfile.JsonStyle())
     plans = [plan]
     if scope == "user":
         onboarding = plan_onboarding(ctx, owner(resolved.name, scope))
@@ -307,7 +308,7 @@ def plan_use(resolved: Resolved, ctx: TargetContext, *, scope: str = "user", inl
 
 
 def file_modes(ctx: TargetContext, profile: str, *, scope: str = "user", inline_key: bool = False) -> dict[Path, int]:
-    """Modes for changes.apply_all: a settings file holding the key inline is made 0600; other files keep
+    """Modes for apply.apply_all: a settings file holding the key inline is made 0600; other files keep
     theirs (a new file gets the engine's 0600). Same signature as claude_desktop.file_modes."""
     del profile
     return {settings_file(ctx, scope): 0o600} if inline_key else {}
@@ -324,7 +325,7 @@ def plan_onboarding(ctx: TargetContext, owner_: Mapping[str, str]) -> FilePlan |
     path = state_file(ctx)
     data = fileio.read_bytes(path)
     if ctx.journal.get(path) is None and data is not None \
-            and fileio.parse_json_object(path, data, what=STATE_WHAT).get(ONBOARDING_KEY) is True:
+            and jsonfile.parse_json_object(path, data, what=STATE_WHAT).get(ONBOARDING_KEY) is True:
         return None
     # The engine rewrites only this member: Claude Code's own formatting (1e-7, escapes) stays as it was.
     return plan_json(path, {(ONBOARDING_KEY,): True}, owner=owner_, journal=ctx.journal, what=STATE_WHAT)
@@ -708,7 +709,7 @@ def _onboarding(ctx: TargetContext) -> dict[str, Any]:
     path = state_file(ctx)
     try:
         data = fileio.read_bytes(path)
-        doc = fileio.parse_json_object(path, data, what=STATE_WHAT) if data is not None else None
+        doc = jsonfile.parse_json_object(path, data, what=STATE_WHAT) if data is not None else None
     except InvalidFileError as err:
         return {"path": str(path), "exists": True, "has_completed_onboarding": None, "error": err.message}
     flag = doc.get(ONBOARDING_KEY) if doc is not None else None

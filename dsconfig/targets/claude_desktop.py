@@ -40,10 +40,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from dsconfig import fileio, output, paths
-from dsconfig.changes import FilePlan, FileRecord, Match, plan_json, plan_undo, plan_whole
+from dsconfig import fileio, jsonfile, output, paths
+from dsconfig.changes import FilePlan, plan_json, plan_undo, plan_whole
 from dsconfig.credentials import normalize_key
 from dsconfig.errors import EXIT_CONFLICT, DsconfigError, InvalidFileError
+from dsconfig.journal import FileRecord
+from dsconfig.keypaths import Match
 from dsconfig.profiles import Resolved
 from dsconfig.targets.context import TargetContext
 
@@ -471,7 +473,7 @@ def _cmd_quote(arg: str) -> str:
 
 
 def file_modes(ctx: TargetContext, profile: str, *, scope: str = "user", inline_key: bool = False) -> dict[Path, int]:
-    """Modes `changes.apply_all(modes=...)` must give files `use` writes: the helper must be executable (0700);
+    """Modes `apply.apply_all(modes=...)` must give files `use` writes: the helper must be executable (0700);
     every other file gets the engine's default 0600. (FilePlan carries no mode, hence this side channel.)"""
     del scope
     return {} if inline_key else {helper_path(profile, ctx): HELPER_MODE}
@@ -558,7 +560,7 @@ def _json_type(value: Any) -> str:
 def _check_entry_file(path: Path) -> None:
     data = fileio.read_bytes(path)
     if data is not None:
-        fileio.parse_json_object(path, data, what="Claude Desktop configuration")
+        jsonfile.parse_json_object(path, data, what="Claude Desktop configuration")
 
 
 # --- plans -----------------------------------------------------------------------------------------------
@@ -610,13 +612,13 @@ def plan_use(
     entry = lay.entry(eid)
     _check_entry_file(entry)
     document = entry_document(resolved, helper=helper, inline_key=key)
-    plans.append(plan_whole(entry, fileio.JsonStyle().dump(document), owner=owner, journal=ctx.journal))
+    plans.append(plan_whole(entry, jsonfile.JsonStyle().dump(document), owner=owner, journal=ctx.journal))
     meta_edits = {("appliedId",): eid, ("entries", Match("id", eid)): {"id": eid, "name": entry_label(resolved)}}
     plans.append(plan_json(lay.meta, meta_edits, owner=owner, journal=ctx.journal, what=_what(lay.meta),
-                           validate=check_meta, new_file_style=fileio.JsonStyle()))
+                           validate=check_meta, new_file_style=jsonfile.JsonStyle()))
     for config in lay.app_configs:
         plans.append(plan_json(config, {("deploymentMode",): "3p"}, owner=owner, journal=ctx.journal,
-                               what=_what(config), validate=check_app_config, new_file_style=fileio.JsonStyle()))
+                               what=_what(config), validate=check_app_config, new_file_style=jsonfile.JsonStyle()))
     # Files of an earlier `use` this one does not write again (another profile's entry and helper, a helper
     # after --inline-key): undone, after `_meta.json` stopped naming them.
     wanted = {p.path for p in plans}
@@ -677,7 +679,7 @@ def _read_quietly(path: Path, check: Callable[[Path, dict[str, Any]], None]) -> 
         data = fileio.read_bytes(path)
         if data is None:
             return None, None
-        doc = fileio.parse_json_object(path, data, what=_what(path))
+        doc = jsonfile.parse_json_object(path, data, what=_what(path))
         check(path, doc)
     except InvalidFileError as err:
         return None, err.message

@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dsconfig.changes import Journal
 from dsconfig.errors import DsconfigError
+from dsconfig.journal import Journal
 
 
 def _self_command() -> tuple[str, ...]:

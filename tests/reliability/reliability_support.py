@@ -261,7 +261,7 @@ class World:
 def contexts(world: World, journal: Any = None, store: Any = None, secrets: Any = None) -> tuple[Any, Any]:
     """In-process collaborators for `world` (call inside world.activated())."""
     from dsconfig import actions
-    from dsconfig.changes import Journal
+    from dsconfig.journal import Journal
     from dsconfig.profiles import ProfileStore
     from dsconfig.targets.context import TargetContext
 

@@ -306,7 +306,7 @@ def test_a_lock_holder_killed_mid_lock_does_not_block_the_next_run(tmp_path: Pat
 
 
 def journal_class() -> Any:
-    from dsconfig.changes import Journal
+    from dsconfig.journal import Journal
 
     return Journal
 

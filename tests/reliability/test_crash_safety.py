@@ -187,7 +187,7 @@ def check_files(world: World, originals: set[bytes]) -> list[str]:
             problems.append(f"profiles.toml does not parse: {exc}")
     if world.journal.exists():
         try:
-            from dsconfig.changes import Journal
+            from dsconfig.journal import Journal
 
             assert isinstance(json.loads(world.journal.read_bytes()).get("files"), dict)
             Journal(world.journal).load()

@@ -112,7 +112,8 @@ def fuzz_world(tmp: Path) -> World:
 
 
 def json_targets(world: World) -> list[tuple[str, Path, bytes, Callable[[], Any]]]:
-    from dsconfig import actions, changes, fileio
+    from dsconfig import actions, jsonfile
+    from dsconfig.journal import Journal
     from dsconfig.targets import claude_code as cc
     from dsconfig.targets import claude_desktop as cd
 
@@ -124,18 +125,18 @@ def json_targets(world: World) -> list[tuple[str, Path, bytes, Callable[[], Any]
         plans = cc.plan_use(resolved, tctx, root=world.root / "sysroot")
         for plan in plans:
             if plan.after is not None:
-                fileio.parse_json_object(plan.path, plan.after)  # what it would write is valid JSON
+                jsonfile.parse_json_object(plan.path, plan.after)  # what it would write is valid JSON
         return plans
 
     def desktop_plan() -> Any:
         plans = cd.plan_use(resolved, tctx, system=system, warn=lambda text: None)
         for plan in plans:
             if plan.after is not None and plan.path.suffix == ".json":
-                fileio.parse_json_object(plan.path, plan.after)
+                jsonfile.parse_json_object(plan.path, plan.after)
         return plans
 
     def read(path: Path) -> Callable[[], Any]:
-        return lambda: fileio.parse_json_object(path, path.read_bytes())
+        return lambda: jsonfile.parse_json_object(path, path.read_bytes())
 
     return [
         ("settings.json", world.settings, ORIGINAL_SETTINGS, code_plan),
@@ -143,7 +144,7 @@ def json_targets(world: World) -> list[tuple[str, Path, bytes, Callable[[], Any]
         ("strict reader", world.root / "any.json", ORIGINAL_SETTINGS, read(world.root / "any.json")),
         ("_meta.json", world.meta, ORIGINAL_META, desktop_plan),
         ("claude_desktop_config.json", world.app_configs[0], ORIGINAL_APP_CONFIG, desktop_plan),
-        ("journal.json", world.journal, b'{"schema_version": 1, "files": {}}\n', lambda: changes.Journal(world.journal).load()),
+        ("journal.json", world.journal, b'{"schema_version": 1, "files": {}}\n', lambda: Journal(world.journal).load()),
     ]
 
 
@@ -210,7 +211,7 @@ def render(doc: dict[str, Any], style: dict[str, Any]) -> bytes:
 @st.composite
 def edits(draw: st.DrawFn, doc: dict[str, Any]) -> dict[tuple[str, ...], Any]:
     """Key paths to set (or remove: ABSENT), existing ones and new ones, one or two levels deep."""
-    from dsconfig.changes import ABSENT
+    from dsconfig.keypaths import ABSENT
 
     keys = list(doc) + draw(st.lists(_text, max_size=2))
     out: dict[tuple[str, ...], Any] = {}
@@ -229,7 +230,7 @@ def edits(draw: st.DrawFn, doc: dict[str, Any]) -> dict[tuple[str, ...], Any]:
 
 
 def expected(doc: dict[str, Any], wanted: dict[tuple[str, ...], Any]) -> dict[str, Any]:
-    from dsconfig.changes import ABSENT
+    from dsconfig.keypaths import ABSENT
 
     out: dict[str, Any] = json.loads(json.dumps(doc))
     for path, value in wanted.items():
@@ -255,7 +256,8 @@ def scratch() -> Iterator[Path]:
 
 
 def test_engine_merges_exactly_and_undoes_to_the_byte(scratch: Path, figures: Any, slow: bool) -> None:
-    from dsconfig import changes, fileio
+    from dsconfig import apply, changes, jsonfile
+    from dsconfig.journal import Journal
 
     count = 0
 
@@ -269,23 +271,23 @@ def test_engine_merges_exactly_and_undoes_to_the_byte(scratch: Path, figures: An
         path = folder / "settings.json"
         original = render(doc, style)
         path.write_bytes(original)
-        journal = changes.Journal(folder / "journal.json")
+        journal = Journal(folder / "journal.json")
         wanted = data.draw(edits(doc))
         owner = {"target": "fuzz", "scope": "user", "profile": "x"}
         # The same pairs typed as the engine's key paths (a dict is invariant in its key type).
         key_paths: dict[KeyPath, Any] = {key_path: value for key_path, value in wanted.items()}
         plan = changes.plan_json(path, key_paths, owner=owner, journal=journal)
         if plan.after is not None:
-            assert fileio.parse_json_object(path, plan.after) == expected(doc, wanted) or plan.after == original
-        changes.apply(plan, journal=journal)
+            assert jsonfile.parse_json_object(path, plan.after) == expected(doc, wanted) or plan.after == original
+        apply.apply(plan, journal=journal)
         if data.draw(st.booleans()):  # someone else adds a key of their own meanwhile
             now = json.loads(path.read_bytes()) if path.exists() else {}
             now["someoneElse"] = data.draw(_value)
             path.write_bytes(render(now, style))
-            changes.apply(changes.plan_undo(path, journal=journal), journal=journal)
+            apply.apply(changes.plan_undo(path, journal=journal), journal=journal)
             assert json.loads(path.read_bytes()).get("someoneElse") == now["someoneElse"]
         else:
-            changes.apply(changes.plan_undo(path, journal=journal), journal=journal)
+            apply.apply(changes.plan_undo(path, journal=journal), journal=journal)
             assert path.read_bytes() == original
 
     try:
@@ -295,7 +297,7 @@ def test_engine_merges_exactly_and_undoes_to_the_byte(scratch: Path, figures: An
 
 
 def test_format_preserving_splice_always_parses_to_the_new_document(figures: Any, slow: bool) -> None:
-    from dsconfig import fileio
+    from dsconfig import jsonfile
 
     count = 0
 
@@ -306,7 +308,7 @@ def test_format_preserving_splice_always_parses_to_the_new_document(figures: Any
         count += 1
         text = render(old, style)
         new = {k: v for k, v in {**old, **new_members}.items() if k not in drop}
-        written = fileio.JsonStyle.of(text).rewrite(text, old, new)
+        written = jsonfile.rewrite(Path("fuzzed.json"), text, old, new)
         assert json.loads(written) == json.loads(json.dumps(new)), written[:500]
 
     try:
@@ -316,7 +318,7 @@ def test_format_preserving_splice_always_parses_to_the_new_document(figures: Any
 
 
 def test_a_journal_with_a_wrong_schema_version_type_is_a_clear_error(tmp_path: Path) -> None:
-    from dsconfig.changes import Journal
+    from dsconfig.journal import Journal
 
     path = tmp_path / "journal.json"
     path.write_text('{"schema_version": "1", "files": {}}\n')
