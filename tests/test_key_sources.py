@@ -13,11 +13,11 @@ import shutil
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from bounded import wait_until
 from fakes.claude import claude_env, parse_result, run_claude
 from fakes.server import DEFAULT_REPLY, FakeDeepSeek
 
@@ -205,15 +205,26 @@ def test_command_failure_shows_stderr_and_timeout_kills_it(run_dsconfig: Any, tm
     _ok(run_dsconfig("profile", "add", "bad", "--provider", "deepseek", "--key-source", "command:echo 'vault is sealed' >&2; exit 2"))
     proc = run_dsconfig("key", "get", "bad")
     assert proc.returncode == EXIT_KEYRING and "vault is sealed" in proc.stderr and "exit 2" in proc.stderr
-    marker = tmp_path / "still-running"
+    # A background child that would outlive a kill of the shell alone: it writes its pid first, then sleeps.
+    pid_file = tmp_path / "child.pid"
     _ok(run_dsconfig("profile", "add", "slow", "--provider", "deepseek", "--key-source",
-                     f"command:(sleep 5; touch {marker}) & sleep 30"))
-    start = time.monotonic()
-    proc = run_dsconfig("key", "get", "slow", env={"DSCONFIG_KEY_COMMAND_TIMEOUT": "1"})
-    assert time.monotonic() - start < 10
-    assert proc.returncode == EXIT_KEYRING and "did not answer within 1 s" in proc.stderr
-    time.sleep(5.5)
-    assert not marker.exists()  # the whole process group went, not just the shell
+                     f"command:sh -c 'echo $$ > {pid_file}; exec sleep 30' & sleep 30"))
+    # Bounded: a key get that waited for the command's 30 s would raise TimeoutExpired here.
+    proc = run_dsconfig("key", "get", "slow", env={"DSCONFIG_KEY_COMMAND_TIMEOUT": "2"}, timeout=20)
+    assert proc.returncode == EXIT_KEYRING and "did not answer within 2 s" in proc.stderr
+    wait_until(pid_file.exists, 10, "the key command's background child writing its pid")
+    child = int(pid_file.read_text())
+    # The whole process group went, not just the shell: the child is gone (or a zombie awaiting its reaper).
+    wait_until(lambda: _gone(child), 10, f"the key command's background child (pid {child}) being killed")
+
+
+def _gone(pid: int) -> bool:
+    """Whether `pid` no longer runs: absent, or a zombie (dead, waiting for its parent or init to reap it)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] == "Z"
 
 
 def test_command_that_holds_a_key_is_warned_about_and_masked(run_dsconfig: Any) -> None:
