@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TypeVar
 
 import pytest
@@ -49,3 +50,12 @@ def wait_until(predicate: Callable[[], bool], seconds: float, what: str, *, inte
         if time.monotonic() > deadline:
             pytest.fail(f"{what} did not happen within {seconds:g} s")
         time.sleep(interval)  # poll interval, not a guess at how long the other side takes
+
+
+def process_gone(pid: int) -> bool:
+    """Whether `pid` no longer runs: absent, or a zombie (dead, waiting for its parent or init to reap it). Linux."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] == "Z"

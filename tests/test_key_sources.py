@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bounded import wait_until
+from bounded import process_gone, wait_until
 from fakes.claude import claude_env, parse_result, run_claude
 from fakes.server import DEFAULT_REPLY, FakeDeepSeek
 
@@ -215,16 +215,7 @@ def test_command_failure_shows_stderr_and_timeout_kills_it(run_dsconfig: Any, tm
     wait_until(pid_file.exists, 10, "the key command's background child writing its pid")
     child = int(pid_file.read_text())
     # The whole process group went, not just the shell: the child is gone (or a zombie awaiting its reaper).
-    wait_until(lambda: _gone(child), 10, f"the key command's background child (pid {child}) being killed")
-
-
-def _gone(pid: int) -> bool:
-    """Whether `pid` no longer runs: absent, or a zombie (dead, waiting for its parent or init to reap it)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    return stat.rsplit(")", 1)[1].split()[0] == "Z"
+    wait_until(lambda: process_gone(child), 10, f"the key command's background child (pid {child}) being killed")
 
 
 def test_command_that_holds_a_key_is_warned_about_and_masked(run_dsconfig: Any) -> None:
