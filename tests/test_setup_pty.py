@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -143,17 +142,15 @@ def test_setup_without_a_terminal_succeeds_with_flags(keyring: Any, fake_deepsee
 
 
 def test_setup_without_a_terminal_fails_fast_naming_the_flag(run_dsconfig: Any) -> None:
-    start = time.monotonic()
+    # Bounded: a setup that waited for an answer on its empty stdin raises TimeoutExpired here.
     proc = run_dsconfig("setup", input="", timeout=20)
-    assert time.monotonic() - start < 3
     assert proc.returncode == 2 and "no terminal" in proc.stderr and "--provider" in proc.stderr
 
 
 @pytest.mark.secret_service
 def test_setup_without_a_terminal_and_without_a_key_names_api_key_stdin(keyring: Any, run_dsconfig: Any, home: Path) -> None:
-    start = time.monotonic()
+    # Bounded: a setup that waited for a key on its empty stdin raises TimeoutExpired here.
     proc = run_dsconfig("setup", "--provider", "deepseek", "--profile", "ds", "--yes", input="", timeout=20)
-    assert time.monotonic() - start < 3
     assert proc.returncode == 2 and "--api-key-stdin" in proc.stderr
     assert list(home.iterdir()) == []
 
