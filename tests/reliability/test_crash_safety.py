@@ -383,7 +383,7 @@ def wait_for_first_write(world: World, proc: subprocess.Popen[bytes], timeout: f
     while time.monotonic() < end and proc.poll() is None:
         if _stamps(folders) != first:
             return True
-        time.sleep(0.0005)
+        time.sleep(0.0005)  # poll interval: the folder mtime is the event, sampled finely to kill close to it
     return False
 
 
@@ -406,11 +406,11 @@ def kill_loop(world: World, setup: Setup, timeline: Timeline, kills_wanted: int,
             # Kill a random few milliseconds after the first sign of writing (a folder's mtime changed).
             started = time.monotonic()
             extra = rng.uniform(0.0, 0.05) if wait_for_first_write(world, proc) else 0.0
-            time.sleep(extra)
+            time.sleep(extra)  # the random moment of the kill is what this test varies, not a wait for an event
             delay = time.monotonic() - started
         else:
             delay = timeline.delay(command, rng)
-            time.sleep(delay)
+            time.sleep(delay)  # likewise: a random point of the command's measured run time
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
         _, err = proc.communicate(timeout=60)
