@@ -482,7 +482,7 @@ def key_get(name: str, ctx: Context | None = None) -> str:
     store: keysources reads only this profile's `key_source` (and not at all when the file has none), so it
     stays fast and a keyring profile works even while the file is being edited."""
     if ctx is None:
-        from dsconfig.keysources import profile_key as sourced_key
+        from dsconfig.keyget import profile_key as sourced_key
 
         return sourced_key(name)
     return profile_key(name, ctx.secrets)

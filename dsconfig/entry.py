@@ -66,15 +66,24 @@ def _parse_env_args(rest: list[str]) -> tuple[str | None, str | None, bool] | No
 def _key_get(name: str) -> None:
     # The profile's key source decides (keysources.py): profiles.toml is parsed only when it names one, and
     # an `env:` or `command:` profile never imports keyring.
-    from dsconfig.keysources import profile_key
+    from dsconfig.keyget import profile_key
 
     sys.stdout.write(profile_key(name) + "\n")
 
 
 def _env(name: str | None, shell: str | None, unset: bool) -> None:
+    # From the index the last parsing `env` recorded when it still matches the files (envfast.py), which
+    # loads neither the profile model nor tomllib; else parse, print, and record for the next shell.
+    from dsconfig import envfast
+
+    answer = envfast.answer(name, shell, unset)
+    if answer is not None:
+        sys.stdout.write(answer)
+        return
     from dsconfig import actions
 
     sys.stdout.write(actions.env(name, shell=shell, unset=unset))
+    envfast.remember(name)
 
 
 def _run(action: object) -> int:

@@ -1,11 +1,8 @@
 """Where a profile's key comes from: the OS keyring (default), an environment variable, a command, or the kernel.
 
-`dsconfig key get NAME` (every Claude Code start) learns the profile's source from profiles.toml itself rather
-than from its own command line, so the apiKeyHelper `use` writes stays `dsconfig key get NAME` whatever the
-source, and `profile edit NAME --key-source ...` takes effect without running `use` again. To keep that cheap:
-the file is read as bytes and parsed (tomllib) only when the text `key_source` occurs in it at all; a file
-without it costs one read. A file that cannot be parsed (being edited by hand) falls back to the keyring, as
-before sources existed, so a keyring profile keeps working while its file is half-written.
+KeySource (the `key_source` of a profile), reading `env:` and `command:` sources, the kernel keyring store, and
+SourcedStore, which routes each profile to its source. How `dsconfig key get NAME` learns a profile's source
+cheaply at every Claude Code start is keyget.py's job.
 
 Stdlib only (plus dsconfig's own light modules): this module is on the `key get` fast path, and an `env:`
 profile must never import keyring.
@@ -133,74 +130,6 @@ def command_secret_warning(source: KeySource) -> str | None:
     return ("the key command seems to contain a key itself (a long token): profiles.toml is not a secret store, "
             "so store the command that fetches the key (`pass show deepseek`, `op read op://...`) instead, "
             "or keep the key in a keyring (--key-source keyring or kernel)")
-
-
-# --- learning a profile's source cheaply (key get) -------------------------------------------------------------
-
-
-def source_of(name: str, profiles_file: Path | str | None = None) -> tuple[KeySource, DsconfigError | None]:
-    """The source of profile `name` from profiles.toml, and the file's error when it could not be read.
-
-    A missing file or profile means the keyring (as `key get` always did). A broken file gives the keyring and
-    the error, so the caller can try the keyring and report the file only when that finds nothing. The file
-    is parsed only when sourceindex.py has no index made from its current text.
-    """
-    from dsconfig import dirs, saferead, sourceindex
-
-    path = profiles_file or dirs.profiles_file_name()
-    try:
-        data = saferead.read_bytes(path)
-    except DsconfigError as err:
-        return DEFAULT, err
-    if data is None or b"key_source" not in data:
-        return DEFAULT, None
-    hint = f"fix {path} by hand (it is plain TOML)"
-    try:
-        text = data.decode("utf-8").removeprefix("\ufeff")
-    except UnicodeDecodeError:
-        return DEFAULT, InvalidFileError(path, "is not UTF-8 text", hint)
-    known = sourceindex.lookup(text)
-    if known is not None:
-        try:
-            return (parse(known[name]) if name in known else DEFAULT), None
-        except UsageError:
-            pass  # an index someone edited: parse the file itself
-    try:
-        from dsconfig import tomlread
-
-        doc = tomlread.loads(path, text, hint=hint)
-    except DsconfigError as err:
-        return DEFAULT, err
-    try:
-        sources = document_sources(path, doc)
-    except DsconfigError:
-        sources = None  # one profile's key_source is invalid: no index; that profile's error is reported below
-    if sources is not None:
-        sourceindex.write(text, {n: str(s) for n, s in sources.items()})
-    table = doc.get("profiles", {})
-    item = table.get(name) if isinstance(table, dict) else None
-    if not isinstance(item, dict) or "key_source" not in item:
-        return DEFAULT, None
-    try:
-        return from_file_value(path, f"profiles.{name}", item["key_source"]), None
-    except DsconfigError as err:
-        return DEFAULT, err
-
-
-def document_sources(path: Path | str, doc: Mapping[str, Any]) -> dict[str, KeySource]:
-    """Every profile of a parsed profiles.toml whose key source is not the keyring -> that source.
-
-    Raises InvalidFileError for a `key_source` that is not one (see `from_file_value`)."""
-    table = doc.get("profiles", {})
-    if not isinstance(table, dict):
-        return {}
-    found = {}
-    for name, item in table.items():
-        if isinstance(item, dict) and "key_source" in item:
-            source = from_file_value(path, f"profiles.{name}", item["key_source"])
-            if source != DEFAULT:
-                found[name] = source
-    return found
 
 
 # --- reading from env: and command: -----------------------------------------------------------------------
@@ -410,6 +339,8 @@ class SourcedStore:
         return self._kernel
 
     def source(self, name: str) -> KeySource:
+        from dsconfig.keyget import source_of
+
         source, err = source_of(name, self._profiles_file)
         if err is not None:
             raise err
@@ -444,67 +375,15 @@ class SourcedStore:
         return self.keyring.describe()  # type: ignore[no-any-return]
 
 
+def no_stored_key(name: str, source: KeySource) -> DsconfigError:
+    """The error when a storing source (keyring, kernel) holds no key for `name`: NotFoundError, exit 3."""
+    from dsconfig.errors import NotFoundError
+
+    where = "the kernel keyring" if source.kind == KERNEL else "the OS keyring"
+    return NotFoundError(f"no API key stored for profile {name!r} in {where}", f"store one with: dsconfig key set {name}")
+
+
 def nothing_to_store(name: str, source: KeySource) -> UsageError:
     return UsageError(f"profile {name!r} reads its key from {source}: there is nothing for dsconfig to store",
                       f"set it where it lives ({source.describe()}), or store it with dsconfig: "
                       f"dsconfig profile edit {name} --key-source keyring --api-key-stdin")
-
-
-def profile_key(name: str) -> str:
-    """`dsconfig key get NAME` through the profile's source. An `env:` profile imports nothing of keyring."""
-    from dsconfig.names import validate_name
-
-    validate_name(name)
-    source, file_error = source_of(name)
-    if file_error is None:
-        return _get(name, source)
-    # The file cannot be read: the keyring, as before sources existed; else the file's own error.
-    from dsconfig.credentials import KeyringStore
-
-    try:
-        key = KeyringStore().get(name)
-    except DsconfigError:
-        key = None
-    if not key:
-        raise file_error
-    return key
-
-
-def _no_such_profile(name: str) -> bool:
-    """True when profiles.toml is absent or lacks `name`; False when it has it or cannot be read (the caller's
-    usual hint then applies). Only on the error path of `key get`, so its fast path parses no TOML."""
-    from dsconfig import paths, saferead, tomlread
-
-    path = paths.profiles_file()
-    try:
-        data = saferead.read_bytes(path)
-        if data is None:
-            return True
-        doc = tomlread.loads(path, data.decode("utf-8").removeprefix("\ufeff"), hint="")
-    except (DsconfigError, UnicodeDecodeError):
-        return False
-    table = doc.get("profiles", {})
-    return isinstance(table, dict) and name not in table
-
-
-def _get(name: str, source: KeySource) -> str:
-    from dsconfig.errors import KeyringUnavailableError, NotFoundError
-
-    def no_such_profile() -> NotFoundError:
-        # `key set NAME` would fail too ("no profile named ..."): point at what exists and how to create it.
-        return NotFoundError(f"no profile named {name!r}, so no key for it",
-                             f"dsconfig profile list   (the profiles that exist), or create it: dsconfig setup --profile {name}")
-
-    try:
-        key = SourcedStore().get_from(name, source)
-    except KeyringUnavailableError:
-        if _no_such_profile(name):  # no keyring and no such profile: the profile is what is missing
-            raise no_such_profile() from None
-        raise
-    if not key and _no_such_profile(name):
-        raise no_such_profile()
-    if not key:
-        where = "the kernel keyring" if source.kind == KERNEL else "the OS keyring"
-        raise NotFoundError(f"no API key stored for profile {name!r} in {where}",
-                            f"store one with: dsconfig key set {name}")
-    return key

@@ -206,6 +206,10 @@ class ProfileSet:
             raise NotFoundError(f"no profile named {name!r}", f"profiles: {known}; create one with `dsconfig profile add {name} --provider deepseek`")
         return self.profiles[name]
 
+    def key_sources(self) -> dict[str, str]:
+        """Profile name -> its key source (`env:VAR`...), for every profile whose source is not the keyring."""
+        return {p.name: str(p.key_source) for p in self.profiles.values() if p.key_source != keysources.DEFAULT}
+
     def pick(self, name: str | None) -> Profile:
         """`name`, or the active profile when name is None."""
         if name is not None:
@@ -230,6 +234,12 @@ class ProfileStore:
             return ProfileSet({}, None)
         data = tomlread.read(self.path, hint=self._hint())
         return self._parse(data)
+
+    def loads(self, text: str) -> ProfileSet:
+        """The profiles of `text` (this file's content, read by the caller), validated as `load` does.
+
+        Raises InvalidFileError naming the file, line and column."""
+        return self._parse(tomlread.loads(self.path, text, hint=self._hint()))
 
     def _hint(self) -> str:
         return f"fix {self.path} by hand (it is plain TOML), or move it away to start over"
@@ -344,11 +354,10 @@ class ProfileStore:
             if data != old:
                 fileio.atomic_write(self.path, data)
                 # `key get` reads each profile's key source from this index while it matches the file's text
-                # (sourceindex.py); the text as key get decodes it: without a byte-order mark.
-                from dsconfig import sourceindex
+                # (profileindex.py); the text as key get decodes it: without a byte-order mark.
+                from dsconfig import profileindex
 
-                sourceindex.write(new, {p.name: str(p.key_source) for p in result.profiles.values()
-                                        if p.key_source != keysources.DEFAULT})
+                profileindex.write(new, result.key_sources(), list(result.profiles), result.active)
         return result
 
     def add(self, profile: Profile, *, replace_existing: bool = False) -> ProfileSet:

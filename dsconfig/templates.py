@@ -140,9 +140,22 @@ def load_template(template_id: str, user_dir: Path | None = None, builtin_dir: P
 
 
 def load_template_file(path: Path, *, builtin: bool) -> Template:
-    hint = f"fix {path} or remove it; `dsconfig providers` lists the templates that load"
-    data = tomlread.read(path, hint=hint)
+    data = tomlread.read(path, hint=_fix_hint(path))
     return parse_template(path, data, builtin=builtin)
+
+
+def parse_template_text(path: Path, text: str, *, builtin: bool) -> Template:
+    """The template in `text`, the content of `path` read by the caller. Raises InvalidFileError."""
+    return parse_template(path, tomlread.loads(path, text, hint=_fix_hint(path)), builtin=builtin)
+
+
+def _fix_hint(path: Path) -> str:
+    return f"fix {path} or remove it; `dsconfig providers` lists the templates that load"
+
+
+def is_template_id(text: str) -> bool:
+    """Whether `text` can name a template file (`<id>.toml`): lowercase letters, digits, `-` and `_`."""
+    return _ID.fullmatch(text) is not None
 
 
 def _bad(path: Path, key: str, problem: str, fix: str) -> InvalidFileError:

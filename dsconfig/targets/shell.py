@@ -56,10 +56,15 @@ legacy code page decodes bytes outside ASCII into `"`, `%` or `!`.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping
-from pathlib import Path
 
 from dsconfig.errors import EXIT_USAGE, DsconfigError, UsageError
+
+# `dsconfig env` imports this module on every shell start: nothing at import beyond os (no typing, no pathlib).
+# Type checkers treat any name TYPE_CHECKING as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+    from pathlib import Path
 
 SHELLS = ("bash", "zsh", "fish", "powershell", "cmd")
 

@@ -1,4 +1,4 @@
-"""`key get` learns a profile's key source from sourceindex.py's index while it matches profiles.toml (issue 16).
+"""`key get` learns a profile's key source from profileindex.py's index while it matches profiles.toml (issue 16).
 
 The index only saves a TOML parse; every test here checks that it never gives a different answer than the
 file itself: after hand edits, another tool's rewrite, a tampered or damaged index, or one that is a FIFO.
@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from dsconfig import dirs, sourceindex
+from dsconfig import dirs, profileindex
 from dsconfig.errors import EXIT_INVALID_FILE
 
 KEY_A = "sk-" + "a0a1a2a3" * 4
@@ -32,7 +32,7 @@ def _ok(proc: subprocess.CompletedProcess[str]) -> subprocess.CompletedProcess[s
 
 
 def _index() -> dict[str, Any]:
-    return json.loads(Path(sourceindex.index_file()).read_text())  # type: ignore[no-any-return]
+    return json.loads(Path(profileindex.index_file()).read_text())  # type: ignore[no-any-return]
 
 
 def _profiles() -> Path:
@@ -56,7 +56,7 @@ def test_profile_add_writes_the_index_and_key_get_parses_no_toml(run_dsconfig: A
     _ok(run_dsconfig("profile", "add", "other", "--provider", "deepseek", "--key-source", "keyring"))
     index = _index()
     assert index["profiles_toml"] == _profiles().read_text() and index["sources"] == {"ci": "env:KEY_A"}
-    assert os.stat(sourceindex.index_file()).st_mode & 0o777 == 0o600
+    assert os.stat(profileindex.index_file()).st_mode & 0o777 == 0o600
     out, err = _key_get_imports("ci", {"KEY_A": KEY_A})
     assert out == KEY_A + "\n"
     assert err == ["RC 0 []"], err
@@ -88,7 +88,7 @@ def test_an_index_made_from_other_text_or_malformed_is_not_believed(run_dsconfig
     # Only an index made from exactly the file's text is used. (One that matches the text could only come
     # from someone who can write dsconfig's 0700 state folder, who could edit profiles.toml itself.)
     _ok(run_dsconfig("profile", "add", "ci", "--provider", "deepseek", "--key-source", "env:KEY_A"))
-    index_path = Path(sourceindex.index_file())
+    index_path = Path(profileindex.index_file())
     good = _index()
     for forged in (
         {**good, "profiles_toml": good["profiles_toml"] + "\n", "sources": {"ci": "env:KEY_B"}},
@@ -104,7 +104,7 @@ def test_an_index_made_from_other_text_or_malformed_is_not_believed(run_dsconfig
 
 def test_a_damaged_or_odd_index_is_ignored_without_waiting(run_dsconfig: Any) -> None:
     _ok(run_dsconfig("profile", "add", "ci", "--provider", "deepseek", "--key-source", "env:KEY_A"))
-    index_path = Path(sourceindex.index_file())
+    index_path = Path(profileindex.index_file())
     for damage in (b"", b"{", b"\xff\xfe not utf-8", b"[" * 100_000):
         index_path.write_bytes(damage)
         assert _ok(run_dsconfig("key", "get", "ci", env={"KEY_A": KEY_A})).stdout == KEY_A + "\n"
@@ -132,9 +132,9 @@ def test_an_invalid_key_source_in_the_file_is_still_reported(run_dsconfig: Any) 
 
 
 def test_writing_the_index_never_fails_a_command(tmp_path: Path) -> None:
-    assert sourceindex.write("text", {"a": "env:A"}, str(tmp_path / "missing-folder" / "index.json")) is False
+    assert profileindex.write("text", {"a": "env:A"}, str(tmp_path / "missing-folder" / "index.json")) is False
     blocked = tmp_path / "blocked"
     blocked.mkdir()
-    (blocked / sourceindex.FILE_NAME).mkdir()  # a folder where the index goes: os.replace fails
-    assert sourceindex.write("text", {"a": "env:A"}, str(blocked / sourceindex.FILE_NAME)) is False
-    assert sorted(p.name for p in blocked.iterdir()) == [sourceindex.FILE_NAME]  # no temporary file left
+    (blocked / profileindex.FILE_NAME).mkdir()  # a folder where the index goes: os.replace fails
+    assert profileindex.write("text", {"a": "env:A"}, str(blocked / profileindex.FILE_NAME)) is False
+    assert sorted(p.name for p in blocked.iterdir()) == [profileindex.FILE_NAME]  # no temporary file left

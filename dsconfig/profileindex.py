@@ -1,0 +1,208 @@
+"""What `key get` and `env` need from profiles.toml and the templates, kept so they need not parse TOML.
+
+`dsconfig key get NAME` runs at every Claude Code start and `dsconfig env` at every shell start. Both used to
+parse profiles.toml (tomllib and typing, ~5 ms) and `env` loaded the whole profile model (dataclasses pulls in
+inspect, ~10 ms) and its template. This index answers instead, but only from exactly the files it was made of:
+
+    state folder/profile-index.json
+    {"format": 1,
+     "profiles_toml": <the text of profiles.toml it was made from>,
+     "sources": {NAME: SOURCE},            every profile whose key source is not the keyring
+     "names": [NAME...], "active": NAME | null,
+     "env": {NAME: {"files": {PATH: TEXT | null},          the template files the profile resolved from
+                    "variables": {VAR: VALUE | null},       Resolved.process_env with no key (null: unset)
+                    "key_variables": [VAR...]}}}            where process_env puts the key
+
+Trust: `sources`, `names` and `active` only while `profiles_toml` equals the file's current text, character
+for character; an `env` entry only while, in addition, every file in `files` holds the recorded text (null:
+is not a file), which covers a user template appearing in front of a built-in one. Anything else (a hand edit,
+another tool's write, an upgrade that changed a template) means "parse the files", after which the entry is
+written afresh. profiles.toml changes made by dsconfig write `sources`/`names`/`active` at once; an `env`
+entry is written by the first `dsconfig env` that had to parse. Writes are atomic, 0600 in the 0700 state
+folder and best effort (failing only costs the next start a parse). Nothing secret is here: profiles.toml
+and the templates hold no key, and `variables` are written without it.
+"""
+
+from __future__ import annotations
+
+import os
+
+from dsconfig import dirs
+
+TYPE_CHECKING = False  # not typing's: this module is on the `key get` path (type checkers take any such name)
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from typing import Any
+
+FORMAT = 1
+FILE_NAME = "profile-index.json"
+_MAX_BYTES = 8 * 1024 * 1024  # profiles.toml and the template texts; far below anything real
+
+
+def index_file(env: Mapping[str, str] | None = None) -> str:
+    return os.path.join(dirs.state_dir_name(env), FILE_NAME)
+
+
+def _load(path: str | None) -> dict[str, Any] | None:
+    from dsconfig import saferead
+    from dsconfig.errors import DsconfigError
+
+    try:
+        data = saferead.read_bytes(path or index_file(), limit=_MAX_BYTES)
+    except DsconfigError:
+        return None
+    if data is None:
+        return None
+    import json
+
+    try:
+        doc = json.loads(data)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError; RecursionError: "[[[[..."
+        return None
+    return doc if isinstance(doc, dict) and doc.get("format") == FORMAT else None
+
+
+def _strings(value: object) -> bool:
+    return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+
+
+def lookup(text: str, path: str | None = None) -> dict[str, str] | None:
+    """The key sources of the index when it was made from `text` (profiles.toml now), else None (parse it).
+
+    Never raises: an absent, unreadable, damaged or foreign index is simply not used."""
+    doc = _load(path)
+    if doc is None or doc.get("profiles_toml") != text or not _strings(doc.get("sources")):
+        return None
+    return doc["sources"]  # type: ignore[no-any-return]
+
+
+def _text_of(path: str) -> str | None:
+    """A template file's text for comparison, None when it is absent; one that cannot be read never matches."""
+    from dsconfig import saferead
+    from dsconfig.errors import DsconfigError
+
+    try:
+        data = saferead.read_bytes(path)
+    except DsconfigError:
+        return "\0unreadable"
+    if data is None:
+        return None
+    return data.decode("utf-8", "replace")
+
+
+class EnvEntry:
+    """A profile's `dsconfig env` answer from the index: the variables, and where the key goes."""
+
+    __slots__ = ("key_variables", "name", "source", "variables")
+
+    def __init__(self, name: str, source: str, variables: dict[str, str | None], key_variables: list[str]) -> None:
+        self.name = name
+        self.source = source
+        self.variables = variables
+        self.key_variables = key_variables
+
+    def with_key(self, key: str) -> dict[str, str | None]:
+        out = dict(self.variables)
+        for var in self.key_variables:
+            out[var] = key
+        return out
+
+
+def env_entry(name: str | None, *, cwd_has_project_settings: bool, path: str | None = None) -> EnvEntry | None:
+    """The index's answer for `dsconfig env [NAME]`, or None when the files must be parsed.
+
+    `name` None means the profile in effect: only answered when the current folder has no project settings
+    (a `use --scope project` there may name another profile) and profiles.toml names an active one."""
+    from dsconfig import saferead
+    from dsconfig.errors import DsconfigError
+
+    doc = _load(path)
+    if doc is None:
+        return None
+    try:
+        data = saferead.read_bytes(dirs.profiles_file_name())
+    except DsconfigError:
+        return None
+    if data is None or doc.get("profiles_toml") != data.decode("utf-8", "replace").removeprefix("\ufeff"):
+        return None
+    if name is None:
+        if cwd_has_project_settings:
+            return None
+        name = doc.get("active")
+    names, sources, entries = doc.get("names"), doc.get("sources"), doc.get("env")
+    if not isinstance(name, str) or not isinstance(names, list) or name not in names or not _strings(sources) \
+            or not isinstance(entries, dict):
+        return None
+    entry = entries.get(name)
+    if not isinstance(entry, dict):
+        return None
+    files, variables, key_variables = entry.get("files"), entry.get("variables"), entry.get("key_variables")
+    if not isinstance(files, dict) or not isinstance(variables, dict) or not isinstance(key_variables, list):
+        return None
+    if not all(isinstance(v, str) or v is None for v in variables.values()) or \
+            not all(isinstance(v, str) and v in variables for v in key_variables):
+        return None
+    for file_path, recorded in files.items():
+        if not isinstance(file_path, str) or _text_of(file_path) != recorded:
+            return None
+    return EnvEntry(name, sources.get(name, "keyring"), variables, key_variables)  # type: ignore[union-attr]
+
+
+def write(text: str, sources: Mapping[str, str], names: Sequence[str] | None = None, active: str | None = None,
+          path: str | None = None) -> bool:
+    """Record what profiles.toml with `text` says: key sources (keyring ones left out) and, when the whole file
+    was validated as ProfileStore.load does (`names` given), its profile names and active profile.
+
+    Without `names` (`key get` parsed only what it needs) `env` is not answered from this index, since the
+    file may hold a profile `env` would refuse. Keeps the `env` entries when the index was made from the same
+    text. Best effort, never raises: True when written."""
+    old = _load(path)
+    same = old is not None and old.get("profiles_toml") == text
+    env = old.get("env") if old is not None and same else None
+    if names is None and old is not None and same:
+        names, active = old.get("names"), old.get("active")
+    return _write({"format": FORMAT, "profiles_toml": text, "sources": dict(sources),
+                   "names": list(names) if isinstance(names, list | tuple) else None, "active": active,
+                   "env": env if isinstance(env, dict) else {}}, path)
+
+
+def remember_env(text: str, sources: Mapping[str, str], names: Sequence[str], active: str | None, name: str,
+                 files: Mapping[str, str | None], variables: Mapping[str, str | None], key_variables: Sequence[str],
+                 path: str | None = None) -> bool:
+    """Add profile `name`'s env entry, made after profiles.toml `text` was loaded and validated whole (so its
+    `sources`, `names` and `active` are recorded too) and `files` resolved its template. Best effort, never
+    raises: True when written."""
+    old = _load(path)
+    env = old.get("env") if old is not None and old.get("profiles_toml") == text else None
+    entries = dict(env) if isinstance(env, dict) else {}
+    entries[name] = {"files": dict(files), "variables": dict(variables), "key_variables": list(key_variables)}
+    return _write({"format": FORMAT, "profiles_toml": text, "sources": dict(sources), "names": list(names),
+                   "active": active, "env": entries}, path)
+
+
+def _write(doc: dict[str, Any], path: str | None) -> bool:
+    import json
+
+    target = path or index_file()
+    folder = os.path.dirname(target)
+    if not os.path.isdir(folder):
+        return False  # the state folder appears with the first change dsconfig makes; not worth creating here
+    body = json.dumps(doc, ensure_ascii=False)
+    temp = os.path.join(folder, f".{FILE_NAME}.{os.getpid()}.tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        with os.fdopen(os.open(temp, flags, 0o600), "wb") as handle:
+            owner = os.stat(folder)
+            if os.name != "nt" and os.geteuid() == 0 and owner.st_uid != 0:
+                # Root on a user's HOME (sudo keeping HOME) leaves the file to the folder's owner, as every
+                # write of fileio.py does: the user must be able to replace their own index.
+                os.fchown(handle.fileno(), owner.st_uid, owner.st_gid)
+            handle.write(body.encode("utf-8"))
+        os.replace(temp, target)
+        return True
+    except OSError:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        return False
