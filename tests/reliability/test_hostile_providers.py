@@ -151,10 +151,11 @@ def test_endless_bodies_and_lines_stop_at_the_cap_with_bounded_memory(secret_ser
                                                                          tmp_path: Path, mode: str, figures: Any) -> None:
     hostile.mode = mode
     world = keyed_world(tmp_path, secret_service, url_of(hostile))
-    proc, rss_kb, elapsed = measured(world, "verify", "ds", "--json", "--timeout", "60")
+    # Bounded well below verify's own 60 s limit: a verify that read on instead of stopping at the cap raises
+    # TimeoutExpired here. The time itself is a reported figure, not an assertion.
+    proc, rss_kb, elapsed = measured(world, "verify", "ds", "--json", "--timeout", "60", timeout=30)
     assert TRACEBACK not in proc.stderr, proc.stderr[-2000:]
     assert rss_kb < RSS_LIMIT_KB, f"verify grew to {rss_kb // 1024} MiB reading an endless body ({mode})"
-    assert elapsed < 30, f"verify read for {elapsed:.0f} s instead of stopping at the cap"
     found = classes(json.loads(proc.stdout))
     assert proc.returncode == 1, proc.stderr
     if mode == "endless_json":
