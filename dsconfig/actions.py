@@ -2,6 +2,11 @@
 
 cli.py parses and renders; entry.py calls the two fast ones (`key_get`, `env`) without click. Tests call
 these directly with an in-memory secret store and a temporary profile store.
+
+What the person must be told (a key that does not look like the provider's, an old copy removed) is a
+dsconfig.notices.Notice appended to `Context.notices`, which cli.py renders after the call. A caller that gives
+no list (entry.py's `env`, wizard.py's `profile_add`, older tests) has them rendered at once by `_tell`, the one
+place here that prints, until those callers pass a list.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from dsconfig import output
+from dsconfig import iostreams, notices, output
 from dsconfig.credentials import (
     KeyringLockedError,
     KeyringStore,
@@ -24,8 +29,10 @@ from dsconfig.credentials import (
     profile_key,
 )
 from dsconfig.errors import DsconfigError, KeyringUnavailableError, NotFoundError
+from dsconfig.iostreams import IOStreams
 from dsconfig.keysources import COMMAND, ENV, KERNEL, KernelStore, KeySource, SourcedStore, nothing_to_store
 from dsconfig.names import validate_name
+from dsconfig.notices import Notice
 from dsconfig.profiles import Profile, ProfileStore, Resolved, resolve, validate_base_url
 from dsconfig.templates import Template, load_template, load_templates
 
@@ -43,10 +50,21 @@ class Context:
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
     kernel: SecretStore | None = None
     folder: Path | None = None  # whose project profile `env`/`exec`/`verify` default to; None: the current folder
+    notices: list[Notice] | None = None  # where warnings and notes go for the renderer (None: rendered at once)
 
 
 def _ctx(ctx: Context | None) -> Context:
     return ctx or Context()
+
+
+def _tell(c: Context, notice: Notice | None) -> None:
+    """Hand a notice to the caller (`c.notices`), or, for a caller that gave no list, render it now."""
+    if notice is None:
+        return
+    if c.notices is not None:
+        c.notices.append(notice)
+    else:
+        output.render_notices([notice])
 
 
 def _store_for(c: Context, source: KeySource) -> SecretStore:
@@ -192,7 +210,7 @@ def profile_add(
     source = profile.key_source
     if key is not None and not source.stores:
         raise nothing_to_store(name, source)
-    _warn_command_secret(source)
+    _tell(c, _command_secret(source))
     secrets = _store_for(c, source)
     if key is not None:
         secrets.get(name)  # no usable keyring: refused before anything is created (the lock folder included)
@@ -205,7 +223,7 @@ def profile_add(
             key, shape_warning = _checked_key(key, template)
             previous = _stored_quietly(secrets, name)
             secrets.set(name, key)
-            _warn(shape_warning)
+            _tell(c, _warning(shape_warning))
         try:
             c.store.add(profile)
         except BaseException:
@@ -218,10 +236,10 @@ def profile_add(
     return resolve(profile, template)
 
 
-def _warn_command_secret(source: KeySource) -> None:
+def _command_secret(source: KeySource) -> Notice | None:
     from dsconfig.keysources import command_secret_warning
 
-    _warn(command_secret_warning(source))
+    return _warning(command_secret_warning(source))
 
 
 def _stored_quietly(secrets: SecretStore, name: str) -> str | None:
@@ -260,14 +278,14 @@ def profile_edit(
     old_source, new_source = current.key_source, updated.key_source
     if key is not None and not new_source.stores:
         raise nothing_to_store(name, new_source)
-    _warn_command_secret(new_source if new_source != old_source else KeySource())
+    _tell(c, _command_secret(new_source if new_source != old_source else KeySource()))
     with _profiles_lock():
         c.store.load().get(name)  # still there (a racing `profile rm` may have won)
         moved = _move_key_between_sources(name, old_source, new_source, key is None, c)
         if key is not None:
             checked, shape_warning = _checked_key(key, template)
             _store_for(c, new_source).set(name, checked)
-            _warn(shape_warning)
+            _tell(c, _warning(shape_warning))
         c.store.update(updated)
         if moved is not None:
             _forget_old_key(name, old_source, c)
@@ -295,9 +313,9 @@ def _forget_old_key(name: str, old: KeySource, c: Context) -> None:
     """One key, one place: the copy left in the old store is removed (said on stderr)."""
     try:
         if _store_for(c, old).delete(name):
-            output.note(f"removed the key of profile {name!r} from {old.describe()} (its source changed)")
+            _tell(c, notices.note(f"removed the key of profile {name!r} from {old.describe()} (its source changed)"))
     except DsconfigError as err:
-        output.warn(f"could not remove the old copy of the key from {old.describe()}: {err.message}")
+        _tell(c, notices.warning(f"could not remove the old copy of the key from {old.describe()}: {err.message}"))
 
 
 def _refuse_if_applied(name: str, doing: str) -> None:
@@ -332,7 +350,7 @@ def _profile_remove_locked(name: str, c: Context) -> bool:
         raise  # a locked keyring may hold this profile's key: removing the profile would orphan it
     except KeyringUnavailableError:
         # No keyring at all: nothing can be stored there, so a profile made for --inline-key use can still go.
-        output.warn("no OS keyring is available, so no key of this profile could be stored or removed there")
+        _tell(c, notices.warning("no OS keyring is available, so no key of this profile could be stored or removed there"))
         removed_key = False
     c.store.remove(name)
     return removed_key
@@ -362,7 +380,7 @@ def _profile_rename_locked(old: str, new: str, c: Context) -> None:
     except KeyringLockedError:
         raise
     except KeyringUnavailableError:
-        output.warn(f"{source.describe()} is not available, so the profile is renamed without looking for a key to move")
+        _tell(c, notices.warning(f"{source.describe()} is not available, so the profile is renamed without looking for a key to move"))
         key = None
     if key is not None:
         secrets.set(new, key)
@@ -457,9 +475,8 @@ def _checked_key(raw: str, template: Template) -> tuple[str, str | None]:
     )
 
 
-def _warn(message: str | None) -> None:
-    if message:
-        output.warn(message)
+def _warning(message: str | None) -> Notice | None:
+    return notices.warning(message) if message else None
 
 
 def key_set(name: str, raw: str, ctx: Context | None = None) -> str:
@@ -473,7 +490,7 @@ def key_set(name: str, raw: str, ctx: Context | None = None) -> str:
         if not source.stores:
             raise nothing_to_store(name, source)
         _store_for(c, source).set(name, key)
-    _warn(shape_warning)
+    _tell(c, _warning(shape_warning))
     return mask(key)
 
 
@@ -508,11 +525,13 @@ def nothing_to_remove(name: str, source: KeySource) -> DsconfigError:
                          f"remove it where it lives ({source.describe()}); or drop the profile: dsconfig profile rm {name}")
 
 
-def read_secret_input(stdin_flag: bool, *, prompt: str = "API key (input hidden): ") -> str | None:
+def read_secret_input(stdin_flag: bool, *, prompt: str = "API key (input hidden): ",
+                      io: IOStreams | None = None) -> str | None:
     """The key from stdin (`--stdin`), from a hidden prompt on a terminal, or None."""
+    streams = io or iostreams.system()
     if stdin_flag:
-        return sys.stdin.read()
-    if sys.stdin.isatty():
+        return streams.stdin.read()
+    if streams.can_prompt():
         import getpass
 
         return getpass.getpass(prompt) or None
@@ -529,7 +548,9 @@ def env(name: str | None, *, shell: str | None = None, unset: bool = False, ctx:
     c = _ctx(ctx)
     r = resolved_profile(in_effect(name, c), c)
     chosen, note = (shell, None) if shell else sh.choose_shell(c.environ, sys.platform)
-    if note:
+    if note and c.notices is not None:
+        c.notices.append(notices.note(note))
+    elif note:  # entry.py's fast path: no renderer loaded; the note as it always was (kept until entry.py passes a list)
         sys.stderr.write(note + "\n")
     if unset:
         return sh.render_unset(list(r.process_env("-")), chosen)
@@ -552,12 +573,14 @@ def exec_environment(name: str | None, command: list[str], ctx: Context | None =
             environ[var] = value
     argv = list(command)
     if argv and os.path.basename(argv[0]) in ("claude", "claude.exe"):
-        from dsconfig.targets.claude_code import claude_run_overrides
+        from dsconfig import targets
         from dsconfig.targets.context import TargetContext
 
-        extra_args, extra_env = claude_run_overrides(r, TargetContext(environ=environ))
-        argv = [argv[0], *extra_args, *argv[1:]]
-        environ.update(extra_env)
+        overrides = targets.get("claude-code").run_overrides(r, TargetContext(environ=environ))
+        argv = [argv[0], *overrides.argv, *argv[1:]]
+        environ.update(overrides.env)
+        for notice in overrides.notices:
+            _tell(c, notice)
     return argv, environ
 
 

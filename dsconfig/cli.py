@@ -5,15 +5,48 @@ Heavy modules are imported inside the commands that need them, so `dsconfig --he
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import click
 
-from dsconfig import __version__, output
+from dsconfig import __version__, output, targets
 from dsconfig.errors import EXIT_INTERRUPTED, EXIT_USAGE, DsconfigError
 
+if TYPE_CHECKING:
+    from dsconfig import actions as actions_module
+
 TIER_HELP = "TIER=MODEL, tiers: main, opus, sonnet, haiku, subagent (repeatable)"
+
+if TYPE_CHECKING:
+    from dsconfig.context import AppContext
+
+
+def _app() -> AppContext:
+    """The one context of this invocation (environment, platform, home, streams, stores), built on first use."""
+    from dsconfig.context import AppContext
+
+    root = click.get_current_context().find_root()
+    if not isinstance(root.obj, AppContext):
+        root.obj = AppContext()
+    return root.obj
+
+
+@contextlib.contextmanager
+def _telling(app: AppContext) -> Iterator[AppContext]:
+    """Render what the call below left in `app.notices`, also when it fails (before the error)."""
+    try:
+        yield app
+    finally:
+        output.render_notices(app.take_notices())
+
+
+def _telling_at_once(app: AppContext) -> actions_module.Context:
+    """The actions view for a caller that shows notices as it goes (the setup dialogue, doctor, verify)."""
+    return dataclasses.replace(app.actions, notices=None)
 
 
 # A fixed help width (not the terminal's) makes `dsconfig --help` the same text everywhere, which lets
@@ -126,7 +159,9 @@ def profile_add(name: str, provider: str, base_url: str | None, models: tuple[st
     key = _secret_input(api_key_stdin) if source is None or source.stores else None
     if api_key_stdin and source is not None and not source.stores:
         key = _secret_input(True)  # refused by actions.profile_add with the reason
-    r = actions.profile_add(name, provider, base_url=base_url, models=model_map, env=env_map, key=key, key_source=source)
+    with _telling(_app()) as app:
+        r = actions.profile_add(name, provider, base_url=base_url, models=model_map, env=env_map, key=key,
+                                key_source=source, ctx=app.actions)
     output.note(f"created profile {name!r} ({r.template.name}, {r.base_url})"
                 + (f"; key source: {r.profile.key_source}" if source is not None else ""))
     _warn_plain_http(r.base_url)
@@ -149,8 +184,10 @@ def profile_edit(name: str, provider: str | None, base_url: str | None, models: 
     source = _key_source(key_source)
     assert source is None or isinstance(source, KeySource)
     key = _secret_input(api_key_stdin) if api_key_stdin else None
-    r = actions.profile_edit(name, provider=provider, base_url=base_url, models=model_map, env=env_map,
-                             unset_models=unset_models, unset_env=unset_envs, key=key, key_source=source)
+    with _telling(_app()) as app:
+        r = actions.profile_edit(name, provider=provider, base_url=base_url, models=model_map, env=env_map,
+                                 unset_models=unset_models, unset_env=unset_envs, key=key, key_source=source,
+                                 ctx=app.actions)
     output.note(f"updated profile {name!r}; run `dsconfig use {name}` again to apply the change where it is in use")
     _warn_plain_http(r.base_url)
 
@@ -198,7 +235,8 @@ def profile_rm(name: str) -> None:
     """Remove profile NAME and its key."""
     from dsconfig import actions, output
 
-    removed_key = actions.profile_remove(name)
+    with _telling(_app()) as app:
+        removed_key = actions.profile_remove(name, ctx=app.actions)
     output.note(f"removed profile {name!r}" + (" and its key" if removed_key else ""))
 
 
@@ -209,7 +247,8 @@ def profile_rename(old: str, new: str) -> None:
     """Rename profile OLD to NEW; its key moves with it."""
     from dsconfig import actions, output
 
-    actions.profile_rename(old, new)
+    with _telling(_app()) as app:
+        actions.profile_rename(old, new, ctx=app.actions)
     output.note(f"renamed profile {old!r} to {new!r}")
 
 
@@ -231,7 +270,9 @@ def key_set(name: str, from_stdin: bool) -> None:
     raw = _secret_input(from_stdin)
     if raw is None:
         raise DsconfigError("no key given and no terminal to ask on", f"pipe it: printf %s \"$KEY\" | dsconfig key set {name} --stdin")
-    output.note(f"stored key {actions.key_set(name, raw)} for profile {name!r} in the OS keyring")
+    with _telling(_app()) as app:
+        masked = actions.key_set(name, raw, ctx=app.actions)
+    output.note(f"stored key {masked} for profile {name!r} in the OS keyring")
 
 
 @key.command("get")
@@ -250,7 +291,7 @@ def key_rm(name: str) -> None:
     from dsconfig import actions, output
     from dsconfig.errors import NotFoundError
 
-    if not actions.key_remove(name):
+    if not actions.key_remove(name, ctx=_app().actions):
         raise NotFoundError(f"no key stored for profile {name!r}", "nothing to remove")
     output.note(f"removed the key of profile {name!r}")
 
@@ -274,7 +315,9 @@ def env_command(name: str | None, shell: str | None, unset: bool) -> None:
     """
     from dsconfig import actions
 
-    click.echo(actions.env(name, shell=shell, unset=unset), nl=False)
+    with _telling(_app()) as app:
+        statements = actions.env(name, shell=shell, unset=unset, ctx=app.actions)
+    click.echo(statements, nl=False)
 
 
 class _ExecCommand(click.Command):
@@ -303,7 +346,8 @@ def exec_command(name: str, command: tuple[str, ...]) -> None:
     argv = list(command[1:] if command[:1] == ("--",) else command)
     if not argv:
         raise click.UsageError("no COMMAND given after --")
-    argv, environ = actions.exec_environment(None if name == "--" else name, argv)
+    with _telling(_app()) as app:
+        argv, environ = actions.exec_environment(None if name == "--" else name, argv, app.actions)
     raise SystemExit(actions.run_exec(argv, environ))
 
 
@@ -350,9 +394,10 @@ def verify_command(name: str | None, all_profiles: bool, as_json: bool, via_clau
     if name and all_profiles:
         raise UsageError("give a profile NAME or --all, not both", "dsconfig verify NAME, or dsconfig verify --all")
     if not all_profiles:
-        name = actions.in_effect(name)
+        name = actions.in_effect(name, _app().actions)
     with verify_render.spinner("verifying " + ("every profile" if all_profiles else name or "the active profile")):
-        report = verify.run(name, all_profiles=all_profiles, timeout=timeout, via_claude=via_claude)
+        report = verify.run(name, all_profiles=all_profiles, timeout=timeout, via_claude=via_claude,
+                            ctx=_telling_at_once(_app()))
     verify_render.render(report, as_json=as_json)
     failed = report.error()
     if failed is not None:
@@ -363,7 +408,7 @@ def verify_command(name: str | None, all_profiles: bool, as_json: bool, via_clau
 
 # --- use, off, detect: switching Claude Code / Claude Desktop ---------------------------------------------
 
-_TARGET_OPTION = click.option("--target", type=click.Choice(["claude-code", "claude-desktop", "all"]), default="claude-code",
+_TARGET_OPTION = click.option("--target", type=click.Choice([*targets.ids(), "all"]), default="claude-code",
                               show_default=True, help="all: Claude Code, plus Claude Desktop when it is on this machine.")
 _SCOPE_OPTION = click.option("--scope", type=click.Choice(["user", "project"]), default="user", show_default=True,
                              help="project: .claude/settings.local.json in the current folder (Claude Code only).")
@@ -373,6 +418,7 @@ def _render_switch(result: object) -> None:
     from dsconfig import output, switch
 
     assert isinstance(result, switch.SwitchResult)
+    output.render_notices(result.notices)
     if result.dry_run:
         output.emit_text(result.diff())
     for line in switch.summary(result):
@@ -390,8 +436,9 @@ def use_command(name: str, target: str, scope: str, dry_run: bool, inline_key: b
     """Switch Claude Code (and/or Claude Desktop) to profile NAME; the key stays in the OS keyring."""
     from dsconfig import switch
 
-    result = switch.use(name, target=target, scope=scope, dry_run=dry_run, inline_key=inline_key,
-                        read_key=lambda: _secret_input(api_key_stdin), key_from_input=api_key_stdin)
+    request = switch.UseRequest(name, target=target, scope=scope, dry_run=dry_run, inline_key=inline_key,
+                                read_key=lambda: _secret_input(api_key_stdin), key_from_input=api_key_stdin)
+    result = switch.run_use(request, _app())
     _render_switch(result)
 
 
@@ -404,7 +451,7 @@ def off_command(target: str, scope: str, dry_run: bool, force: bool) -> None:
     """Undo `dsconfig use`: every key back to what it held before (byte-identical if untouched since)."""
     from dsconfig import switch
 
-    _render_switch(switch.off(target=target, scope=scope, dry_run=dry_run, force=force))
+    _render_switch(switch.run_off(switch.OffRequest(target=target, scope=scope, dry_run=dry_run, force=force), _app()))
 
 
 @cli.command("detect")
@@ -413,7 +460,7 @@ def detect_command(as_json: bool) -> None:
     """Find Claude Code and Claude Desktop installs and the settings files that decide what they use."""
     from dsconfig import detect, output
 
-    doc = detect.detect()
+    doc = detect.detect(_app().targets)
     if as_json:
         output.emit_json(doc)
     else:
@@ -429,7 +476,7 @@ def detect_command(as_json: bool) -> None:
 @click.option("--api-key-stdin", is_flag=True, help="Read the API key from standard input (no terminal needed).")
 @click.option("--base-url", help="Override the provider's base URL (for --provider custom: your gateway's URL).")
 @click.option("--model", "models", multiple=True, help=TIER_HELP)
-@click.option("--target", "targets", multiple=True, type=click.Choice(["claude-code", "claude-desktop", "shell"]),
+@click.option("--target", "targets", multiple=True, type=click.Choice([*targets.ids(), "shell"]),
               help="What to configure (repeatable; default: Claude Code, plus Claude Desktop when present).")
 @click.option("--scope", type=click.Choice(["user", "project"]), help="Claude Code settings for your user (default) or this folder.")
 @click.option("--adopt/--no-adopt", default=None, help="Adopt a hand-made setup found in Claude's settings or the environment.")
@@ -453,7 +500,9 @@ def setup_command(provider: str | None, profile_name: str | None, api_key_stdin:
     options = wizard.SetupOptions(provider=provider, profile=profile_name, base_url=base_url, models=model_map,
                                   api_key=_secret_input(True) if api_key_stdin else None, targets=targets,
                                   scope=scope, adopt=adopt, yes=yes, no_verify=no_verify, key_source=source)
-    wizard.run_wizard(options, prompter=wizard.default_prompter(stdin_used=api_key_stdin))
+    app = _app()
+    wizard.run_wizard(options, prompter=wizard.default_prompter(stdin_used=api_key_stdin), actx=_telling_at_once(app),
+                      tctx=app.targets)
 
 
 @cli.command("status")
@@ -462,7 +511,8 @@ def status_command(as_json: bool) -> None:
     """What is in effect for Claude Code, Claude Desktop and this shell, where it comes from, and drift. No network."""
     from dsconfig import output, status
 
-    doc = status.status_doc()
+    app = _app()
+    doc = status.status_doc(actx=app.actions, tctx=app.targets)
     if as_json:
         output.emit_json(doc)
     else:
@@ -482,7 +532,8 @@ def doctor_command(as_json: bool, no_verify: bool, timeout: float) -> None:
     from dsconfig.verify import render as verify_render
 
     with verify_render.spinner("checking"):
-        report = doctor.run(verify=not no_verify, timeout=timeout)
+        app = _app()
+        report = doctor.run(actx=_telling_at_once(app), tctx=app.targets, verify=not no_verify, timeout=timeout)
     if as_json:
         output.emit_json(report.to_doc())
     else:
@@ -499,6 +550,7 @@ def main(argv: list[str] | None = None) -> int:
         # Without standalone mode click returns (rather than raises) a command's ctx.exit(N) code.
         code = cli.main(args=argv, prog_name="dsconfig", standalone_mode=False)
     except DsconfigError as err:
+        output.render_notices(err.notices)
         output.error(err.render())
         return err.exit_code
     except click.exceptions.Exit as exc:

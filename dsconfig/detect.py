@@ -1,49 +1,44 @@
-"""`dsconfig detect`: what is installed and which settings are in play, for Claude Code and Claude Desktop.
+"""`dsconfig detect`: what is installed and which settings are in play, for every registered target.
 
-Each target module answers for itself (`detect(ctx)`); this module puts the answers into one JSON-ready
-document, so `setup`, `status` and `doctor` share it. Claude Desktop's module is optional and imported only
-here, lazily. One target failing to report does not hide the other: its entry says what went wrong.
+Each target answers for itself (`Target.detect(ctx)`, dsconfig.targets); this module puts the answers into one
+JSON-ready document keyed by target id (`claude-code` -> `claude_code`), so `setup`, `status` and `doctor`
+share it. One target failing to report does not hide the others: its entry says what went wrong.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from collections.abc import Callable
 from typing import Any
 
+from dsconfig import targets
 from dsconfig.errors import DsconfigError
 from dsconfig.targets.context import TargetContext
 
-DESKTOP_MODULE = "dsconfig.targets.claude_desktop"
+Detector = Callable[[TargetContext], dict[str, Any]]
 
 
-def _desktop_detect() -> Callable[[TargetContext], dict[str, Any]] | None:
-    if importlib.util.find_spec(DESKTOP_MODULE) is None:
-        return None
-    detect_fn = getattr(importlib.import_module(DESKTOP_MODULE), "detect", None)
-    return detect_fn if callable(detect_fn) else None
+def json_key(target_id: str) -> str:
+    """The document's key for a target: `claude-code` -> `claude_code`."""
+    return target_id.replace("-", "_")
 
 
-def _guarded(name: str, fn: Callable[[TargetContext], dict[str, Any]], ctx: TargetContext) -> dict[str, Any]:
+def _guarded(name: str, fn: Detector, ctx: TargetContext) -> dict[str, Any]:
     try:
         return fn(ctx)
     except DsconfigError as err:
         return {"target": name, "error": err.message, "hint": err.hint}
 
 
-def detect(ctx: TargetContext | None = None, *,
-           claude_code: Callable[[TargetContext], dict[str, Any]] | None = None,
-           claude_desktop: Callable[[TargetContext], dict[str, Any]] | None = None) -> dict[str, Any]:
-    """`{"claude_code": {...}, "claude_desktop": {...} | null}`; the target functions are injectable."""
-    from dsconfig.targets import claude_code as code_module
-
+def detect(ctx: TargetContext | None = None, *, claude_code: Detector | None = None,
+           claude_desktop: Detector | None = None) -> dict[str, dict[str, Any]]:
+    """`{"claude_code": {...}, "claude_desktop": {...}}`, one entry per registered target; the detectors of the
+    two built-in targets are injectable (tests)."""
     t = ctx or TargetContext()
-    desktop = claude_desktop or _desktop_detect()
-    return {
-        "claude_code": _guarded("claude-code", claude_code or code_module.detect, t),
-        "claude_desktop": _guarded("claude-desktop", desktop, t) if desktop is not None else None,
-    }
+    given: dict[str, Detector | None] = {"claude-code": claude_code, "claude-desktop": claude_desktop}
+    doc: dict[str, dict[str, Any]] = {}
+    for target in targets.all_targets():
+        doc[json_key(target.id)] = _guarded(target.id, given.get(target.id) or target.detect, t)
+    return doc
 
 
 # --- text rendering (for cli.py) ----------------------------------------------------------------------------

@@ -5,6 +5,10 @@ This module is on the fast path (`dsconfig key get`, `dsconfig env`): it imports
 
 from __future__ import annotations
 
+TYPE_CHECKING = False  # not typing's: importing typing costs ~2 ms on every `key get` (type checkers take any such name)
+if TYPE_CHECKING:
+    from dsconfig.notices import Notice
+
 # Exit codes are part of the public interface (README, "Exit codes").
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -19,9 +23,11 @@ EXIT_INTERRUPTED = 130
 
 
 class DsconfigError(Exception):
-    """Base class: `str(err)` is the message, `err.hint` the fix, `err.exit_code` the process status."""
+    """Base class: `str(err)` is the message, `err.hint` the fix, `err.exit_code` the process status.
+    `err.notices`: warnings found before the failure (planning), rendered before the error."""
 
     exit_code = EXIT_ERROR
+    notices: tuple[Notice, ...] = ()
 
     def __init__(self, message: str, hint: str | None = None) -> None:
         super().__init__(message)

@@ -15,12 +15,17 @@ apply, in this order:
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import sys
-from collections.abc import Sequence
-from typing import Any, TextIO
+from collections.abc import Iterable, Sequence
+
+# `key get` imports this module at every Claude Code start (register_secret): no typing, no json at import.
+# Type checkers treat any name TYPE_CHECKING as true.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, TextIO
+
+    from dsconfig.notices import Notice
 
 _SECRETS: set[str] = set()
 _MIN_SECRET = 8
@@ -30,8 +35,9 @@ _MIN_HEAD = 8
 
 # Characters a terminal acts on: C0 (but newline and tab), DEL, C1, and the Unicode bidi controls.
 # Lone surrogates (\ud800-\udfff) too: valid as JSON escapes in a file, but no terminal or pipe can encode them.
-_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+# Patterns, not compiled ones: compiling at import would cost every `key get`; re caches them on first use.
+_INVISIBLE = "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+_JSON_UNSAFE = "[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
 
 
 def register_secret(value: str | None) -> None:
@@ -71,7 +77,7 @@ def scrub(text: str) -> str:
 
 def visible(text: str) -> str:
     """Control characters written as escapes (ESC -> `\\x1b`); newlines and tabs stay as they are."""
-    return _INVISIBLE.sub(_escape, text)
+    return re.sub(_INVISIBLE, _escape, text)
 
 
 def _escape(match: re.Match[str]) -> str:
@@ -86,8 +92,10 @@ def clean(text: str) -> str:
 
 def json_text(doc: Any) -> str:
     """One JSON document, secrets masked; C1 controls and bidi marks escaped (C0 ones json escapes itself)."""
+    import json
+
     text = scrub(json.dumps(doc, indent=2, ensure_ascii=False))
-    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return re.sub(_JSON_UNSAFE, lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def emit_json(doc: Any, out: TextIO | None = None) -> None:
@@ -110,13 +118,24 @@ def warn(message: str) -> None:
     sys.stderr.write(_style("warning: ", "33") + clean(message) + "\n")
 
 
+def render_notices(found: Iterable[Notice]) -> None:
+    """The one place warnings and notes the domain layer returned (dsconfig.notices) are printed, in order."""
+    for item in found:
+        if item.kind == "warning":
+            warn(item.text)
+        else:
+            note(item.text)
+
+
 def error(text: str) -> None:
     """An error's rendered text (`error: ...`, `hint: ...`) on stderr, cleaned like every other line."""
     sys.stderr.write(clean(text) + "\n")
 
 
 def _style(text: str, code: str) -> str:
-    if os.environ.get("NO_COLOR") or not sys.stderr.isatty():
+    from dsconfig import iostreams
+
+    if not iostreams.system().color():
         return text
     return f"\033[{code}m{text}\033[0m"
 

@@ -9,7 +9,7 @@ whether an exported key is the profile's) and /proc (is Claude Desktop running).
 JSON document (`status_doc()`, `dsconfig status --json`); every key is always present, absent values are null:
 
     {"interrupted_switch": {...}|null, "active_profile": PROFILE|null, "project_profile": PROJECT|null,
-     "claude_code": CODE, "claude_desktop": DESKTOP|null, "shell": SHELL}
+     "claude_code": CODE, "claude_desktop": DESKTOP, "shell": SHELL}
     PROFILE = {"name", "provider", "base_url", "key", "key_error", "key_source"}
               # key_source: keyring | env:VAR | command:CMD | kernel (never the key; a command: key is not read)
     PROJECT = PROFILE + {"path"}   # what `use --scope project` applied in cwd (the journal), while its file is there;
@@ -33,69 +33,24 @@ JSON document (`status_doc()`, `dsconfig status --json`); every key is always pr
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from dsconfig import actions, fileio, jsonfile
+from dsconfig import actions, fileio, targets, vocab
 from dsconfig.credentials import mask
-from dsconfig.errors import DsconfigError, InvalidFileError
-from dsconfig.journal import SECRET_NAMES, FileRecord, Hashed
-from dsconfig.keypaths import ABSENT, get_at, path_text
+from dsconfig.detect import json_key
+from dsconfig.errors import DsconfigError
 from dsconfig.keysources import COMMAND, KeySource
 from dsconfig.profiles import Resolved
 from dsconfig.targets.context import TargetContext
+from dsconfig.targets.drift import file_drift
+from dsconfig.targets.system import System
 
-DESKTOP_MODULE = "dsconfig.targets.claude_desktop"
-KEY_VARS = ("ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_API_KEY")
-
-
-# --- drift: the journal against the files ---------------------------------------------------------------
-
-
-def _shown(name: str, value: Any) -> Any:
-    """A value for display: absent as null, a secret masked (a hashed one has nothing to show)."""
-    if value is ABSENT:
-        return None
-    if isinstance(value, Hashed):
-        return "(a key, stored as a hash)"
-    if isinstance(value, str) and value and name in SECRET_NAMES:
-        return mask(value)
-    return value
-
-
-def _drift_entry(key: str | None, wrote: Any, now: Any, change: str) -> dict[str, Any]:
-    name = key.rsplit(".", 1)[-1] if key else ""
-    return {"key": key, "wrote": _shown(name, wrote), "now": _shown(name, now), "change": change}
-
-
-def file_drift(record: FileRecord) -> list[dict[str, Any]]:
-    """What changed in a file since dsconfig wrote it: every key it set whose value is no longer what it wrote."""
-    try:
-        data = fileio.read_bytes(record.path)
-    except InvalidFileError as err:
-        return [_drift_entry(None, None, None, "file-changed") | {"now": err.message}]
-    if data is None:
-        return [_drift_entry(None, None, None, "file-removed")] if record.written_sha256 is not None else []
-    if record.written_sha256 is not None and fileio.sha256(data) == record.written_sha256:
-        return []
-    if record.kind == "whole":
-        return [_drift_entry(None, None, None, "file-changed")]
-    try:
-        doc = jsonfile.parse_json_object(record.path, data)
-    except InvalidFileError as err:
-        return [_drift_entry(None, None, err.message, "file-changed")]
-    out = []
-    for key in record.keys:
-        now = get_at(doc, key.path)
-        if key.wrote == now:  # Hashed on the left: it compares a hash with the plain value
-            continue
-        change = "removed" if now is ABSENT else ("added" if key.wrote is ABSENT else "changed")
-        out.append(_drift_entry(path_text(key.path), key.wrote, now, change))
-    return out
+__all__ = ["applied_lag", "desktop_module", "differs_from_profile", "file_drift", "interrupted_switch", "render_text",
+           "shell_doc", "status_doc"]
 
 
 # --- the active profile -----------------------------------------------------------------------------------
@@ -172,69 +127,14 @@ def _profile(actx: actions.Context, name: str) -> Found:
     return doc, resolved, key
 
 
-# --- Claude Code ------------------------------------------------------------------------------------------
+# --- the targets ------------------------------------------------------------------------------------------
 
 
-def _code_file(layer: Any, record: FileRecord | None) -> dict[str, Any]:
-    exists = layer.doc is not None or layer.error is not None
-    drift = file_drift(record) if record is not None else []
-    if layer.error is not None:
-        state = "invalid"
-    elif record is not None:
-        state = "drifted" if drift else "applied"
-    else:
-        state = "other" if layer.routing() else "none"
-    return {"scope": layer.scope, "path": str(layer.path), "exists": exists, "error": layer.error,
-            "sets": layer.routing(), "profile": record.owner.get("profile") if record else None, "state": state,
-            "drift": drift, "notes": list(layer.notes)}
+def desktop_module() -> ModuleType:
+    """Claude Desktop's package. Kept for doctor until it asks the registry (`targets.get("claude-desktop")`)."""
+    import importlib
 
-
-def claude_code_doc(tctx: TargetContext, *, root: Path | None = None) -> dict[str, Any]:
-    from dsconfig.targets import claude_code
-
-    layers = claude_code.settings_layers(tctx, root=root)
-    records = {str(r.path): r for r in tctx.journal.owned_by(target=claude_code.TARGET)}
-    files = [_code_file(layer, records.get(str(layer.path))) for layer in layers
-             if layer.scope != "managed" or layer.doc is not None or layer.error is not None]
-    return {"cwd": str(tctx.cwd), "effective": claude_code.effective(layers, tctx.environ, tctx.home), "files": files}
-
-
-# --- Claude Desktop ---------------------------------------------------------------------------------------
-
-
-def desktop_module() -> ModuleType | None:
-    if importlib.util.find_spec(DESKTOP_MODULE) is None:
-        return None
-    return importlib.import_module(DESKTOP_MODULE)
-
-
-def claude_desktop_doc(tctx: TargetContext, *, system: Any = None) -> dict[str, Any] | None:
-    module = desktop_module()
-    if module is None:
-        return None
-    system = system or module.System()
-    st = module.status(tctx, system=system)
-    records = tctx.journal.owned_by(target=module.TARGET)
-    drift = [{"path": str(r.path), **entry} for r in records for entry in file_drift(r)]
-    if records:
-        state = "drifted" if drift or not st["dsconfig_entry_applied"] else "applied"
-    else:
-        state = "other" if st["applied_id"] else "none"
-    installed = bool(module.installs(tctx, system))
-    return {
-        "installed": installed,
-        "library": st["library"],
-        "applied_id": st["applied_id"],
-        "applied_name": st["applied_name"],
-        "profile": st["dsconfig_profile"],
-        "applied": bool(st["dsconfig_entry_applied"]),
-        "credential": st["credential"],
-        "managed": st["managed"],
-        "running": st["running"],
-        "state": state,
-        "drift": drift,
-        "problems": list(st["problems"]),
-    }
+    return importlib.import_module("dsconfig.targets.claude_desktop")
 
 
 # --- the shell's environment ------------------------------------------------------------------------------
@@ -264,7 +164,7 @@ def differs_from_profile(environ: Mapping[str, str], resolved: Resolved, key: st
     wanted = resolved.process_env(key or "")
     out = []
     for var in sorted(set(wanted) | set(claude_code.environment_routing(environ))):
-        if var in KEY_VARS and key is None:
+        if var in vocab.KEY_VARS and key is None:
             continue
         if (wanted.get(var) or None) != (environ.get(var) or None):
             out.append(var)
@@ -291,23 +191,30 @@ def _profile_with_url(actx: actions.Context, url: str | None) -> str | None:
 
 
 def status_doc(*, actx: actions.Context | None = None, tctx: TargetContext | None = None, root: Path | None = None,
-               system: Any = None) -> dict[str, Any]:
-    """Everything `dsconfig status` reports. `root` / `system`: where system-wide files are looked up (tests)."""
+               system: System | None = None) -> dict[str, Any]:
+    """Everything `dsconfig status` reports: the profiles, then each registered target's `status()` under its
+    key (`claude_code`, `claude_desktop`), then the shell. `root` / `system`: where system-wide files are looked
+    up (tests; the same as TargetContext.root / .system)."""
     a = actx or actions.Context()
     t = tctx or TargetContext()
+    if root is not None:
+        t = replace(t, root=root)
+    if system is not None:
+        t = replace(t, system=system)
     profile, resolved, key = _active(a)
     project, project_resolved, project_key = _folder(a, t)
     if project is not None:  # `dsconfig env` here prints the folder's profile: the shell is compared with it
         resolved, key = project_resolved, project_key
-    return {
+    doc: dict[str, Any] = {
         "interrupted_switch": interrupted_switch(t),
         "applied_lag": applied_lag(t, a),
         "active_profile": profile,
         "project_profile": project,
-        "claude_code": claude_code_doc(t, root=root),
-        "claude_desktop": claude_desktop_doc(t, system=system),
-        "shell": shell_doc(t, a, resolved, key),
     }
+    for target in targets.all_targets():
+        doc[json_key(target.id)] = target.status(t)
+    doc["shell"] = shell_doc(t, a, resolved, key)
+    return doc
 
 
 _STATE_TEXT = {
@@ -327,7 +234,7 @@ def applied_lag(tctx: TargetContext, actx: actions.Context) -> list[dict[str, An
     from dsconfig.claudejson import parse_json_like_claude
 
     out: list[dict[str, Any]] = []
-    for record in tctx.journal.owned_by(target="claude-code", applied_only=True):
+    for record in tctx.journal.owned_by(target=vocab.TARGET_CLAUDE_CODE, applied_only=True):
         if record.path.name == ".claude.json" or not record.owner.get("profile"):
             continue
         try:

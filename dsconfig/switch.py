@@ -1,17 +1,18 @@
 """`dsconfig use` and `dsconfig off`: switch the chosen programs to a profile, or back, all or nothing.
 
-Every target module's plans are made first (each reads and validates the files it will write), so one
+Every registered target's plans are made first (each reads and validates the files it will write), so one
 malformed or read-only file stops the command before anything is written; then dsconfig.apply applies them.
+What the person must be told comes back as data (`SwitchResult.notices`); cli.py renders it.
 
-Targets (`--target`):
+Targets (`--target`, the ids of dsconfig.targets.REGISTRY, or `all`):
 
 - `claude-code` (the default) and `claude-desktop` name one program.
-- `all` is Claude Code plus Claude Desktop when Desktop is on this machine: installed, or its configuration
-  folders exist (its `detect()` says so). A Desktop that is absent is skipped with a note rather than set up
-  for an app that is not there. With `--scope project` Desktop is skipped too (it has one configuration per
-  user); `--target claude-desktop --scope project` is a usage error. When the profile's provider cannot drive
-  Desktop, `all` skips it with a warning (naming `claude-desktop` explicitly fails instead). `off --target all`
-  undoes every target dsconfig has changed, present or not.
+- `all` is every registered target that is on this machine (its `present()`: Claude Code always; Desktop when
+  installed or its configuration folders exist). One that is absent is skipped with a note rather than set up
+  for an app that is not there. A target without the scope asked for is skipped too (Desktop has one
+  configuration per user); naming it with that scope (`--target claude-desktop --scope project`) is a usage
+  error. When the profile's provider cannot drive a target, `all` skips it with a warning (naming it
+  explicitly fails instead). `off --target all` undoes every target dsconfig has changed, present or not.
 
 The active profile (profiles.toml `active`) follows the user scope: set after a successful user-scope `use`,
 cleared after an `off` that leaves nothing applied at user scope anywhere.
@@ -20,25 +21,43 @@ cleared after an `off` that leaves nothing applied at user scope anywhere.
 from __future__ import annotations
 
 import contextlib
-import importlib
-import importlib.util
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from types import ModuleType
-from typing import Any
+from typing import TypedDict
 
-from dsconfig import actions, apply, changes, output
+from dsconfig import actions, apply, changes, notices, output, targets
+from dsconfig.context import AppContext
 from dsconfig.credentials import mask, normalize_key
 from dsconfig.errors import DsconfigError, KeyringUnavailableError, NotFoundError, UsageError
 from dsconfig.journal import SECRET_NAMES
+from dsconfig.notices import Notice
 from dsconfig.profiles import Resolved
+from dsconfig.targets.base import Planned, Target
 from dsconfig.targets.context import TargetContext
 
 CLAUDE_CODE = "claude-code"
 CLAUDE_DESKTOP = "claude-desktop"
-TARGETS = (CLAUDE_CODE, CLAUDE_DESKTOP, "all")
-_MODULES = {CLAUDE_CODE: "dsconfig.targets.claude_code", CLAUDE_DESKTOP: "dsconfig.targets.claude_desktop"}
+ALL = "all"
+SCOPES = ("user", "project")
+
+
+class FileChangeJSON(TypedDict):
+    target: str
+    path: str
+    action: str
+    diff: str
+
+
+class SwitchJSON(TypedDict):
+    command: str
+    profile: str | None
+    scope: str
+    targets: list[str]
+    dry_run: bool
+    files: list[FileChangeJSON]
+    warnings: list[str]
+    notes: list[str]
 
 
 @dataclass(frozen=True)
@@ -50,13 +69,14 @@ class FileChange:
     action: str  # "create", "update", "remove", "unchanged"
     diff: str  # unified diff, any inline key masked
 
-    def to_json(self) -> dict[str, str]:
+    def to_json(self) -> FileChangeJSON:
         return {"target": self.target, "path": self.path, "action": self.action, "diff": self.diff}
 
 
 @dataclass(frozen=True)
 class SwitchResult:
-    """What `use` or `off` did: the data cli.py renders."""
+    """What `use` or `off` did: the data cli.py renders. `notices` in the order they are shown (warnings first,
+    then notes); `warnings` and `notes` are their texts by kind."""
 
     command: str  # "use" or "off"
     profile: str | None
@@ -64,8 +84,15 @@ class SwitchResult:
     targets: tuple[str, ...]
     dry_run: bool
     files: tuple[FileChange, ...] = ()
-    warnings: tuple[str, ...] = ()
-    notes: tuple[str, ...] = field(default=())
+    notices: tuple[Notice, ...] = field(default=())
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return notices.texts(self.notices, "warning")
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return notices.texts(self.notices, "note")
 
     @property
     def changed(self) -> tuple[FileChange, ...]:
@@ -74,7 +101,7 @@ class SwitchResult:
     def diff(self) -> str:
         return "".join(f.diff for f in self.changed)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> SwitchJSON:
         return {"command": self.command, "profile": self.profile, "scope": self.scope, "targets": list(self.targets),
                 "dry_run": self.dry_run, "files": [f.to_json() for f in self.files], "warnings": list(self.warnings),
                 "notes": list(self.notes)}
@@ -83,94 +110,77 @@ class SwitchResult:
 # --- choosing targets ---------------------------------------------------------------------------------------
 
 
-def _module(target: str) -> ModuleType | None:
-    """The target's module, or None when this dsconfig has none (imported lazily: Desktop is heavy)."""
-    name = _MODULES[target]
-    if importlib.util.find_spec(name) is None:
-        return None
-    return importlib.import_module(name)
-
-
 def _check_target(target: str, scope: str) -> None:
-    if target not in TARGETS:
-        raise UsageError(f"unknown target {target!r}", f"use --target {' | '.join(TARGETS)}")
-    if scope not in ("user", "project"):
+    if target != ALL and targets.find(target) is None:
+        raise UsageError(f"unknown target {target!r}", f"use --target {' | '.join((*targets.ids(), ALL))}")
+    if scope not in SCOPES:
         raise UsageError(f"unknown scope {scope!r}", "use --scope user or --scope project")
-    if target == CLAUDE_DESKTOP and scope == "project":
-        raise UsageError("Claude Desktop has no project scope: it has one configuration per user",
-                         "drop --scope project, or use --target claude-code")
+    if target != ALL:
+        chosen = targets.get(target)
+        if scope not in chosen.scopes:
+            why = "it has one configuration per user" if chosen.scopes == ("user",) else f"it has scopes {', '.join(chosen.scopes)}"
+            other = next((t for t in targets.ids() if scope in targets.get(t).scopes), CLAUDE_CODE)
+            raise UsageError(f"{chosen.label} has no {scope} scope: {why}", f"drop --scope {scope}, or use --target {other}")
 
 
-def _required(target: str) -> ModuleType:
-    module = _module(target)
-    if module is None:
-        raise UsageError(f"this dsconfig cannot configure {target} yet", "use --target claude-code")
-    return module
+def desktop_present(module: object, ctx: TargetContext) -> bool:
+    """Claude Desktop is installed or its configuration folders exist. Kept for wizard.py (which passes the
+    module); new code asks the registry: `targets.get("claude-desktop").present(ctx)`."""
+    del module
+    return targets.get(CLAUDE_DESKTOP).present(ctx)
 
 
-def desktop_present(module: ModuleType, ctx: TargetContext) -> bool:
-    """Desktop counts as present when installed or when its configuration folders exist."""
-    doc = module.detect(ctx)
-    if doc.get("installed"):
-        return True
-    library = doc.get("library") or {}
-    return bool(library.get("exists")) or any(f.get("exists") for f in doc.get("config_files") or [])
-
-
-def _targets_for_use(target: str, scope: str, resolved: Resolved, ctx: TargetContext,
-                     notes: list[str], warnings: list[str]) -> list[tuple[str, ModuleType]]:
+def _targets_for_use(target: str, scope: str, resolved: Resolved, ctx: TargetContext) -> tuple[list[Target], list[Notice]]:
+    """The targets to switch, and why any registered one is skipped under `all`."""
     _check_target(target, scope)
-    if target != "all":
-        return [(target, _required(target))]
-    chosen = [(CLAUDE_CODE, _required(CLAUDE_CODE))]
-    desktop = _module(CLAUDE_DESKTOP)
-    if desktop is None or scope == "project":
-        notes.append("Claude Desktop skipped: " + ("it has no project scope" if desktop else "not supported by this dsconfig"))
-    elif not desktop_present(desktop, ctx):
-        notes.append("Claude Desktop skipped: not found on this machine")
-    else:
-        try:
-            desktop.check_supported(resolved)
-            chosen.append((CLAUDE_DESKTOP, desktop))
-        except DsconfigError as err:
-            warnings.append(f"Claude Desktop skipped: {err.message}")
-    return chosen
+    if target != ALL:
+        return [targets.get(target)], []
+    chosen: list[Target] = []
+    said: list[Notice] = []
+    for candidate in targets.all_targets():
+        if scope not in candidate.scopes:
+            said.append(notices.note(f"{candidate.label} skipped: it has no {scope} scope"))
+        elif not candidate.present(ctx):
+            said.append(notices.note(f"{candidate.label} skipped: not found on this machine"))
+        else:
+            try:
+                candidate.check_supported(resolved)
+                chosen.append(candidate)
+            except DsconfigError as err:
+                said.append(notices.warning(f"{candidate.label} skipped: {err.message}"))
+    return chosen, said
 
 
-def _targets_for_off(target: str, scope: str, notes: list[str]) -> list[tuple[str, ModuleType]]:
+def _targets_for_off(target: str, scope: str) -> tuple[list[Target], list[Notice]]:
     _check_target(target, scope)
-    if target != "all":
-        return [(target, _required(target))]
-    chosen = [(CLAUDE_CODE, _required(CLAUDE_CODE))]
-    desktop = _module(CLAUDE_DESKTOP)
-    if desktop is not None and scope == "user":
-        chosen.append((CLAUDE_DESKTOP, desktop))
-    elif desktop is not None:
-        notes.append("Claude Desktop skipped: it has no project scope")
-    return chosen
+    if target != ALL:
+        return [targets.get(target)], []
+    chosen = [t for t in targets.all_targets() if scope in t.scopes]
+    said = [notices.note(f"{t.label} skipped: it has no {scope} scope") for t in targets.all_targets() if t not in chosen]
+    return chosen, said
 
 
 # --- planning and applying ----------------------------------------------------------------------------------
 
 
-def _planner(chosen: Sequence[tuple[str, ModuleType]], plan: Callable[[str, ModuleType], list[changes.FilePlan]],
-             owners: dict[Path, str]) -> Callable[[], list[changes.FilePlan]]:
-    """A function making every target's plans; apply_all calls it again when a file changed meanwhile."""
+def _planner(chosen: Sequence[Target], plan: Callable[[Target], Planned], owners: dict[Path, str],
+             said: list[Notice]) -> Callable[[], list[changes.FilePlan]]:
+    """A function making every target's plans; apply_all calls it again when a file changed meanwhile. `said`
+    holds the notices of the latest planning."""
 
     def make() -> list[changes.FilePlan]:
         plans: list[changes.FilePlan] = []
-        for name, module in chosen:
-            for p in plan(name, module):
-                owners.setdefault(p.path, name)
+        found: list[Notice] = []
+        for target in chosen:
+            planned = plan(target)
+            for p in planned.files:
+                owners.setdefault(p.path, target.id)
                 plans.append(p)
+            found += planned.notices
+        said[:] = found
         return plans
 
     return make
-
-
-def _root(name: str, root: Path | None) -> dict[str, Any]:
-    # Claude Code looks up managed settings under `root` (tests); Desktop has its own System for that.
-    return {"root": root} if name == CLAUDE_CODE and root is not None else {}
 
 
 def _action(plan: changes.FilePlan) -> str:
@@ -221,34 +231,26 @@ def _inline_secrets(plan: changes.FilePlan) -> set[str]:
     return found
 
 
-def _modes(chosen: Sequence[tuple[str, ModuleType]], ctx: TargetContext, scope: str, profile: str,
-           inline: bool) -> dict[Path, int]:
+def _modes(chosen: Sequence[Target], ctx: TargetContext, scope: str, profile: str, inline: bool) -> dict[Path, int]:
     modes: dict[Path, int] = {}
-    for _, module in chosen:
-        modes.update(module.file_modes(ctx, profile, scope=scope, inline_key=inline))
+    for target in chosen:
+        modes.update(target.file_modes(ctx, profile, scope=scope, inline_key=inline))
     return modes
-
-
-def _emit(warnings: Sequence[str], notes: Sequence[str]) -> None:
-    for text in warnings:
-        output.warn(text)
-    for text in notes:
-        output.note(text)
 
 
 @contextlib.contextmanager
 def _switching(t: TargetContext, plans: Sequence[changes.FilePlan], command: str, profile: str | None, scope: str,
-               chosen: Sequence[tuple[str, ModuleType]], notes: list[str]) -> Iterator[Callable[[], bool]]:
+               chosen: Sequence[Target], said: list[Notice]) -> Iterator[Callable[[], bool]]:
     """Around the writes of one switch: Ctrl-C held (apply_all puts back what it switched when one arrives),
     and a marker in the journal that only a kill leaves behind, so the next command can say what happened."""
     interrupted_before = t.journal.switch() if t.journal.path.exists() else None
     if interrupted_before is not None:
-        notes.append(f"an earlier {interrupted_before.describe()} was interrupted part way; this command "
-                     "replaces what it left")
+        said.append(notices.note(f"an earlier {interrupted_before.describe()} was interrupted part way; this "
+                                 "command replaces what it left"))
     changing = any(p.changed for p in plans)
     with apply.deferred_interrupt() as interrupted:
         if changing:
-            t.journal.begin_switch(command, profile, scope, tuple(n for n, _ in chosen))
+            t.journal.begin_switch(command, profile, scope, tuple(c.id for c in chosen))
         try:
             yield interrupted
         except BaseException as exc:
@@ -261,12 +263,31 @@ def _switching(t: TargetContext, plans: Sequence[changes.FilePlan], command: str
             t.journal.end_switch()
 
 
+@contextlib.contextmanager
+def _told_on_failure(planned: list[Notice]) -> Iterator[None]:
+    """What planning found (a running app, a value kept) still reaches the person when the writes then fail:
+    the error carries it for the renderer."""
+    try:
+        yield
+    except DsconfigError as err:
+        err.notices = (*planned, *err.notices)
+        raise
+
+
+def _ordered(said: Sequence[Notice]) -> tuple[Notice, ...]:
+    """Warnings first, then notes, each in the order given: why a target was skipped, what planning found, what
+    would still beat the profile. The order `use` and `off` have always printed."""
+    return tuple([n for n in said if n.kind == "warning"] + [n for n in said if n.kind == "note"])
+
+
 # --- use ----------------------------------------------------------------------------------------------------
 
 
 def inline_key_for(name: str, actx: actions.Context, read_key: Callable[[], str | None] | None,
                    *, prefer_input: bool = False) -> str:
-    """The key --inline-key writes: typed or piped in (`prefer_input`), else the keyring, else the input."""
+    """The key --inline-key writes: typed or piped in (`prefer_input`), else the keyring, else the input.
+
+    Raises: NotFoundError when there is none anywhere."""
     if prefer_input and read_key is not None:
         raw = read_key()
         if raw is not None:
@@ -284,43 +305,72 @@ def inline_key_for(name: str, actx: actions.Context, read_key: Callable[[], str 
     return normalize_key(raw)
 
 
-def _key_warnings(name: str, actx: actions.Context) -> list[str]:
+def _key_warnings(name: str, actx: actions.Context) -> list[Notice]:
     """The helper runs `dsconfig key get NAME` at every start of the program: say now if it cannot work."""
     try:
         stored = actx.secrets.get(name)
     except KeyringUnavailableError as err:
-        return [(f"{err.message}: the key helper will fail until it is fixed ({err.hint}); "
-                 "or write the key inline with --inline-key")]
+        return [notices.warning(f"{err.message}: the key helper will fail until it is fixed ({err.hint}); "
+                                "or write the key inline with --inline-key")]
     except DsconfigError as err:  # an env:/command: source that cannot give the key here: it may where Claude starts
-        return [f"{err.message}: the key helper will fail where that is still so" + (f" ({err.hint})" if err.hint else "")]
+        return [notices.warning(f"{err.message}: the key helper will fail where that is still so"
+                                + (f" ({err.hint})" if err.hint else ""))]
     if stored:
         return []
-    return [(f"no API key stored for profile {name!r}: Claude will fail to authenticate until you run "
-             f"`dsconfig key set {name}`")]
+    return [notices.warning(f"no API key stored for profile {name!r}: Claude will fail to authenticate until you "
+                            f"run `dsconfig key set {name}`")]
 
 
-def use(
-    name: str,
-    *,
-    target: str = CLAUDE_CODE,
-    scope: str = "user",
-    dry_run: bool = False,
-    inline_key: bool = False,
-    read_key: Callable[[], str | None] | None = None,
-    key_from_input: bool = False,
-    actx: actions.Context | None = None,
-    tctx: TargetContext | None = None,
-    root: Path | None = None,
-) -> SwitchResult:
-    """Switch the chosen targets to profile `name`; with `dry_run`, only say what would change.
+@dataclass(frozen=True)
+class UseRequest:
+    """What `dsconfig use` was asked: switch `target` at `scope` to `profile`. `read_key` supplies the key for
+    `inline_key` when the keyring has none (first, with `key_from_input`)."""
 
-    `read_key` supplies the key for `inline_key` when the keyring has none (first, with `key_from_input`);
-    `root` is where system-wide files (managed settings) are looked up, for tests.
-    """
-    a = actx or actions.Context()
-    t = tctx or TargetContext()
-    with _one_switch_at_a_time(t, dry_run):
-        return _use(name, target, scope, dry_run, inline_key, read_key, key_from_input, a, t, root)
+    profile: str
+    target: str = CLAUDE_CODE
+    scope: str = "user"
+    dry_run: bool = False
+    inline_key: bool = False
+    read_key: Callable[[], str | None] | None = None
+    key_from_input: bool = False
+
+
+@dataclass(frozen=True)
+class OffRequest:
+    """What `dsconfig off` was asked; `force` also puts back values changed by hand since `use`."""
+
+    target: str = CLAUDE_CODE
+    scope: str = "user"
+    dry_run: bool = False
+    force: bool = False
+
+
+def run_use(request: UseRequest, ctx: AppContext | None = None) -> SwitchResult:
+    """Switch the chosen targets to the profile; with `dry_run`, only say what would change. Prints nothing:
+    the result's `notices` are for the renderer. Takes the profile and secret stores (`ctx.actions`) and where
+    targets look and write (`ctx.targets`) from the one context.
+
+    Raises: UsageError (a target or scope that does not exist), NotFoundError (no such profile, no key to write
+    inline), DsconfigError (a target refusing the profile, a malformed or read-only file), apply.SwitchFailed
+    (a write failed part way: what was put back)."""
+    c = ctx or AppContext()
+    with _one_switch_at_a_time(c.targets, request.dry_run):
+        return _use(request, c.actions, c.targets)
+
+
+def use(name: str, *, target: str = CLAUDE_CODE, scope: str = "user", dry_run: bool = False, inline_key: bool = False,
+        read_key: Callable[[], str | None] | None = None, key_from_input: bool = False,
+        actx: actions.Context | None = None, tctx: TargetContext | None = None, root: Path | None = None) -> SwitchResult:
+    """`run_use` with its notices printed, the request and the context given as separate values (`root`: where
+    system-wide files are). Kept for wizard.py, which captures what this prints, until it calls `run_use` and
+    renders `SwitchResult.notices` itself.
+
+    Raises: as run_use."""
+    if root is not None:
+        tctx = replace(tctx or TargetContext(), root=root)
+    result = run_use(UseRequest(name, target, scope, dry_run, inline_key, read_key, key_from_input), AppContext.of(actx, tctx))
+    output.render_notices(result.notices)
+    return result
 
 
 def _one_switch_at_a_time(t: TargetContext, dry_run: bool) -> contextlib.AbstractContextManager[None]:
@@ -333,98 +383,89 @@ def _one_switch_at_a_time(t: TargetContext, dry_run: bool) -> contextlib.Abstrac
     return switch_lock(t.journal.path)
 
 
-def _use(name: str, target: str, scope: str, dry_run: bool, inline_key: bool, read_key: Callable[[], str | None] | None,
-         key_from_input: bool, a: actions.Context, t: TargetContext, root: Path | None) -> SwitchResult:
+def _use(request: UseRequest, a: actions.Context, t: TargetContext) -> SwitchResult:
+    name, target, scope, dry_run = request.profile, request.target, request.scope, request.dry_run
     resolved = actions.resolved_profile(name, a)
-    notes: list[str] = []
-    warnings: list[str] = []
-    chosen = _targets_for_use(target, scope, resolved, t, notes, warnings)
-    key = inline_key_for(name, a, read_key, prefer_input=key_from_input) if inline_key else None
+    chosen, said = _targets_for_use(target, scope, resolved, t)
+    key = inline_key_for(name, a, request.read_key, prefer_input=request.key_from_input) if request.inline_key else None
     owners: dict[Path, str] = {}
-    make = _planner(chosen, lambda n, m: list(m.plan_use(resolved, t, scope=scope, inline_key=key, **_root(n, root))), owners)
+    planned: list[Notice] = []
+    make = _planner(chosen, lambda c: c.plan_use(resolved, t, scope=scope, inline_key=key), owners, planned)
     plans = make()  # every file read and validated before the first write
-    # Members someone changed by hand that this switch replaces (Claude Desktop's planning prints its own notes).
-    warnings += [n for p in plans if owners.get(p.path) == CLAUDE_CODE for n in p.notes]
-    for target_name, module in chosen:
-        if target_name == CLAUDE_CODE:
-            warnings += module.use_warnings(resolved, t, scope=scope, inline_key=key is not None, root=root)
+    found: list[Notice] = []
+    for c in chosen:
+        found += c.use_warnings(resolved, t, scope=scope, inline_key=key is not None)
     if key is None:
-        warnings += _key_warnings(name, a)
+        found += _key_warnings(name, a)
     from dsconfig.urls import plain_http_warning
 
     plain = plain_http_warning(resolved.base_url)
     if plain:
-        warnings.append(plain)
+        found.append(notices.warning(plain))
     if not dry_run:
         modes = _modes(chosen, t, scope, name, key is not None)
+
         def record_active() -> None:  # part of the switch: when profiles.toml cannot be written, files go back
             if scope == "user" and a.store.load().active != name:
                 a.store.set_active(name)
 
-        with _switching(t, plans, "use", name, scope, chosen, notes) as interrupted:
+        with _told_on_failure(planned), _switching(t, plans, "use", name, scope, chosen, said) as interrupted:
             plans = apply.apply_all(make, journal=t.journal, modes=modes, plans=plans, interrupted=interrupted,
-                                      finish=record_active)
-    _emit(warnings, notes)
-    return SwitchResult("use", name, scope, tuple(n for n, _ in chosen), dry_run, _files(plans, owners, key),
-                        tuple(warnings), tuple(notes))
+                                    finish=record_active)
+    return SwitchResult("use", name, scope, tuple(c.id for c in chosen), dry_run, _files(plans, owners, key),
+                        _ordered([*said, *planned, *found]))
 
 
 # --- off ----------------------------------------------------------------------------------------------------
 
 
-def off(
-    *,
-    target: str = CLAUDE_CODE,
-    scope: str = "user",
-    dry_run: bool = False,
-    force: bool = False,
-    actx: actions.Context | None = None,
-    tctx: TargetContext | None = None,
-) -> SwitchResult:
-    """Undo what `use` did for the chosen targets and scope; with `dry_run`, only say what would change."""
-    a = actx or actions.Context()
-    t = tctx or TargetContext()
-    with _one_switch_at_a_time(t, dry_run):
-        return _off(target, scope, dry_run, force, a, t)
+def run_off(request: OffRequest, ctx: AppContext | None = None) -> SwitchResult:
+    """Undo what `use` did for the chosen targets and scope; with `dry_run`, only say what would change. Prints
+    nothing: the result's `notices` are for the renderer.
+
+    Raises: UsageError (a target or scope that does not exist), DsconfigError (a malformed or read-only
+    file), apply.SwitchFailed (a write failed part way: what was put back)."""
+    c = ctx or AppContext()
+    with _one_switch_at_a_time(c.targets, request.dry_run):
+        return _off(request.target, request.scope, request.dry_run, request.force, c.actions, c.targets)
+
+
+def off(*, target: str = CLAUDE_CODE, scope: str = "user", dry_run: bool = False, force: bool = False,
+        actx: actions.Context | None = None, tctx: TargetContext | None = None) -> SwitchResult:
+    """`run_off` with its notices printed. Kept for wizard.py until it calls `run_off` and renders
+    `SwitchResult.notices` itself.
+
+    Raises: as run_off."""
+    result = run_off(OffRequest(target, scope, dry_run, force), AppContext.of(actx, tctx))
+    output.render_notices(result.notices)
+    return result
 
 
 def _off(target: str, scope: str, dry_run: bool, force: bool, a: actions.Context, t: TargetContext) -> SwitchResult:
-    notes: list[str] = []
-    chosen = _targets_for_off(target, scope, notes)
-    profile = _applied_profile(t, [n for n, _ in chosen], scope)
+    chosen, said = _targets_for_off(target, scope)
+    ids = [c.id for c in chosen]
+    profile = _applied_profile(t, ids, scope)
     owners: dict[Path, str] = {}
-    make = _planner(chosen, lambda _n, m: list(m.plan_off(t, scope=scope, force=force)), owners)
+    planned: list[Notice] = []
+    make = _planner(chosen, lambda c: c.plan_off(t, scope=scope, force=force), owners, planned)
     plans = make()
-    # Claude Desktop's plan_off prints its own notes; Claude Code's are surfaced here.
-    warnings = [n for p in plans if owners.get(p.path) == CLAUDE_CODE for n in p.notes]
+    found: list[Notice] = []
     if not plans:
-        notes.append(f"nothing to undo: dsconfig has not changed {' or '.join(n for n, _ in chosen)} at {scope} scope")
+        said.append(notices.note(f"nothing to undo: dsconfig has not changed {' or '.join(ids)} at {scope} scope"))
     if not dry_run and plans:
         def record_active() -> None:  # part of the switch: when profiles.toml cannot be written, files go back
             if scope == "user":
-                still = _still_applied(t, [n for n, _ in chosen])
+                still = _still_applied(t, ids)
                 wanted = still[0] if len(still) == 1 else None
                 if a.store.load().active != wanted:
                     a.store.set_active(wanted)
 
-        with _switching(t, plans, "off", profile, scope, chosen, notes) as interrupted:
+        with _told_on_failure(planned), _switching(t, plans, "off", profile, scope, chosen, said) as interrupted:
             plans = apply.apply_all(make, journal=t.journal, plans=plans, interrupted=interrupted, finish=record_active)
-        if any(n == CLAUDE_CODE for n, _ in chosen):
-            warnings += _base_url_left(t)
-    _emit(warnings, notes)
-    return SwitchResult("off", profile, scope, tuple(n for n, _ in chosen), dry_run, _files(plans, owners, None),
-                        tuple(warnings), tuple(notes))
-
-
-def _base_url_left(t: TargetContext) -> list[str]:
-    """After `off`: a base URL still exported (here, or by a shell startup file another tool left) is what Claude
-    Code follows now, unless a settings file it reads in this folder still sets one."""
-    from dsconfig import vocab
-    from dsconfig.targets import claude_code, shell
-
-    if any(vocab.BASE_URL_VAR in layer.env for layer in claude_code.settings_layers(t)):
-        return []
-    return shell.still_exported(vocab.BASE_URL_VAR, t.home, t.environ)
+        for c in chosen:
+            found += c.off_warnings(t)
+    return SwitchResult("off", profile, scope, tuple(ids), dry_run, _files(plans, owners, None),
+                        _ordered([*said, *planned, *found]))
 
 
 def _still_applied(ctx: TargetContext, turned_off: Sequence[str]) -> list[str]:
@@ -438,9 +479,9 @@ def _still_applied(ctx: TargetContext, turned_off: Sequence[str]) -> list[str]:
     return sorted(found - {""})
 
 
-def _applied_profile(ctx: TargetContext, targets: Sequence[str], scope: str) -> str | None:
+def _applied_profile(ctx: TargetContext, ids: Sequence[str], scope: str) -> str | None:
     for record in ctx.journal.load().values():
-        if record.owner.get("target") in targets and record.owner.get("scope", "user") == scope:
+        if record.owner.get("target") in ids and record.owner.get("scope", "user") == scope:
             return record.owner.get("profile")
     return None
 
@@ -467,5 +508,6 @@ def summary(result: SwitchResult) -> list[str]:
     return lines
 
 
-def _label(target: str) -> str:
-    return {CLAUDE_CODE: "Claude Code", CLAUDE_DESKTOP: "Claude Desktop"}.get(target, target)
+def _label(target_id: str) -> str:
+    found = targets.find(target_id)
+    return found.label if found is not None else target_id

@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from dsconfig import apply, changes, fileio, jsonfile
+from dsconfig import apply, changes, fileio, jsonfile, output
 from dsconfig.changes import FilePlan
 from dsconfig.errors import EXIT_CONFLICT, InvalidFileError, UsageError
 from dsconfig.journal import Journal
@@ -63,13 +63,15 @@ def profile(name: str = "ds", provider: str = "deepseek", base_url: str | None =
     return resolve(Profile(name=name, provider=provider, base_url=base_url), load_template(provider))
 
 
+# Planning returns its warnings as data; these helpers hand them to the renderer, as switch's caller does.
 def use(ctx: TargetContext, r: Resolved, system: System, inline_key: str | None = None) -> list[FilePlan]:
-    return apply.apply_all(lambda: cd.plan_use(r, ctx, scope="user", inline_key=inline_key, system=system),
+    return apply.apply_all(lambda: cd.plan_use(r, ctx, scope="user", inline_key=inline_key, system=system, warn=output.warn),
                              journal=ctx.journal, modes=cd.file_modes(ctx, r.name, inline_key=inline_key is not None))
 
 
 def off(ctx: TargetContext, system: System, force: bool = False) -> list[FilePlan]:
-    return apply.apply_all(lambda: cd.plan_off(ctx, scope="user", force=force, system=system), journal=ctx.journal)
+    return apply.apply_all(lambda: cd.plan_off(ctx, scope="user", force=force, system=system, warn=output.warn),
+                           journal=ctx.journal)
 
 
 def tree(root: Path) -> dict[str, bytes]:

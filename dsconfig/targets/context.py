@@ -1,4 +1,5 @@
-"""TargetContext: where a target looks and writes, injectable for tests."""
+"""TargetContext: where a target looks and writes (home, platform, environment, cwd, journal, the system root
+and probes), injectable for tests."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from dsconfig.errors import DsconfigError
 from dsconfig.journal import Journal
+from dsconfig.targets.system import System
 
 
 def _self_command() -> tuple[str, ...]:
@@ -45,6 +47,11 @@ class TargetContext:
     cwd: Path = field(default_factory=current_folder)
     journal: Journal = field(default_factory=Journal)
     dsconfig_command: tuple[str, ...] = field(default_factory=_self_command)
+    # Where Claude Code's system-wide files (managed settings, Homebrew, /usr/local) are looked up; None: the real
+    # file system root (tests give a temp folder; a Windows path works on Linux too).
+    root: Path | None = None
+    # Claude Desktop's view of the machine outside home: system root, probes, registry.
+    system: System = field(default_factory=System)
 
     def key_command(self, profile: str) -> str:
         """A shell command line printing the profile's key (`/bin/sh` on Unix, `cmd` on Windows)."""
