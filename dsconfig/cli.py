@@ -5,24 +5,20 @@ Heavy modules are imported inside the commands that need them, so `dsconfig --he
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import click
 
-from dsconfig import __version__, output, targets
+from dsconfig import __version__, output, render, targets
 from dsconfig.errors import EXIT_INTERRUPTED, EXIT_USAGE, DsconfigError
-
-if TYPE_CHECKING:
-    from dsconfig import actions as actions_module
 
 TIER_HELP = "TIER=MODEL, tiers: main, opus, sonnet, haiku, subagent (repeatable)"
 
 if TYPE_CHECKING:
     from dsconfig.context import AppContext
+    from dsconfig.keysources import KeySource
 
 
 def _app() -> AppContext:
@@ -33,20 +29,6 @@ def _app() -> AppContext:
     if not isinstance(root.obj, AppContext):
         root.obj = AppContext()
     return root.obj
-
-
-@contextlib.contextmanager
-def _telling(app: AppContext) -> Iterator[AppContext]:
-    """Render what the call below left in `app.notices`, also when it fails (before the error)."""
-    try:
-        yield app
-    finally:
-        output.render_notices(app.take_notices())
-
-
-def _telling_at_once(app: AppContext) -> actions_module.Context:
-    """The actions view for a caller that shows notices as it goes (the setup dialogue, doctor, verify)."""
-    return dataclasses.replace(app.actions, notices=None)
 
 
 # A fixed help width (not the terminal's) makes `dsconfig --help` the same text everywhere, which lets
@@ -68,17 +50,9 @@ def cli() -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
 def providers(as_json: bool) -> None:
     """List provider templates, built-in and your own."""
-    from dsconfig import actions, output
+    from dsconfig import actions
 
-    doc = actions.providers_doc()
-    if as_json:
-        output.emit_json(doc)
-    else:
-        rows = [[p["id"], p["name"], p["base_url"], "yes" if p["desktop"]["supported"] else "no",
-                 p["checked"] or "unconfirmed", p["docs_url"] or "-"] for p in doc["providers"]]
-        output.table(rows, ["ID", "NAME", "BASE URL", "DESKTOP", "CHECKED", "SOURCE"])
-    for err in doc["errors"]:
-        output.warn(f"{err['message']}\nhint: {err['hint']}")
+    render.providers(actions.providers_doc(), as_json=as_json)
 
 
 # --- profiles -------------------------------------------------------------------------------------------
@@ -94,8 +68,8 @@ _KEY_SOURCE_OPTION = click.option(
     help="Where `key get` finds the key: keyring (default), env:VAR, command:CMD (prints the key), kernel (Linux keyctl).")
 
 
-def _key_source(text: str | None) -> object:
-    """The parsed --key-source (a keysources.KeySource), or None when not given."""
+def _key_source(text: str | None) -> KeySource | None:
+    """The parsed --key-source, or None when not given."""
     if text is None:
         return None
     from dsconfig.keysources import parse
@@ -128,14 +102,6 @@ def _secret_input(from_stdin: bool) -> str | None:
     return key
 
 
-def _warn_plain_http(base_url: str | None) -> None:
-    from dsconfig import output, urls
-
-    warning = urls.plain_http_warning(base_url)
-    if warning:
-        output.warn(warning)
-
-
 def _pairs(models: tuple[str, ...], envs: tuple[str, ...]) -> tuple[dict[str, str], dict[str, str]]:
     from dsconfig.profiles import parse_env_option, parse_model_option
 
@@ -149,22 +115,20 @@ def profile_add(name: str, provider: str, base_url: str | None, models: tuple[st
                 key_source: str | None) -> None:
     """Create profile NAME for a provider; the key goes to the OS keyring (or see --key-source)."""
     from dsconfig import actions, output
-    from dsconfig.keysources import KeySource
     from dsconfig.names import validate_name
 
     validate_name(name)
     model_map, env_map = _pairs(models, envs)
     source = _key_source(key_source)
-    assert source is None or isinstance(source, KeySource)
     key = _secret_input(api_key_stdin) if source is None or source.stores else None
     if api_key_stdin and source is not None and not source.stores:
         key = _secret_input(True)  # refused by actions.profile_add with the reason
-    with _telling(_app()) as app:
+    with render.telling(_app()) as app:
         r = actions.profile_add(name, provider, base_url=base_url, models=model_map, env=env_map, key=key,
                                 key_source=source, ctx=app.actions)
     output.note(f"created profile {name!r} ({r.template.name}, {r.base_url})"
                 + (f"; key source: {r.profile.key_source}" if source is not None else ""))
-    _warn_plain_http(r.base_url)
+    render.plain_http(r.base_url)
     if key is None and r.profile.key_source.stores:
         output.warn(f"no API key stored yet: dsconfig key set {name}")
 
@@ -178,36 +142,25 @@ def profile_edit(name: str, provider: str | None, base_url: str | None, models: 
                  api_key_stdin: bool, key_source: str | None, unset_models: tuple[str, ...], unset_envs: tuple[str, ...]) -> None:
     """Change profile NAME; unspecified values stay as they are."""
     from dsconfig import actions, output
-    from dsconfig.keysources import KeySource
 
     model_map, env_map = _pairs(models, envs)
     source = _key_source(key_source)
-    assert source is None or isinstance(source, KeySource)
     key = _secret_input(api_key_stdin) if api_key_stdin else None
-    with _telling(_app()) as app:
+    with render.telling(_app()) as app:
         r = actions.profile_edit(name, provider=provider, base_url=base_url, models=model_map, env=env_map,
                                  unset_models=unset_models, unset_env=unset_envs, key=key, key_source=source,
                                  ctx=app.actions)
     output.note(f"updated profile {name!r}; run `dsconfig use {name}` again to apply the change where it is in use")
-    _warn_plain_http(r.base_url)
+    render.plain_http(r.base_url)
 
 
 @profile.command("list")
 @click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
 def profile_list(as_json: bool) -> None:
     """List profiles; * marks the active one."""
-    from dsconfig import actions, output
+    from dsconfig import actions
 
-    doc = actions.profile_list_doc()
-    if as_json:
-        output.emit_json(doc)
-    elif not doc["profiles"]:
-        output.note("no profiles yet: run `dsconfig setup`")
-    else:
-        output.table([["*" if p["active"] else "", p["name"], p["provider"], p["base_url"] or ""] for p in doc["profiles"]],
-                     ["", "NAME", "PROVIDER", "BASE URL"])
-    if doc.get("interrupted_switch") and not as_json:
-        output.warn(doc["interrupted_switch"])
+    render.profile_list(actions.profile_list_doc(_app().actions), as_json=as_json)
 
 
 @profile.command("show")
@@ -215,18 +168,9 @@ def profile_list(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
 def profile_show(name: str, as_json: bool) -> None:
     """Show profile NAME with its template applied (key masked)."""
-    from dsconfig import actions, output
+    from dsconfig import actions
 
-    doc = actions.profile_show_doc(name)
-    if as_json:
-        output.emit_json(doc)
-        return
-    lines = [f"name:      {doc['name']}{'  (active)' if doc['active'] else ''}", f"provider:  {doc['provider']}",
-             f"base_url:  {doc['base_url']}", f"key:       {doc['key'] or doc['key_error'] or 'not set'}",
-             f"key source: {doc['key_source']}"]
-    lines += [f"model.{tier}: {model}" for tier, model in doc["models"].items()]
-    lines += [f"env.{var}: {value}" for var, value in doc["env"].items()]
-    output.emit_text("\n".join(lines) + "\n")
+    render.profile_show(actions.profile_show_doc(name, _app().actions), as_json=as_json)
 
 
 @profile.command("rm")
@@ -235,7 +179,7 @@ def profile_rm(name: str) -> None:
     """Remove profile NAME and its key."""
     from dsconfig import actions, output
 
-    with _telling(_app()) as app:
+    with render.telling(_app()) as app:
         removed_key = actions.profile_remove(name, ctx=app.actions)
     output.note(f"removed profile {name!r}" + (" and its key" if removed_key else ""))
 
@@ -247,7 +191,7 @@ def profile_rename(old: str, new: str) -> None:
     """Rename profile OLD to NEW; its key moves with it."""
     from dsconfig import actions, output
 
-    with _telling(_app()) as app:
+    with render.telling(_app()) as app:
         actions.profile_rename(old, new, ctx=app.actions)
     output.note(f"renamed profile {old!r} to {new!r}")
 
@@ -270,7 +214,7 @@ def key_set(name: str, from_stdin: bool) -> None:
     raw = _secret_input(from_stdin)
     if raw is None:
         raise DsconfigError("no key given and no terminal to ask on", f"pipe it: printf %s \"$KEY\" | dsconfig key set {name} --stdin")
-    with _telling(_app()) as app:
+    with render.telling(_app()) as app:
         masked = actions.key_set(name, raw, ctx=app.actions)
     output.note(f"stored key {masked} for profile {name!r} in the OS keyring")
 
@@ -315,7 +259,7 @@ def env_command(name: str | None, shell: str | None, unset: bool) -> None:
     """
     from dsconfig import actions
 
-    with _telling(_app()) as app:
+    with render.telling(_app()) as app:
         statements = actions.env(name, shell=shell, unset=unset, ctx=app.actions)
     click.echo(statements, nl=False)
 
@@ -346,7 +290,7 @@ def exec_command(name: str, command: tuple[str, ...]) -> None:
     argv = list(command[1:] if command[:1] == ("--",) else command)
     if not argv:
         raise click.UsageError("no COMMAND given after --")
-    with _telling(_app()) as app:
+    with render.telling(_app()) as app:
         argv, environ = actions.exec_environment(None if name == "--" else name, argv, app.actions)
     raise SystemExit(actions.run_exec(argv, environ))
 
@@ -397,7 +341,7 @@ def verify_command(name: str | None, all_profiles: bool, as_json: bool, via_clau
         name = actions.in_effect(name, _app().actions)
     with verify_render.spinner("verifying " + ("every profile" if all_profiles else name or "the active profile")):
         report = verify.run(name, all_profiles=all_profiles, timeout=timeout, via_claude=via_claude,
-                            ctx=_telling_at_once(_app()))
+                            ctx=_app().actions_telling_at_once())
     verify_render.render(report, as_json=as_json)
     failed = report.error()
     if failed is not None:
@@ -414,17 +358,6 @@ _SCOPE_OPTION = click.option("--scope", type=click.Choice(["user", "project"]), 
                              help="project: .claude/settings.local.json in the current folder (Claude Code only).")
 
 
-def _render_switch(result: object) -> None:
-    from dsconfig import output, switch
-
-    assert isinstance(result, switch.SwitchResult)
-    output.render_notices(result.notices)
-    if result.dry_run:
-        output.emit_text(result.diff())
-    for line in switch.summary(result):
-        output.note(line)
-
-
 @cli.command("use")
 @click.argument("name")
 @_TARGET_OPTION
@@ -439,7 +372,7 @@ def use_command(name: str, target: str, scope: str, dry_run: bool, inline_key: b
     request = switch.UseRequest(name, target=target, scope=scope, dry_run=dry_run, inline_key=inline_key,
                                 read_key=lambda: _secret_input(api_key_stdin), key_from_input=api_key_stdin)
     result = switch.run_use(request, _app())
-    _render_switch(result)
+    render.switch_result(result)
 
 
 @cli.command("off")
@@ -451,20 +384,16 @@ def off_command(target: str, scope: str, dry_run: bool, force: bool) -> None:
     """Undo `dsconfig use`: every key back to what it held before (byte-identical if untouched since)."""
     from dsconfig import switch
 
-    _render_switch(switch.run_off(switch.OffRequest(target=target, scope=scope, dry_run=dry_run, force=force), _app()))
+    render.switch_result(switch.run_off(switch.OffRequest(target=target, scope=scope, dry_run=dry_run, force=force), _app()))
 
 
 @cli.command("detect")
 @click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
 def detect_command(as_json: bool) -> None:
     """Find Claude Code and Claude Desktop installs and the settings files that decide what they use."""
-    from dsconfig import detect, output
+    from dsconfig import detect
 
-    doc = detect.detect(_app().targets)
-    if as_json:
-        output.emit_json(doc)
-    else:
-        output.emit_text(detect.render_text(doc))
+    render.document(detect.detect(_app().targets), detect.render_text, as_json=as_json)
 
 
 # --- setup, status, doctor -------------------------------------------------------------------------------
@@ -492,16 +421,14 @@ def setup_command(provider: str | None, profile_name: str | None, api_key_stdin:
     Without a usable OS keyring, setup offers the other key sources (env:VAR, command:CMD, kernel).
     """
     from dsconfig import wizard
-    from dsconfig.keysources import KeySource
 
     model_map, _ = _pairs(models, ())
     source = _key_source(key_source)
-    assert source is None or isinstance(source, KeySource)
     options = wizard.SetupOptions(provider=provider, profile=profile_name, base_url=base_url, models=model_map,
                                   api_key=_secret_input(True) if api_key_stdin else None, targets=targets,
                                   scope=scope, adopt=adopt, yes=yes, no_verify=no_verify, key_source=source)
     app = _app()
-    wizard.run_wizard(options, prompter=wizard.default_prompter(stdin_used=api_key_stdin), actx=_telling_at_once(app),
+    wizard.run_wizard(options, prompter=wizard.default_prompter(stdin_used=api_key_stdin), actx=app.actions_telling_at_once(),
                       tctx=app.targets)
 
 
@@ -509,14 +436,10 @@ def setup_command(provider: str | None, profile_name: str | None, api_key_stdin:
 @click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
 def status_command(as_json: bool) -> None:
     """What is in effect for Claude Code, Claude Desktop and this shell, where it comes from, and drift. No network."""
-    from dsconfig import output, status
+    from dsconfig import status
 
     app = _app()
-    doc = status.status_doc(actx=app.actions, tctx=app.targets)
-    if as_json:
-        output.emit_json(doc)
-    else:
-        output.emit_text(status.render_text(doc))
+    render.document(status.status_doc(actx=app.actions, tctx=app.targets), status.render_text, as_json=as_json)
 
 
 @cli.command("doctor")
@@ -533,7 +456,7 @@ def doctor_command(as_json: bool, no_verify: bool, timeout: float) -> None:
 
     with verify_render.spinner("checking"):
         app = _app()
-        report = doctor.run(actx=_telling_at_once(app), tctx=app.targets, verify=not no_verify, timeout=timeout)
+        report = doctor.run(actx=app.actions_telling_at_once(), tctx=app.targets, verify=not no_verify, timeout=timeout)
     if as_json:
         output.emit_json(report.to_doc())
     else:

@@ -8,11 +8,11 @@
   commands that need it);
 - where system-wide files are and how probes run (`root`, `system`: TargetContext's);
 - the clock;
-- the secret store and the profile store (actions.Context: keyring or kernel by each profile's key source);
+- the secret store and the profile store (actions_module.Context: keyring or kernel by each profile's key source);
 - the standard streams and what the terminal can do (iostreams.IOStreams: isatty asked in one place);
 - `notices`: where the domain layer leaves warnings and notes for the renderer.
 
-`actions` and `targets` are the two views the layers below take (actions.Context, targets TargetContext), both
+`actions` and `targets` are the two views the layers below take (actions_module.Context, targets TargetContext), both
 made from this one context. Tests build an AppContext with their own values, or wrap the views they already
 have (`AppContext.of(actx, tctx)`).
 """
@@ -33,7 +33,7 @@ from dsconfig.notices import Notice
 from dsconfig.targets.system import System
 
 if TYPE_CHECKING:
-    from dsconfig import actions
+    from dsconfig import actions as actions_module
     from dsconfig.targets.context import TargetContext
 
 
@@ -51,24 +51,24 @@ class AppContext:
     clock: Callable[[], float] = time.time
     io: IOStreams = field(default_factory=IOStreams)
     notices: list[Notice] = field(default_factory=list)
-    given_actions: actions.Context | None = None  # set by `of()`: views a caller already built
+    given_actions: actions_module.Context | None = None  # set by `of()`: views a caller already built
     given_targets: TargetContext | None = None
 
     @classmethod
-    def of(cls, actx: actions.Context | None = None, tctx: TargetContext | None = None) -> AppContext:
+    def of(cls, actx: actions_module.Context | None = None, tctx: TargetContext | None = None) -> AppContext:
         """The context around views a caller built itself (tests, wizard.py): each made by default if None.
         Notices the actions view collects are this context's."""
         shared = actx.notices if actx is not None and actx.notices is not None else []
         return cls(notices=shared, given_actions=actx, given_targets=tctx)
 
     @cached_property
-    def actions(self) -> actions.Context:
+    def actions(self) -> actions_module.Context:
         """The profile store, the secret store and the environment, for dsconfig.actions."""
-        from dsconfig import actions
+        from dsconfig.actions import Context
 
         if self.given_actions is not None:
             return self.given_actions
-        return actions.Context(environ=self.environ, notices=self.notices)
+        return Context(environ=self.environ, notices=self.notices)
 
     @cached_property
     def targets(self) -> TargetContext:
@@ -79,6 +79,13 @@ class AppContext:
             return self.given_targets
         return TargetContext(home=self.home or Path.home(), platform=self.platform, environ=self.environ,
                              cwd=self.cwd or current_folder(), root=self.root, system=self.system)
+
+    def actions_telling_at_once(self) -> actions_module.Context:
+        """The actions view for a caller that shows notices as it goes (the setup dialogue, doctor, verify):
+        notices rendered at once instead of left for the renderer."""
+        from dataclasses import replace
+
+        return replace(self.actions, notices=None)
 
     def take_notices(self) -> list[Notice]:
         """The notices left so far, in order; the list is emptied (the renderer shows each once)."""
