@@ -37,7 +37,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, TypedDict
 
 from dsconfig import actions, fileio, targets, vocab
 from dsconfig.credentials import mask
@@ -53,10 +53,55 @@ __all__ = ["applied_lag", "desktop_module", "differs_from_profile", "file_drift"
            "shell_doc", "status_doc"]
 
 
+# --- the documents -----------------------------------------------------------------------------------------
+
+
+class ProfileJSON(TypedDict):
+    """PROFILE above."""
+
+    name: str | None
+    provider: str | None
+    base_url: str | None
+    key: str | None
+    key_error: str | None
+    key_source: str | None
+
+
+class ProjectJSON(ProfileJSON):
+    """PROJECT above."""
+
+    path: str
+
+
+class InterruptedJSON(TypedDict):
+    command: str
+    profile: str | None
+    scope: str
+    targets: list[str]
+    message: str
+    fix: str
+
+
+class ShellJSON(TypedDict):
+    """SHELL above."""
+
+    shell: str
+    variables: dict[str, str]
+    profile: str | None
+    state: str
+    differs: list[str]
+
+
+def _profile_json(name: str | None, *, key_error: str | None, provider: str | None = None, base_url: str | None = None,
+                  key: str | None = None, key_source: str | None = None) -> ProfileJSON:
+    return {"name": name, "provider": provider, "base_url": base_url, "key": key, "key_error": key_error,
+            "key_source": key_source}
+
+
 # --- the active profile -----------------------------------------------------------------------------------
 
 
-Found = tuple[dict[str, Any] | None, Resolved | None, str | None]
+Found = tuple[ProfileJSON | None, Resolved | None, str | None]
 
 
 def _active(actx: actions.Context) -> Found:
@@ -64,14 +109,13 @@ def _active(actx: actions.Context) -> Found:
     try:
         found = actx.store.load()
     except DsconfigError as err:
-        return {"name": None, "provider": None, "base_url": None, "key": None, "key_error": err.message,
-                "key_source": None}, None, None
+        return _profile_json(None, key_error=err.message), None, None
     if not found.active or found.active not in found.profiles:
         return None, None, None
     return _profile(actx, found.active)
 
 
-def _folder(actx: actions.Context, tctx: TargetContext) -> Found:
+def _folder(actx: actions.Context, tctx: TargetContext) -> tuple[ProjectJSON | None, Resolved | None, str | None]:
     """(PROJECT doc, resolved, key) of the profile `use --scope project` applied to tctx.cwd; Nones when none."""
     from dsconfig import paths
 
@@ -81,13 +125,12 @@ def _folder(actx: actions.Context, tctx: TargetContext) -> Found:
     try:
         actx.store.load()
     except DsconfigError as err:
-        doc: dict[str, Any] | None = {"name": name, "provider": None, "base_url": None, "key": None,
-                                      "key_error": err.message, "key_source": None}
+        doc: ProfileJSON | None = _profile_json(name, key_error=err.message)
         resolved, key = None, None
     else:
         doc, resolved, key = _profile(actx, name)
     assert doc is not None
-    return doc | {"path": str(paths.claude_project_settings(tctx.cwd)[0])}, resolved, key
+    return {**doc, "path": str(paths.claude_project_settings(tctx.cwd)[0])}, resolved, key
 
 
 def _source_text(source: KeySource) -> str:
@@ -104,15 +147,14 @@ def _profile(actx: actions.Context, name: str) -> Found:
     command (it may ask for a password or a fingerprint), as `profile show`."""
     profiles = actx.store.load().profiles
     if name not in profiles:
-        return {"name": name, "provider": None, "base_url": None, "key": None, "key_source": None,
-                "key_error": f"no profile named {name!r} (dsconfig profile list)"}, None, None
+        return _profile_json(name, key_error=f"no profile named {name!r} (dsconfig profile list)"), None, None
     profile = profiles[name]
     source = _source_text(profile.key_source)
     try:
         resolved = actions.resolved_profile(name, actx)
     except DsconfigError as err:
-        return {"name": profile.name, "provider": profile.provider, "base_url": profile.base_url, "key": None,
-                "key_error": err.message, "key_source": source}, None, None
+        return _profile_json(profile.name, provider=profile.provider, base_url=profile.base_url, key_error=err.message,
+                             key_source=source), None, None
     key, key_error = None, None
     if profile.key_source.kind == COMMAND:
         key_error = f"read when needed from a command (test it: dsconfig key get {name})"
@@ -122,8 +164,8 @@ def _profile(actx: actions.Context, name: str) -> Found:
             key_error = None if key else f"no key stored (dsconfig key set {resolved.name})"
         except DsconfigError as err:
             key_error = err.message
-    doc = {"name": resolved.name, "provider": resolved.profile.provider, "base_url": resolved.base_url,
-           "key": mask(key) if key else None, "key_error": key_error, "key_source": source}
+    doc = _profile_json(resolved.name, provider=resolved.profile.provider, base_url=resolved.base_url,
+                        key=mask(key) if key else None, key_error=key_error, key_source=source)
     return doc, resolved, key
 
 
@@ -140,13 +182,13 @@ def desktop_module() -> ModuleType:
 # --- the shell's environment ------------------------------------------------------------------------------
 
 
-def shell_doc(tctx: TargetContext, actx: actions.Context, resolved: Resolved | None, key: str | None) -> dict[str, Any]:
+def shell_doc(tctx: TargetContext, actx: actions.Context, resolved: Resolved | None, key: str | None) -> ShellJSON:
     from dsconfig.targets import claude_code, shell
 
     shown = claude_code.environment_routing(tctx.environ)
-    doc: dict[str, Any] = {"shell": shell.choose_shell(tctx.environ, tctx.platform)[0], "variables": shown,
-                           "profile": _profile_with_url(actx, tctx.environ.get("ANTHROPIC_BASE_URL")),
-                           "state": "none", "differs": []}
+    doc: ShellJSON = {"shell": shell.choose_shell(tctx.environ, tctx.platform)[0], "variables": shown,
+                      "profile": _profile_with_url(actx, tctx.environ.get("ANTHROPIC_BASE_URL")),
+                      "state": "none", "differs": []}
     if not shown:
         return doc
     differs = differs_from_profile(tctx.environ, resolved, key) if resolved is not None else sorted(shown)
@@ -256,7 +298,7 @@ def applied_lag(tctx: TargetContext, actx: actions.Context) -> list[dict[str, An
     return out
 
 
-def interrupted_switch(tctx: TargetContext) -> dict[str, Any] | None:
+def interrupted_switch(tctx: TargetContext) -> InterruptedJSON | None:
     """A `use`/`off` killed between two files (the journal's switch marker): what it was and how to settle it."""
     marker = tctx.journal.switch() if tctx.journal.path.exists() else None
     if marker is None:

@@ -82,7 +82,9 @@ def _require_profile_key(profile: Profile, c: Context) -> str:
 
 
 def resolved_profile(name: str | None, ctx: Context | None = None) -> Resolved:
-    """The profile `name` (or the active one) with its template applied."""
+    """The profile `name` (or the active one) with its template applied.
+
+    Raises: NotFoundError (no such profile, none active, or an unknown provider), InvalidFileError."""
     c = _ctx(ctx)
     profile = c.store.load().pick(name)
     return resolve(profile, load_template(profile.provider))

@@ -30,6 +30,9 @@ def _checked_key(raw: str, template: Template) -> tuple[str, str | None]:
 
 
 def key_set(name: str, raw: str, ctx: Context | None = None) -> str:
+    """Store the key of profile `name` in the store of its source; returns the key masked.
+
+    Raises: NotFoundError (no such profile), UsageError (its source stores no key), KeyringUnavailableError."""
     c = _ctx(ctx)
     profile = c.store.load().get(name)
     if not profile.key_source.stores:
@@ -56,7 +59,9 @@ def key_get(name: str, ctx: Context | None = None) -> str:
 
 
 def key_remove(name: str, ctx: Context | None = None) -> bool:
-    """Remove the stored key; False when there was none. env:/command: profiles have none (UsageError says so)."""
+    """Remove the stored key; False when there was none.
+
+    Raises: NotFoundError (an env:/command: profile: dsconfig stores no key for it), KeyringUnavailableError."""
     c = _ctx(ctx)
     validate_name(name)
     with _profiles_lock():

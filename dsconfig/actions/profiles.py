@@ -33,7 +33,10 @@ def profile_add(
     key_source: KeySource | None = None,
     ctx: Context | None = None,
 ) -> Resolved:
-    """Create a profile; store its key first so a keyring failure leaves nothing half-made."""
+    """Create a profile; store its key first so a keyring failure leaves nothing half-made.
+
+    Raises: UsageError (a bad name, a key for a source that stores none), NotFoundError (no such provider),
+    DsconfigError (the profile exists), KeyringUnavailableError (no keyring to store the key in)."""
     c = _ctx(ctx)
     validate_name(name)
     template = load_template(provider)
@@ -100,6 +103,10 @@ def profile_edit(
     key_source: KeySource | None = None,
     ctx: Context | None = None,
 ) -> Resolved:
+    """Change profile `name`: what is given replaces, `unset_*` drops overrides; a new key source takes the key.
+
+    Raises: NotFoundError (no such profile or provider), UsageError (a key for a source that stores none),
+    KeyringLockedError (a locked keyring may hold the key to move)."""
     c = _ctx(ctx)
     current = c.store.load().get(name)
     template = load_template(provider or current.provider)
@@ -169,7 +176,9 @@ def _refuse_if_applied(name: str, doing: str) -> None:
 
 
 def profile_remove(name: str, *, ctx: Context | None = None) -> bool:
-    """Remove the profile and its key; returns whether a key was removed."""
+    """Remove the profile and its key; returns whether a key was removed.
+
+    Raises: NotFoundError (no such profile), DsconfigError (a program still uses it), KeyringLockedError."""
     c = _ctx(ctx)
     c.store.load().get(name)
     with _profiles_lock():
@@ -195,7 +204,10 @@ def _profile_remove_locked(name: str, c: Context) -> bool:
 
 
 def profile_rename(old: str, new: str, *, ctx: Context | None = None) -> None:
-    """Rename the profile and move its key: new key written first, old one removed last."""
+    """Rename the profile and move its key: new key written first, old one removed last.
+
+    Raises: UsageError (a bad new name), NotFoundError (no such profile), DsconfigError (the new name exists,
+    or a program still uses the profile), KeyringLockedError."""
     c = _ctx(ctx)
     validate_name(new)
     c.store.load().get(old)

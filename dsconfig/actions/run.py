@@ -11,7 +11,9 @@ from dsconfig.actions.base import Context, _ctx, _require_profile_key, _tell, in
 
 
 def env(name: str | None, *, shell: str | None = None, unset: bool = False, ctx: Context | None = None) -> str:
-    """The statements `dsconfig env` prints: set (or unset) the profile's variables for `shell`."""
+    """The statements `dsconfig env` prints: set (or unset) the profile's variables for `shell`.
+
+    Raises: NotFoundError (no such profile, or no key), KeyringUnavailableError, KeySourceError."""
     from dsconfig.targets import shell as sh
 
     c = _ctx(ctx)
@@ -31,7 +33,10 @@ def env(name: str | None, *, shell: str | None = None, unset: bool = False, ctx:
 
 def exec_environment(name: str | None, command: list[str], ctx: Context | None = None) -> tuple[list[str], dict[str, str]]:
     """The argv and full environment `dsconfig exec [NAME] -- COMMAND...` runs with (no NAME: the profile in
-    effect in this folder, see `in_effect`). The key is only in memory."""
+    effect in this folder, see `in_effect`). The key is only in memory; a managed-settings warning about `claude`
+    goes to the caller's notices.
+
+    Raises: NotFoundError (no such profile, or no key), KeyringUnavailableError, KeySourceError."""
     c = _ctx(ctx)
     r = resolved_profile(in_effect(name, c), c)
     environ = dict(c.environ)
@@ -54,7 +59,9 @@ def exec_environment(name: str | None, command: list[str], ctx: Context | None =
 
 
 def run_exec(argv: list[str], environ: Mapping[str, str]) -> int:
-    """Replace this process with the command (POSIX), so signals, stdin/stdout and the exit code are its own."""
+    """Replace this process with the command (POSIX), so signals, stdin/stdout and the exit code are its own.
+
+    Raises: NotFoundError when the command is not on PATH."""
     import shutil
 
     program = shutil.which(argv[0], path=environ.get("PATH"))

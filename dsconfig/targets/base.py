@@ -7,7 +7,7 @@ data (`Planned`: the file plans and the notices for the person); nothing here pr
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -83,8 +83,8 @@ class Target(Protocol):
     def off_warnings(self, ctx: TargetContext) -> list[Notice]:
         """What still routes it elsewhere after a successful `off` (a variable a startup file exports)."""
 
-    def status(self, ctx: TargetContext) -> dict[str, Any] | None:
-        """What `dsconfig status` reports for it (JSON-ready)."""
+    def status(self, ctx: TargetContext) -> Mapping[str, Any] | None:
+        """What `dsconfig status` reports for it (JSON-ready: a TypedDict of the target's package)."""
 
     def run_overrides(self, resolved: Resolved, ctx: TargetContext) -> RunOverrides:
         """Extra argv and environment so `resolved` wins for one run; empty when it has no per-run form."""

@@ -28,7 +28,9 @@ def _self_command() -> tuple[str, ...]:
 
 def current_folder() -> Path:
     """The current folder: Claude Code's project settings are looked up there. A shell can sit in a folder that
-    was removed since (`rm -rf` of a checkout); then os.getcwd() fails, and so does every lookup there."""
+    was removed since (`rm -rf` of a checkout); then os.getcwd() fails, and so does every lookup there.
+
+    Raises: DsconfigError naming the folder that is gone and `cd ~` as the fix."""
     try:
         return Path.cwd()
     except OSError:

@@ -60,6 +60,7 @@ from dsconfig.targets.claude_code.plan import (
 )
 from dsconfig.targets.claude_code.report import (
     Install,
+    StatusJSON,
     claude_version,
     detect,
     effective,
@@ -145,7 +146,7 @@ class ClaudeCode:
     def off_warnings(self, ctx: TargetContext) -> list[Notice]:
         return off_warnings(ctx)
 
-    def status(self, ctx: TargetContext) -> dict[str, Any] | None:
+    def status(self, ctx: TargetContext) -> StatusJSON:
         return status(ctx)
 
     def run_overrides(self, resolved: Resolved, ctx: TargetContext) -> RunOverrides:

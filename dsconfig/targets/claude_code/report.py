@@ -12,7 +12,7 @@ import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from dsconfig import fileio, jsonfile, paths, vocab
 from dsconfig.credentials import mask
@@ -34,7 +34,7 @@ from dsconfig.targets.claude_code.settings import (
 )
 from dsconfig.targets.claude_code.warnings import environment_routing
 from dsconfig.targets.context import TargetContext
-from dsconfig.targets.drift import file_drift
+from dsconfig.targets.drift import DriftJSON, file_drift
 
 
 @dataclass(frozen=True)
@@ -307,7 +307,29 @@ def detect(ctx: TargetContext, *, root: Path | None = None, version_timeout: flo
 # --- status -------------------------------------------------------------------------------------------------
 
 
-def _file_status(layer: Layer, record: FileRecord | None) -> dict[str, Any]:
+class FileStatusJSON(TypedDict):
+    """FILE in dsconfig.status."""
+
+    scope: str
+    path: str
+    exists: bool
+    error: str | None
+    sets: dict[str, str]
+    profile: str | None
+    state: str
+    drift: list[DriftJSON]
+    notes: list[str]
+
+
+class StatusJSON(TypedDict):
+    """CODE in dsconfig.status."""
+
+    cwd: str
+    effective: dict[str, Any]
+    files: list[FileStatusJSON]
+
+
+def _file_status(layer: Layer, record: FileRecord | None) -> FileStatusJSON:
     exists = layer.doc is not None or layer.error is not None
     drift = file_drift(record) if record is not None else []
     if layer.error is not None:
@@ -321,7 +343,7 @@ def _file_status(layer: Layer, record: FileRecord | None) -> dict[str, Any]:
             "drift": drift, "notes": list(layer.notes)}
 
 
-def status(ctx: TargetContext) -> dict[str, Any]:
+def status(ctx: TargetContext) -> StatusJSON:
     """What `dsconfig status` reports for Claude Code started in ctx.cwd (CODE in dsconfig.status): what is in
     effect and, per settings file, whether it still holds what dsconfig wrote."""
     layers = settings_layers(ctx)

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from dsconfig import fileio, jsonfile
 from dsconfig.changes import FilePlan
@@ -202,7 +202,24 @@ def _credential_kind(entry: Path) -> str | None:
 
 
 
-def status_report(ctx: TargetContext) -> dict[str, Any]:
+class StatusJSON(TypedDict):
+    """DESKTOP in dsconfig.status."""
+
+    installed: bool
+    library: str
+    applied_id: str | None
+    applied_name: str | None
+    profile: str | None
+    applied: bool
+    credential: str | None
+    managed: list[dict[str, str]]
+    running: bool | None
+    state: str
+    drift: list[dict[str, Any]]
+    problems: list[str]
+
+
+def status_report(ctx: TargetContext) -> StatusJSON:
     """What `dsconfig status` reports for Claude Desktop (DESKTOP in dsconfig.status): the applied entry,
     whether it is still dsconfig's and unchanged (the journal's drift), a managed source, a running app."""
     st = status(ctx)
@@ -268,7 +285,7 @@ class ClaudeDesktop:
     def off_warnings(self, ctx: TargetContext) -> list[Notice]:
         return []
 
-    def status(self, ctx: TargetContext) -> dict[str, Any]:
+    def status(self, ctx: TargetContext) -> StatusJSON:
         return status_report(ctx)
 
     def run_overrides(self, resolved: Resolved, ctx: TargetContext) -> RunOverrides:

@@ -98,7 +98,9 @@ def _shape_error(path: Path, key: str, problem: str, hint: str) -> InvalidFileEr
 
 
 def check_meta(path: Path, doc: dict[str, Any]) -> None:
-    """`_meta.json` must have the shape the engine edits: an `entries` list of objects, a string `appliedId`."""
+    """`_meta.json` must have the shape the engine edits: an `entries` list of objects, a string `appliedId`.
+
+    Raises: InvalidFileError with the line and column of the member of the wrong shape."""
     entries = doc.get("entries", [])
     if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
         raise _shape_error(path, "entries", 'must be a list of objects like {"id": "...", "name": "..."}', _META_HINT)
@@ -110,6 +112,9 @@ def check_meta(path: Path, doc: dict[str, Any]) -> None:
 
 
 def check_app_config(path: Path, doc: dict[str, Any]) -> None:
+    """`deploymentMode`, when present, must be a string.
+
+    Raises: InvalidFileError with its line and column."""
     if "deploymentMode" in doc and not isinstance(doc["deploymentMode"], str):
         raise _shape_error(path, "deploymentMode", f'must be a string ("1p" or "3p"), not {_json_type(doc["deploymentMode"])}',
                            f'set it to "1p" or remove the line in {path}; dsconfig wrote nothing')
