@@ -97,3 +97,42 @@ def test_one_context_one_environment(tmp_path: Path, home: Path) -> None:
     assert app.actions.environ is app.environ and app.targets.environ is app.environ
     assert app.targets.home == home and app.targets.cwd == tmp_path and app.targets.platform == "linux"
     assert app.actions.notices is app.notices
+
+
+def test_what_planning_found_is_shown_before_the_error(capsys: pytest.CaptureFixture[str],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A write that fails after planning: the planning's warnings (a running app) still reach the person,
+    rendered by cli.main before the error, in that order."""
+    from dsconfig import cli
+    from dsconfig.errors import DsconfigError
+
+    def failing(request: switch.UseRequest, ctx: AppContext | None = None) -> switch.SwitchResult:
+        err = DsconfigError("disk full: nothing was changed", "free some space")
+        err.notices = (warning("Claude Desktop is running"),)
+        raise err
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setattr(switch, "run_use", failing)
+    assert cli.main(["use", "ds"]) == 1
+    assert capsys.readouterr().err == ("warning: Claude Desktop is running\n"
+                                       "error: disk full: nothing was changed\nhint: free some space\n")
+
+
+def test_a_failed_switch_carries_what_planning_found(tmp_path: Path, home: Path, memory_keyring: Any,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from dsconfig import apply
+    from dsconfig.errors import DsconfigError
+
+    app = _machine(tmp_path, home, memory_keyring)
+    process = app.targets.system.root / "proc" / "7"
+    process.mkdir(parents=True)
+    (process / "cmdline").write_bytes(b"/opt/claude-desktop/claude-desktop\0")
+    actions.profile_add("ds", "deepseek", key="sk-" + "a" * 32, ctx=app.actions)
+
+    def full_disk(*_args: Any, **_kw: Any) -> list[Any]:
+        raise DsconfigError("no space left on the device: nothing was changed")
+
+    monkeypatch.setattr(apply, "apply_all", full_disk)
+    with pytest.raises(DsconfigError) as caught:
+        switch.run_use(switch.UseRequest("ds", target="claude-desktop"), app)
+    assert [n.text.split(":")[0] for n in caught.value.notices] == ["Claude Desktop is running"]
