@@ -285,17 +285,19 @@ def test_model_picker_shows_the_profile_s_labels_not_another_switcher_s(real: Re
 
     screen = ""
     try:
-        deadline = time.monotonic() + 40
+        deadline = time.monotonic() + 40  # a bounded wait for the screens below; the assertions show what came
+        typed_at: int | None = None
         sent = False
         while time.monotonic() < deadline:
             try:
                 screen += child.read_nonblocking(100000, timeout=1)
             except pexpect.TIMEOUT:
                 pass
-            if not sent and "Billing" in squeezed(screen):
+            if typed_at is None and "Billing" in squeezed(screen):
                 child.send("/model")
-                time.sleep(1)
-                child.send("\r")
+                typed_at = len(screen)
+            elif typed_at is not None and not sent and "/model" in squeezed(screen[typed_at:]):
+                child.send("\r")  # the prompt shows what was typed: Enter now submits it (no guessed delay)
                 sent = True
             if "Selectmodel" in squeezed(screen) and "Haiku" in squeezed(screen).split("Selectmodel")[-1]:
                 break
