@@ -83,11 +83,12 @@ def running_secret_service() -> Iterator[SecretService]:
 
 
 def _wait_ready(env: dict[str, str]) -> None:
-    # The daemon needs a moment to claim org.freedesktop.secrets and create the default collection.
+    # The daemon needs a moment to claim org.freedesktop.secrets and create the default collection: wait until a real
+    # store through it succeeds (the event), within about 10 s.
     for _ in range(100):
         probe = subprocess.run(["secret-tool", "store", "--label=probe", "service", "dsconfig-probe", "username", "probe"],
                                input="x", capture_output=True, text=True, env=env, timeout=20, check=False)
         if probe.returncode == 0:
             return
-        time.sleep(0.1)
+        time.sleep(0.1)  # poll interval: the probe answering is the event waited for, bounded to 100 tries
     raise SecretServiceError("gnome-keyring-daemon did not answer on the session bus within 10 s")
