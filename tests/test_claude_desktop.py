@@ -561,6 +561,7 @@ def test_process_probes_on_macos_and_windows(home: Path, tmp_path: Path, platfor
 
 def test_probes_never_crash_or_hang() -> None:
     assert cd.run_quietly(["/nonexistent/dsconfig-probe"]) is None
+    # The sleeping child is the slow probe this timeout is about; an unbounded wait would return its result.
     assert cd.run_quietly([sys.executable, "-c", "import time; time.sleep(5)"], timeout=0.3) is None
     ran = cd.run_quietly([sys.executable, "-c", "print('ok')"])
     assert ran == Ran(0, "ok\n")
