@@ -108,7 +108,7 @@ def plan_use(resolved: Resolved, ctx: TargetContext, *, scope: str = "user", inl
 
 
 def file_modes(ctx: TargetContext, profile: str, *, scope: str = "user", inline_key: bool = False) -> dict[Path, int]:
-    """Modes for changes.apply_all: a settings file holding the key inline is made 0600; other files keep
+    """Modes for apply.apply_all: a settings file holding the key inline is made 0600; other files keep
     theirs (a new file gets the engine's 0600). Same signature as claude_desktop.file_modes."""
     del profile
     return {settings_file(ctx, scope): 0o600} if inline_key else {}

@@ -116,7 +116,7 @@ def _cmd_quote(arg: str) -> str:
 
 
 def file_modes(ctx: TargetContext, profile: str, *, scope: str = "user", inline_key: bool = False) -> dict[Path, int]:
-    """Modes `changes.apply_all(modes=...)` must give files `use` writes: the helper must be executable (0700);
+    """Modes `apply.apply_all(modes=...)` must give files `use` writes: the helper must be executable (0700);
     every other file gets the engine's default 0600. (FilePlan carries no mode, hence this side channel.)"""
     del scope
     return {} if inline_key else {helper_path(profile, ctx): HELPER_MODE}
