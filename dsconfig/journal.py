@@ -103,7 +103,11 @@ class FileRecord:
 
     @classmethod
     def from_json(cls, path: str, raw: Any) -> FileRecord:
-        """Raises ValueError naming the first member that is not what dsconfig writes."""
+        """The record of file `path` from its journal form.
+
+        Raises:
+            ValueError, TypeError: naming the first member that is not what dsconfig writes.
+        """
         _expect(raw, dict, path)
         owner = raw.get("owner")
         if not isinstance(owner, dict) or not all(isinstance(v, str) for v in owner.values()):
@@ -243,7 +247,14 @@ class State:
 
 
 class Journal:
-    """The journal file; every read validates it, every change happens under its lock."""
+    """The journal file; every read validates it, every change happens under its lock.
+
+    Raises (every method that reads, so every method but the constructor):
+        InvalidFileError: the journal is damaged, unreadable, or written by a newer dsconfig.
+    Raises (methods that change it: put, drop, restore, begin_switch, end_switch):
+        fileio.WriteError: it cannot be written (a full disk, permissions).
+        DsconfigError: another dsconfig held its lock too long.
+    """
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or paths.journal_file()
@@ -255,7 +266,11 @@ class Journal:
             f"undoes nothing; the files as they were before dsconfig are in {paths.backups_dir()}")
 
     def state(self) -> State:
-        """The whole journal. Raises InvalidFileError when it is not what dsconfig writes."""
+        """The whole journal.
+
+        Raises:
+            InvalidFileError: it is not what dsconfig writes (naming the way out), or a newer dsconfig wrote it.
+        """
         data = fileio.read_bytes(self.path)
         if data is None:
             return State({})

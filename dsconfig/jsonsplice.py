@@ -107,8 +107,10 @@ def splice(text: str, old: dict[str, Any], new: dict[str, Any], *, indent: str |
     `raw`: the original text of top-level members (from the journal); a member whose new value equals its
     original is written with that text, so undoing dsconfig's edit gives back the user's exact bytes.
     Returns None when the layout cannot be kept (not an object, or an object with no members to take the
-    separators from); the caller then serializes the whole document. Raises ValueError when a value that must be
-    written anew holds a number JSON cannot spell (1e999 parses as infinity).
+    separators from); the caller then serializes the whole document.
+
+    Raises:
+        ValueError: a value that must be written anew holds a number JSON cannot spell (1e999 parses as infinity).
     """
     i = _skip(text, 0)
     if i >= len(text) or text[i] != "{":

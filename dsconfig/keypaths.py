@@ -92,7 +92,11 @@ def get_at(doc: Any, path: KeyPath) -> Any:
 
 
 def check_containers(doc: Any, path: KeyPath) -> None:
-    """Raise NotAContainer when a member on the way to `path` exists but cannot hold the next segment."""
+    """Check that every member on the way to `path` that exists can hold the next segment.
+
+    Raises:
+        NotAContainer: one holds a scalar (or an object where a list is matched); it names that member.
+    """
     node = doc
     for i, seg in enumerate(path):
         wanted = list if isinstance(seg, Match) else dict
@@ -120,8 +124,10 @@ def set_at(doc: dict[str, Any], path: KeyPath, value: Any, created: list[KeyPath
     """Set (or, for ABSENT, delete) the value at `path`; containers made on the way are added to `created`.
 
     A member that does not exist yet is inserted right after the member named `after` when that exists (at the
-    start with `first`), else at the end: `off` puts a removed member back where it was. Raises NotAContainer
-    when a member on the way holds a scalar.
+    start with `first`), else at the end: `off` puts a removed member back where it was.
+
+    Raises:
+        NotAContainer: a member on the way holds a scalar.
     """
     check_containers(doc, path)
     node: Any = doc
@@ -172,7 +178,12 @@ def encode_path(path: KeyPath) -> list[Any]:
 
 
 def decode_path(raw: Any) -> KeyPath:
-    """The key path from its journal form. Raises ValueError or TypeError for anything else."""
+    """The key path from its journal form.
+
+    Raises:
+        ValueError: not a non-empty list.
+        TypeError: a segment is neither a name nor a list match.
+    """
     if not isinstance(raw, list) or not raw:
         raise ValueError("a key path must be a non-empty list")
     out: list[Segment] = []
