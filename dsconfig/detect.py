@@ -7,14 +7,14 @@ share it. One target failing to report does not hide the others: its entry says 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from dsconfig import targets
 from dsconfig.errors import DsconfigError
 from dsconfig.targets.context import TargetContext
 
-Detector = Callable[[TargetContext], dict[str, Any]]
+Detector = Callable[[TargetContext], Mapping[str, Any]]
 
 
 def json_key(target_id: str) -> str:
@@ -22,7 +22,7 @@ def json_key(target_id: str) -> str:
     return target_id.replace("-", "_")
 
 
-def _guarded(name: str, fn: Detector, ctx: TargetContext) -> dict[str, Any]:
+def _guarded(name: str, fn: Detector, ctx: TargetContext) -> Mapping[str, Any]:
     try:
         return fn(ctx)
     except DsconfigError as err:
@@ -30,12 +30,12 @@ def _guarded(name: str, fn: Detector, ctx: TargetContext) -> dict[str, Any]:
 
 
 def detect(ctx: TargetContext | None = None, *, claude_code: Detector | None = None,
-           claude_desktop: Detector | None = None) -> dict[str, dict[str, Any]]:
+           claude_desktop: Detector | None = None) -> dict[str, Mapping[str, Any]]:
     """`{"claude_code": {...}, "claude_desktop": {...}}`, one entry per registered target; the detectors of the
     two built-in targets are injectable (tests)."""
     t = ctx or TargetContext()
     given: dict[str, Detector | None] = {"claude-code": claude_code, "claude-desktop": claude_desktop}
-    doc: dict[str, dict[str, Any]] = {}
+    doc: dict[str, Mapping[str, Any]] = {}
     for target in targets.all_targets():
         doc[json_key(target.id)] = _guarded(target.id, given.get(target.id) or target.detect, t)
     return doc
@@ -44,7 +44,7 @@ def detect(ctx: TargetContext | None = None, *, claude_code: Detector | None = N
 # --- text rendering (for cli.py) ----------------------------------------------------------------------------
 
 
-def render_text(doc: dict[str, Any]) -> str:
+def render_text(doc: Mapping[str, Any]) -> str:
     """A short human summary of `detect()`; `--json` gives everything."""
     lines = ["Claude Code:"] + _code_lines(doc.get("claude_code") or {})
     desktop = doc.get("claude_desktop")
@@ -52,7 +52,7 @@ def render_text(doc: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _code_lines(code: dict[str, Any]) -> list[str]:
+def _code_lines(code: Mapping[str, Any]) -> list[str]:
     if code.get("error"):
         return [f"  error: {code['error']}"]
     lines = [f"  {'*' if i['active'] else ' '} {i['path']} ({i['kind']}) "
@@ -77,7 +77,7 @@ def _code_lines(code: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _desktop_lines(desktop: dict[str, Any]) -> list[str]:
+def _desktop_lines(desktop: Mapping[str, Any]) -> list[str]:
     if desktop.get("error"):
         return [f"  error: {desktop['error']}"]
     installs = desktop.get("installs") or []

@@ -53,7 +53,7 @@ class Target(Protocol):
     def scopes(self) -> tuple[str, ...]:
         """The `--scope` values it has (`user`, `project`)."""
 
-    def detect(self, ctx: TargetContext) -> dict[str, Any]:
+    def detect(self, ctx: TargetContext) -> Mapping[str, Any]:
         """What `dsconfig detect` reports about it (JSON-ready; never fatal for a broken install or file)."""
 
     def present(self, ctx: TargetContext) -> bool:

@@ -41,7 +41,6 @@ dsconfig.targets.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from dsconfig.notices import Notice
 from dsconfig.profiles import Resolved
@@ -59,6 +58,7 @@ from dsconfig.targets.claude_code.plan import (
     settings_edits,
 )
 from dsconfig.targets.claude_code.report import (
+    DetectJSON,
     Install,
     StatusJSON,
     claude_version,
@@ -120,7 +120,7 @@ class ClaudeCode:
     label = "Claude Code"
     scopes = SCOPES
 
-    def detect(self, ctx: TargetContext) -> dict[str, Any]:
+    def detect(self, ctx: TargetContext) -> DetectJSON:
         return detect(ctx)
 
     def present(self, ctx: TargetContext) -> bool:

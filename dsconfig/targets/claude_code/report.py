@@ -216,10 +216,52 @@ def _source(layer: Layer | None, value: str | None) -> str | None:
     return "environment" if value is not None else None
 
 
+class SourcedJSON(TypedDict):
+    value: str | None
+    source: str | None
+
+
+class EffectiveJSON(TypedDict):
+    """EFFECTIVE in dsconfig.status; a credential is {"kind", "source", "value" (masked), ...}."""
+
+    base_url: SourcedJSON
+    credential: dict[str, Any] | None
+    other_credentials: list[dict[str, Any]]
+    models: dict[str, SourcedJSON]
+    cloud_provider: str | None
+
+
+class InstallJSON(TypedDict):
+    path: str
+    kind: str
+    on_path: bool
+    active: bool
+    version: str | None
+    error: str | None
+
+
+class DetectJSON(EffectiveJSON):
+    """What `dsconfig detect --json` says under `claude_code` (README, "detect")."""
+
+    target: str
+    platform: str
+    installed: bool
+    version: str | None
+    installs: list[InstallJSON]
+    settings_files: list[dict[str, Any]]
+    state_file: dict[str, Any]
+    environment: dict[str, str]
+
+
 def effective(layers: Sequence[Layer], environ: Mapping[str, str], home: Path) -> dict[str, Any]:
-    """Which value of endpoint, credential and models Claude Code would use, and where each comes from."""
+    """Which value of endpoint, credential and models Claude Code would use, and where each comes from (an
+    EffectiveJSON, as the plain dict doctor keeps)."""
+    return dict(_effective(layers, environ, home))
+
+
+def _effective(layers: Sequence[Layer], environ: Mapping[str, str], home: Path) -> EffectiveJSON:
     base, base_layer = _lookup(vocab.BASE_URL_VAR, layers, environ)
-    models = {}
+    models: dict[str, SourcedJSON] = {}
     for var in MODEL_VARS:
         value, layer = _lookup(var, layers, environ)
         if value:
@@ -274,13 +316,13 @@ def _onboarding(ctx: TargetContext) -> dict[str, Any]:
             "error": None}
 
 
-def _install_doc(install: Install, environ: Mapping[str, str], timeout: float) -> dict[str, Any]:
+def _install_doc(install: Install, environ: Mapping[str, str], timeout: float) -> InstallJSON:
     version, problem = claude_version(install.path, environ, timeout=timeout)
     return {"path": str(install.path), "kind": install.kind, "on_path": install.on_path, "active": install.active,
             "version": version, "error": problem}
 
 
-def detect(ctx: TargetContext, *, root: Path | None = None, version_timeout: float = VERSION_TIMEOUT) -> dict[str, Any]:
+def detect(ctx: TargetContext, *, root: Path | None = None, version_timeout: float = VERSION_TIMEOUT) -> DetectJSON:
     """What `dsconfig detect` reports about Claude Code (JSON-ready; keys documented in the README).
 
     Nothing here is fatal: a broken program or a malformed settings file is reported in its entry.
@@ -300,7 +342,7 @@ def detect(ctx: TargetContext, *, root: Path | None = None, version_timeout: flo
         ],
         "state_file": _onboarding(ctx),
         "environment": environment_routing(ctx.environ),
-        **effective(layers, ctx.environ, ctx.home),
+        **_effective(layers, ctx.environ, ctx.home),
     }
 
 
@@ -325,7 +367,7 @@ class StatusJSON(TypedDict):
     """CODE in dsconfig.status."""
 
     cwd: str
-    effective: dict[str, Any]
+    effective: EffectiveJSON
     files: list[FileStatusJSON]
 
 
@@ -350,4 +392,4 @@ def status(ctx: TargetContext) -> StatusJSON:
     records = {str(r.path): r for r in ctx.journal.owned_by(target=TARGET)}
     files = [_file_status(layer, records.get(str(layer.path))) for layer in layers
              if layer.scope != "managed" or layer.doc is not None or layer.error is not None]
-    return {"cwd": str(ctx.cwd), "effective": effective(layers, ctx.environ, ctx.home), "files": files}
+    return {"cwd": str(ctx.cwd), "effective": _effective(layers, ctx.environ, ctx.home), "files": files}

@@ -147,7 +147,22 @@ def _config_files(lay: Layout) -> list[dict[str, Any]]:
     return rows
 
 
-def detect(ctx: TargetContext, *, system: System | None = None) -> dict[str, Any]:
+class DetectJSON(TypedDict):
+    """What `dsconfig detect --json` says under `claude_desktop` (README, "detect")."""
+
+    target: str
+    platform: str
+    installed: bool
+    version: str | None
+    installs: list[dict[str, Any]]
+    running: bool | None
+    layout: str
+    library: dict[str, Any]
+    config_files: list[dict[str, Any]]
+    managed: list[dict[str, str]]
+
+
+def detect(ctx: TargetContext, *, system: System | None = None) -> DetectJSON:
     """What `dsconfig detect` reports about Claude Desktop (JSON-ready; keys documented in the README)."""
     system = system or ctx.system
     lay = layout(ctx)
@@ -255,7 +270,7 @@ class ClaudeDesktop:
     label = "Claude Desktop"
     scopes = ("user",)
 
-    def detect(self, ctx: TargetContext) -> dict[str, Any]:
+    def detect(self, ctx: TargetContext) -> DetectJSON:
         return detect(ctx)
 
     def present(self, ctx: TargetContext) -> bool:
