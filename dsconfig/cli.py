@@ -97,7 +97,7 @@ def _secret_input(from_stdin: bool) -> str | None:
     """A key typed or piped in; registered first, so no line this command prints can show it."""
     from dsconfig import actions, output
 
-    key = actions.read_secret_input(from_stdin)
+    key = actions.read_secret_input(from_stdin, io=_app().io)
     output.register_secret(key)
     return key
 
@@ -428,8 +428,8 @@ def setup_command(provider: str | None, profile_name: str | None, api_key_stdin:
                                   api_key=_secret_input(True) if api_key_stdin else None, targets=targets,
                                   scope=scope, adopt=adopt, yes=yes, no_verify=no_verify, key_source=source)
     app = _app()
-    wizard.run_wizard(options, prompter=wizard.default_prompter(stdin_used=api_key_stdin), actx=app.actions_telling_at_once(),
-                      tctx=app.targets)
+    prompter = app.prompter or wizard.default_prompter(stdin_used=api_key_stdin)
+    wizard.run_wizard(options, prompter=prompter, actx=app.actions_telling_at_once(), tctx=app.targets)
 
 
 @cli.command("status")

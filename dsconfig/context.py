@@ -10,6 +10,7 @@
 - the clock;
 - the secret store and the profile store (actions_module.Context: keyring or kernel by each profile's key source);
 - the standard streams and what the terminal can do (iostreams.IOStreams: isatty asked in one place);
+- the prompter that answers setup's questions (tests give a scripted one);
 - `notices`: where the domain layer leaves warnings and notes for the renderer.
 
 `actions` and `targets` are the two views the layers below take (actions_module.Context, targets TargetContext), both
@@ -35,6 +36,7 @@ from dsconfig.targets.system import System
 if TYPE_CHECKING:
     from dsconfig import actions as actions_module
     from dsconfig.targets.context import TargetContext
+    from dsconfig.wizard.prompters import Prompter
 
 
 @dataclass
@@ -50,6 +52,7 @@ class AppContext:
     system: System = field(default_factory=System)  # Claude Desktop's probes and system root
     clock: Callable[[], float] = time.time
     io: IOStreams = field(default_factory=IOStreams)
+    prompter: Prompter | None = None  # who answers setup's questions (None: the terminal's, or none without one)
     notices: list[Notice] = field(default_factory=list)
     given_actions: actions_module.Context | None = None  # set by `of()`: views a caller already built
     given_targets: TargetContext | None = None
