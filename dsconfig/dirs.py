@@ -40,6 +40,17 @@ def profiles_file_name(env: Mapping[str, str] | None = None) -> str:
     return os.path.join(config_dir_name(env), "profiles.toml")
 
 
+def user_templates_dir_name(env: Mapping[str, str] | None = None) -> str:
+    return os.path.join(config_dir_name(env), "templates")
+
+
+def builtin_templates_dir_name() -> str:
+    """templates/ ships inside the wheel as dsconfig/templates; a source checkout keeps it at the top level."""
+    package = os.path.dirname(os.path.realpath(__file__))
+    packaged = os.path.join(package, "templates")
+    return packaged if os.path.isdir(packaged) else os.path.join(os.path.dirname(package), "templates")
+
+
 def platform_dir(kind: str) -> str:
     """platformdirs' user_config_dir ("config") or user_state_dir ("state") for dsconfig.
 

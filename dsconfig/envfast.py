@@ -72,7 +72,9 @@ def remember(name: str | None) -> bool:
 
 
 def _remember(name: str | None) -> bool:
-    from dsconfig import paths, profileindex, saferead, templates
+    from pathlib import Path
+
+    from dsconfig import dirs, profileindex, saferead, templates
     from dsconfig.profiles import ProfileStore, resolve
 
     if name is None and _cwd_has_project_settings():
@@ -88,10 +90,12 @@ def _remember(name: str | None) -> bool:
         return False  # found by scanning every template file: not recorded
     files: dict[str, str | None] = {}
     template = None
-    for folder, builtin in ((paths.user_templates_dir(), False), (paths.builtin_templates_dir(), True)):
-        path = folder / f"{profile.provider}.toml"
+    # The same two files, in the same order and spelled the same way, as templates.load_template reads and
+    # profileindex.env_entry checks.
+    for folder, builtin in ((dirs.user_templates_dir_name(), False), (dirs.builtin_templates_dir_name(), True)):
+        path = Path(os.path.join(folder, f"{profile.provider}.toml"))
         raw = saferead.read_bytes(path)
-        files[str(path)] = None if raw is None else raw.decode("utf-8", "replace")
+        files[os.path.join(folder, f"{profile.provider}.toml")] = None if raw is None else raw.decode("utf-8", "replace")
         if raw is not None:
             template_text = raw.decode("utf-8").removeprefix("\ufeff")
             template = templates.parse_template_text(path, template_text, builtin=builtin)
@@ -102,4 +106,4 @@ def _remember(name: str | None) -> bool:
     key_variables = [var for var, value in marked.items() if value == _KEY_MARK]
     variables = {var: (None if value == _KEY_MARK else value) for var, value in marked.items()}
     return profileindex.remember_env(text, profiles.key_sources(), list(profiles.profiles), profiles.active,
-                                     profile.name, files, variables, key_variables)
+                                     profile.name, profile.provider, files, variables, key_variables)

@@ -45,7 +45,7 @@ def profiles_file(env: Mapping[str, str] | None = None) -> Path:
 
 
 def user_templates_dir(env: Mapping[str, str] | None = None) -> Path:
-    return config_dir(env) / "templates"
+    return Path(dirs.user_templates_dir_name(env))
 
 
 def journal_file(env: Mapping[str, str] | None = None) -> Path:
@@ -67,10 +67,7 @@ def helpers_dir(env: Mapping[str, str] | None = None) -> Path:
 
 def builtin_templates_dir() -> Path:
     """templates/ ships inside the wheel as dsconfig/templates; a source checkout keeps it at the top level."""
-    packaged = Path(__file__).resolve().parent / "templates"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parent.parent / "templates"
+    return Path(dirs.builtin_templates_dir_name())
 
 
 # --- Claude Code ------------------------------------------------------------------------------------------

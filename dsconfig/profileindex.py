@@ -9,16 +9,20 @@ inspect, ~10 ms) and its template. This index answers instead, but only from exa
      "profiles_toml": <the text of profiles.toml it was made from>,
      "sources": {NAME: SOURCE},            every profile whose key source is not the keyring
      "names": [NAME...], "active": NAME | null,
-     "env": {NAME: {"files": {PATH: TEXT | null},          the template files the profile resolved from
+     "env": {NAME: {"provider": ID, "files": {PATH: TEXT | null},   the template files it resolved from
                     "variables": {VAR: VALUE | null},       Resolved.process_env with no key (null: unset)
                     "key_variables": [VAR...]}}}            where process_env puts the key
 
-Trust: `sources`, `names` and `active` only while `profiles_toml` equals the file's current text, character
-for character; an `env` entry only while, in addition, every file in `files` holds the recorded text (null:
-is not a file), which covers a user template appearing in front of a built-in one. Anything else (a hand edit,
-another tool's write, an upgrade that changed a template) means "parse the files", after which the entry is
-written afresh. profiles.toml changes made by dsconfig write `sources`/`names`/`active` at once; an `env`
-entry is written by the first `dsconfig env` that had to parse. Writes are atomic, 0600 in the 0700 state
+Everything in it was computed from profiles.toml loaded and validated whole (ProfileStore), so an answer from
+it is the answer loading the file gives. Trust: `sources`, `names` and `active` only while `profiles_toml`
+equals the file's current text, character for character; an `env` entry only while, in addition, its `files`
+are exactly the template files this installation would read for the profile's provider now (the user's
+templates folder as configured now, this installation's built-in folder) and each holds the recorded text
+(null: is not a file), which covers a user template appearing in front of a built-in one, another config
+folder (XDG_CONFIG_HOME, DSCONFIG_HOME) and a second installation sharing the state folder. Anything else (a
+hand edit, another tool's write, an upgrade that changed a template) means "load the files", after which the
+index is written afresh. profiles.toml changes made by dsconfig and `key get` after a load write
+`sources`/`names`/`active`; an `env` entry is written by the first `dsconfig env` that had to load. Writes are atomic, 0600 in the 0700 state
 folder and best effort (failing only costs the next start a parse). Nothing secret is here: profiles.toml
 and the templates hold no key, and `variables` are written without it.
 """
@@ -66,14 +70,17 @@ def _strings(value: object) -> bool:
     return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
 
 
-def lookup(text: str, path: str | None = None) -> dict[str, str] | None:
-    """The key sources of the index when it was made from `text` (profiles.toml now), else None (parse it).
-
-    Never raises: an absent, unreadable, damaged or foreign index is simply not used."""
+def profiles(text: str, path: str | None = None) -> tuple[dict[str, str], list[str]] | None:
+    """(key sources, profile names) from the index when it was made from `text` (profiles.toml now) after the
+    whole file was validated, else None (load the file). Never raises: an absent, unreadable, damaged or
+    foreign index is simply not used."""
     doc = _load(path)
     if doc is None or doc.get("profiles_toml") != text or not _strings(doc.get("sources")):
         return None
-    return doc["sources"]  # type: ignore[no-any-return]
+    names = doc.get("names")
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        return None
+    return doc["sources"], names
 
 
 def _text_of(path: str) -> str | None:
@@ -136,8 +143,16 @@ def env_entry(name: str | None, *, cwd_has_project_settings: bool, path: str | N
     entry = entries.get(name)
     if not isinstance(entry, dict):
         return None
-    files, variables, key_variables = entry.get("files"), entry.get("variables"), entry.get("key_variables")
-    if not isinstance(files, dict) or not isinstance(variables, dict) or not isinstance(key_variables, list):
+    provider, files = entry.get("provider"), entry.get("files")
+    variables, key_variables = entry.get("variables"), entry.get("key_variables")
+    if not isinstance(provider, str) or not isinstance(files, dict) or not files or \
+            not isinstance(variables, dict) or not isinstance(key_variables, list):
+        return None
+    # The files this installation reads now for that provider, in order: the user's templates folder as
+    # configured now, then its own built-in folder (templates.load_template).
+    expected = [os.path.join(folder, f"{provider}.toml")
+                for folder in (dirs.user_templates_dir_name(), dirs.builtin_templates_dir_name())]
+    if list(files) != expected[:len(files)]:
         return None
     if not all(isinstance(v, str) or v is None for v in variables.values()) or \
             not all(isinstance(v, str) and v in variables for v in key_variables):
@@ -148,34 +163,30 @@ def env_entry(name: str | None, *, cwd_has_project_settings: bool, path: str | N
     return EnvEntry(name, sources.get(name, "keyring"), variables, key_variables)  # type: ignore[union-attr]
 
 
-def write(text: str, sources: Mapping[str, str], names: Sequence[str] | None = None, active: str | None = None,
+def write(text: str, sources: Mapping[str, str], names: Sequence[str], active: str | None,
           path: str | None = None) -> bool:
-    """Record what profiles.toml with `text` says: key sources (keyring ones left out) and, when the whole file
-    was validated as ProfileStore.load does (`names` given), its profile names and active profile.
+    """Record what profiles.toml with `text`, loaded and validated whole (ProfileStore), says: the key sources
+    (keyring ones left out), the profile names and the active profile.
 
-    Without `names` (`key get` parsed only what it needs) `env` is not answered from this index, since the
-    file may hold a profile `env` would refuse. Keeps the `env` entries when the index was made from the same
-    text. Best effort, never raises: True when written."""
+    Keeps the `env` entries when the index was made from the same text. Best effort, never raises: True when
+    written."""
     old = _load(path)
-    same = old is not None and old.get("profiles_toml") == text
-    env = old.get("env") if old is not None and same else None
-    if names is None and old is not None and same:
-        names, active = old.get("names"), old.get("active")
-    return _write({"format": FORMAT, "profiles_toml": text, "sources": dict(sources),
-                   "names": list(names) if isinstance(names, list | tuple) else None, "active": active,
-                   "env": env if isinstance(env, dict) else {}}, path)
+    env = old.get("env") if old is not None and old.get("profiles_toml") == text else None
+    return _write({"format": FORMAT, "profiles_toml": text, "sources": dict(sources), "names": list(names),
+                   "active": active, "env": env if isinstance(env, dict) else {}}, path)
 
 
 def remember_env(text: str, sources: Mapping[str, str], names: Sequence[str], active: str | None, name: str,
-                 files: Mapping[str, str | None], variables: Mapping[str, str | None], key_variables: Sequence[str],
-                 path: str | None = None) -> bool:
+                 provider: str, files: Mapping[str, str | None], variables: Mapping[str, str | None],
+                 key_variables: Sequence[str], path: str | None = None) -> bool:
     """Add profile `name`'s env entry, made after profiles.toml `text` was loaded and validated whole (so its
     `sources`, `names` and `active` are recorded too) and `files` resolved its template. Best effort, never
     raises: True when written."""
     old = _load(path)
     env = old.get("env") if old is not None and old.get("profiles_toml") == text else None
     entries = dict(env) if isinstance(env, dict) else {}
-    entries[name] = {"files": dict(files), "variables": dict(variables), "key_variables": list(key_variables)}
+    entries[name] = {"provider": provider, "files": dict(files), "variables": dict(variables),
+                     "key_variables": list(key_variables)}
     return _write({"format": FORMAT, "profiles_toml": text, "sources": dict(sources), "names": list(names),
                    "active": active, "env": entries}, path)
 

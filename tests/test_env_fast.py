@@ -3,6 +3,7 @@ it was made of are unchanged (issue 15: env at every shell start, near the inter
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -102,21 +103,54 @@ def test_any_change_to_the_files_it_was_made_of_sends_env_to_parse(monkeypatch: 
     assert envfast.answer(name, "bash", False) is None
 
 
-def test_an_index_written_by_key_get_alone_does_not_answer_env() -> None:
-    # key get parses only what it needs: a file with one broken profile gives key get its answer, but `env`
-    # must keep refusing the file as before.
+def test_a_file_every_command_refuses_is_refused_by_both_fast_paths() -> None:
     store = ProfileStore()
     store.add(_profiles()[0])
     name = _profiles()[0].name
     assert envfast.remember(name)
-    broken = store.path.read_text() + '\n[profiles.broken]\nprovider = 5\n'
-    store.path.write_text(broken)
+    store.path.write_text(store.path.read_text() + '\n[profiles.broken]\nprovider = 5\n')
     from dsconfig.keyget import source_of
 
-    assert source_of(name)[0] == KeySource("env", "FAST_KEY")
+    _source, error = source_of(name)
+    assert error is not None and "provider" in error.message
     assert profileindex.env_entry(name, cwd_has_project_settings=False) is None
     with pytest.raises(Exception, match="provider"):
         _slow(name, "bash", False)
+
+
+def test_another_config_folder_or_installation_is_not_answered_from_the_index(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Outside tester: XDG_CONFIG_HOME changed to a folder with the same profiles.toml and a user template of its
+    # own, with the state folder (and so the index) shared: env printed the first folder's base URL.
+    monkeypatch.delenv("DSCONFIG_HOME")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "one"))
+    paths.state_dir().mkdir(parents=True, mode=0o700)
+    store = ProfileStore()
+    store.add(_profiles()[0])
+    name = _profiles()[0].name
+    assert envfast.remember(name) and envfast.answer(name, "bash", False) is not None
+    other = tmp_path / "two" / "dsconfig"
+    (other / "templates").mkdir(parents=True)
+    (other / "profiles.toml").write_text(store.path.read_text())
+    builtin = (paths.builtin_templates_dir() / "deepseek.toml").read_text()
+    (other / "templates" / "deepseek.toml").write_text(builtin.replace("api.deepseek.com", "alt.example"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "two"))
+    assert envfast.answer(name, "bash", False) is None
+    assert "alt.example" in _slow(name, "bash", False)
+    # A second installation (another built-in folder) sharing the state folder: an entry recorded from its
+    # built-in template, with the very same text, does not answer here.
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "one"))
+    assert envfast.remember(name) and envfast.answer(name, "bash", False) is not None
+    index_path = Path(profileindex.index_file())
+    index = json.loads(index_path.read_text())
+    here = str(paths.builtin_templates_dir() / "deepseek.toml")
+    files = index["env"][name]["files"]
+    assert here in files
+    index["env"][name]["files"] = {(str(tmp_path / "other-install" / "deepseek.toml") if p == here else p): t
+                                   for p, t in files.items()}
+    index_path.write_text(json.dumps(index))
+    assert envfast.answer(name, "bash", False) is None
 
 
 def test_the_second_shell_start_loads_no_profile_model(run_dsconfig: Any) -> None:

@@ -177,11 +177,13 @@ def test_rename_and_rm_move_and_remove_the_keyring_item(ss: SecretService, run_d
     assert key not in (dshome / "profiles.toml").read_text()
 
 
-def test_key_get_stays_light_and_ignores_the_profiles_file(ss: SecretService, run_dsconfig: RunDsconfig, dshome: Path) -> None:
+def test_key_get_refuses_a_broken_profiles_file_like_every_command(ss: SecretService, run_dsconfig: RunDsconfig,
+                                                                   dshome: Path) -> None:
+    # Outside tester (issue 16): answering from the keyring while profiles.toml could not be read gave a stale key
+    # for a profile whose file named another source. `key get` now refuses what `env` and `profile show` refuse.
     key = ds_key(0xFA57FA57)
     assert _add(run_dsconfig, "ds", key).returncode == 0
-    # `key get` must work while the profiles file is half-edited: it does not read it.
-    (dshome / "profiles.toml").write_text("this is [not toml\n")
+    (dshome / "profiles.toml").write_text('schema_version = 1\n[profiles.ds]\nprovider = "deepseek"\nthis is [not toml\n')
     snippet = textwrap.dedent("""
         import sys
         from dsconfig.entry import main
@@ -190,8 +192,18 @@ def test_key_get_stays_light_and_ignores_the_profiles_file(ss: SecretService, ru
         print("RC", code, "HEAVY", ",".join(heavy), "KEYRING", "keyring" in sys.modules, file=sys.stderr)
     """).replace("HEAVY_SET", repr(HEAVY))
     proc = subprocess.run([sys.executable, "-c", snippet], capture_output=True, text=True, env=dict(os.environ), timeout=60, check=False)
-    assert proc.stdout == key + "\n"
-    assert proc.stderr.strip() == "RC 0 HEAVY  KEYRING False", proc.stderr
+    assert proc.stdout == "" and key not in proc.stderr
+    assert "profiles.toml:4:6: is not valid TOML" in proc.stderr, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == "RC 4 HEAVY  KEYRING False", proc.stderr
+    for refused in ('schema_version = 2\n', 'schema_version = 1\n[profiles.ds]\nprovider = "deepseek"\ncolour = "red"\n',
+                    'schema_version = 1\n[profiles."a b"]\nprovider = "deepseek"\n'):
+        (dshome / "profiles.toml").write_text(refused)
+        got = run_dsconfig("key", "get", "ds")
+        assert got.returncode == 4 and got.stdout == "", (refused, got.stderr)
+        assert run_dsconfig("env", "ds", "--shell", "bash").returncode == 4
+    (dshome / "profiles.toml").write_text('schema_version = 1\n[profiles.other]\nprovider = "deepseek"\n')
+    gone = run_dsconfig("key", "get", "ds")  # removed by hand: no key, though the keyring still holds one
+    assert gone.returncode == 3 and "no profile named 'ds'" in gone.stderr and gone.stdout == ""
 
 
 # --- no usable keyring ---------------------------------------------------------------------------------------

@@ -132,9 +132,17 @@ def test_an_invalid_key_source_in_the_file_is_still_reported(run_dsconfig: Any) 
 
 
 def test_writing_the_index_never_fails_a_command(tmp_path: Path) -> None:
-    assert profileindex.write("text", {"a": "env:A"}, str(tmp_path / "missing-folder" / "index.json")) is False
+    assert profileindex.write("text", {"a": "env:A"}, ["a"], None, str(tmp_path / "missing-folder" / "index.json")) is False
     blocked = tmp_path / "blocked"
     blocked.mkdir()
     (blocked / profileindex.FILE_NAME).mkdir()  # a folder where the index goes: os.replace fails
-    assert profileindex.write("text", {"a": "env:A"}, str(blocked / profileindex.FILE_NAME)) is False
+    assert profileindex.write("text", {"a": "env:A"}, ["a"], None, str(blocked / profileindex.FILE_NAME)) is False
     assert sorted(p.name for p in blocked.iterdir()) == [profileindex.FILE_NAME]  # no temporary file left
+
+
+def test_a_source_written_with_an_escaped_key_name_is_honoured(run_dsconfig: Any) -> None:
+    # Outside tester: `"key\u005fsource" = ...` is `key_source` to TOML; a byte search for "key_source" missed it.
+    _ok(run_dsconfig("profile", "add", "ci", "--provider", "deepseek"))
+    _profiles().write_text('schema_version = 1\n[profiles.ci]\nprovider = "deepseek"\n"key\\u005fsource" = "env:KEY_A"\n')
+    assert _ok(run_dsconfig("key", "get", "ci", env={"KEY_A": KEY_A})).stdout == KEY_A + "\n"
+    assert _ok(run_dsconfig("profile", "show", "ci", env={"KEY_A": KEY_A})).stdout.count("env:KEY_A") >= 1
