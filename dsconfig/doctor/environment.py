@@ -23,7 +23,7 @@ def check_environment(m: Machine) -> list[Finding]:
     for var, shown in exported.items():
         layer = m.layer_setting(var)
         text = f"{var}={shown} is exported in this shell"
-        fix = f"unset {var}   (and remove it from your shell's startup file: see startup-files)"
+        fix = f"{m.unset(var)}   (and remove it from your shell's startup file: see startup-files)"
         if var in claude_code.CLOUD_VARS and m.effective.get("cloud_provider") == var:
             out.append(Finding("environment", "error", text + ": Claude Code talks to that cloud provider, not to "
                                "the base URL", fix, "environment"))

@@ -27,7 +27,7 @@ def check_keyring(m: Machine) -> list[Finding]:
     if backend.startswith("keyring.backends.null"):
         # keyring's null backend accepts every key and keeps none: `key set` "works", `key get` finds nothing.
         return [Finding("keyring", "error", f"the keyring backend in use ({backend}) discards every key",
-                        "unset PYTHON_KEYRING_BACKEND (or remove the null backend from keyringrc.cfg) so a real "
+                        f"{m.unset('PYTHON_KEYRING_BACKEND')} (or remove the null backend from keyringrc.cfg) so a real "
                         "keyring is used")]
     return [Finding("keyring", "ok", f"OS keyring usable ({backend})")]
 

@@ -33,6 +33,12 @@ class Machine:
         """Whether dsconfig has switched Claude Code (any scope) to a profile."""
         return bool(self.tctx.journal.owned_by(target="claude-code"))
 
+    def unset(self, var: str) -> str:
+        """The command that drops `var` in the shell doctor runs from (fish `set -e VAR`: fish has no `unset`)."""
+        from dsconfig.targets import shell
+
+        return shell.unset_command(var, shell.user_shell(self.tctx.environ, self.tctx.platform))
+
     def layer_setting(self, var: str) -> Any:
         """The first settings layer (the one Claude Code follows) that sets `var`, or None."""
         return next((layer for layer in self.layers if var in layer.env), None)

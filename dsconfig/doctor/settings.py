@@ -159,14 +159,14 @@ def check_stale_variables(m: Machine) -> list[Finding]:
     for var in STALE_VARS:
         if m.tctx.environ.get(var) and m.layer_setting(var) is None:
             out.append(Finding("stale-variables", "warning", f"{var} is exported: a model variable other "
-                               "switchers leave behind, which no dsconfig profile sets", f"unset {var}   (and remove it from your shell's startup file)",
+                               "switchers leave behind, which no dsconfig profile sets", f"{m.unset(var)}   (and remove it from your shell's startup file)",
                                "environment"))
     cloud = m.effective.get("cloud_provider")
     if cloud:
         source = next((layer.path for layer in m.layers if layer.env.get(cloud)), "environment")
         out.append(Finding("stale-variables", "error", f"{cloud} is on (from {source}): Claude Code talks to that cloud "
                            "provider, not to the profile's base URL", f"dsconfig use {m.active or 'NAME'}   (removes "
-                           f"it from the settings), or unset {cloud}", str(source)))
+                           f"it from the settings), or {m.unset(cloud)}", str(source)))
     others = m.effective.get("other_credentials") or []
     if others:
         first = m.effective["credential"]

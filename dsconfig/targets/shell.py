@@ -165,16 +165,32 @@ def choose_shell(environ: Mapping[str, str], platform: str,
 # Which files each shell reads at start, and how a line there exports a variable: targets/shell_startup.py.
 
 
-def still_exported(var: str, home: Path, environ: Mapping[str, str], *, follower: str = "Claude Code") -> list[str]:
+def unset_command(var: str, shell: str) -> str:
+    """The command a person types to drop `var` from the shell they are in, in that shell's syntax (fish has no
+    `unset`, PowerShell and cmd neither). Shorter than render_unset's, which is written to be evaluated."""
+    return _UNSET_HINTS.get(shell, _UNSET_HINTS["bash"]).format(name=var)
+
+
+def user_shell(environ: Mapping[str, str], platform: str | None = None) -> str:
+    """The syntax of the shell the person runs dsconfig from (choose_shell's, without its note)."""
+    import sys
+
+    return choose_shell(environ, platform or sys.platform)[0]
+
+
+def still_exported(var: str, home: Path, environ: Mapping[str, str], *, follower: str = "Claude Code",
+                   shell: str | None = None) -> list[str]:
     """Sentences for `off`: where `var` is still exported (this process's environment, each startup file line:
     every form shell_startup knows, the same lines `dsconfig doctor` names), so that `follower` started from
-    such a shell follows that value now that no settings file sets one."""
+    such a shell follows that value now that no settings file sets one. `shell`: the syntax the fix is named
+    in, by default the shell dsconfig runs from (user_shell)."""
     from dsconfig.targets.shell_startup import startup_exports
 
     out = []
     if environ.get(var):
+        unset = unset_command(var, shell or user_shell(environ))
         out.append(f"{var}={environ[var]} is exported in this shell: {follower} started from it now follows that "
-                   f"value (no settings file sets {var} any more); `unset {var}` to stop it")
+                   f"value (no settings file sets {var} any more); `{unset}` to stop it")
     for found in startup_exports(var, home, environ):
         out.append(f"{found.where()} exports {var}={found.value}: {follower} started from a new shell now follows "
                    f"that value (no settings file sets {var} any more); delete that line, or `dsconfig use NAME` "
@@ -341,4 +357,13 @@ _UNSET_TEMPLATES = {
     "fish": "set -e -g {name}",
     "powershell": "Remove-Item -LiteralPath Env:{name} -ErrorAction SilentlyContinue",
     "cmd": 'set "{name}="',
+}
+
+# What a person types (unset_command); fish's `set -e` erases the variable from the scope that holds it.
+_UNSET_HINTS = {
+    "bash": "unset {name}",
+    "zsh": "unset {name}",
+    "fish": "set -e {name}",
+    "powershell": "Remove-Item Env:{name}",
+    "cmd": "set {name}=",
 }
