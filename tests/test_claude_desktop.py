@@ -675,8 +675,12 @@ def test_helper_prints_the_key_from_the_real_secret_service_and_nothing_else(sto
     use(ctx, profile(), nothing_outside_home(tmp_path))
     helper = cd.helper_path("ds", ctx)
     assert ctx.dsconfig_command[0] in helper.read_text()
-    # The app runs it with its own environment: no DSCONFIG_HOME, some other working folder.
+    # The app runs it with its own environment: no DSCONFIG_HOME, some other working folder. `key get` answers
+    # for a profile of profiles.toml only: the profile is made where that environment finds it.
     env = {k: v for k, v in os.environ.items() if k != "DSCONFIG_HOME"}
+    made = subprocess.run([ctx.dsconfig_command[0], "profile", "add", "ds", "--provider", "deepseek"], check=False,
+                          capture_output=True, text=True, timeout=30, env=env)
+    assert made.returncode == 0, made.stderr
     proc = subprocess.run([str(helper)], check=False, capture_output=True, text=True, timeout=30, env=env, cwd="/")
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, stored_key + "\n", "")
     assert files_containing(stored_key, home, Path(os.environ["DSCONFIG_HOME"])) == []
