@@ -6,6 +6,7 @@ from dsconfig import urls
 from dsconfig.doctor.findings import Finding
 from dsconfig.doctor.machine import Machine
 from dsconfig.errors import DsconfigError
+from dsconfig.profiles import Resolved
 
 
 def check_keyring(m: Machine) -> list[Finding]:
@@ -55,8 +56,7 @@ def check_profile(m: Machine) -> list[Finding]:
         if insecure:
             out.append(Finding("profile", "warning", insecure, f"dsconfig profile edit {r.name} --base-url https://..."))
         if not m.key:
-            out.append(Finding("profile", "error", f"no API key stored for the active profile {r.name!r}",
-                               f"dsconfig key set {r.name}"))
+            out.append(_no_key(m, r))
     cred = m.effective.get("credential") or {}
     helper_profile = cred.get("dsconfig_profile")
     if helper_profile and helper_profile not in m.profile_names:
@@ -64,6 +64,22 @@ def check_profile(m: Machine) -> list[Finding]:
                            f"but there is no profile {helper_profile!r}", "dsconfig use NAME   (or dsconfig setup)",
                            cred.get("source")))
     return out
+
+
+def _no_key(m: Machine, r: Resolved) -> Finding:
+    """The active profile has no key. `key set` stores one in the keyring (or the kernel keyring); for an `env:` or
+    `command:` profile it has nothing to store, so the finding names the source and its fix in verify's words."""
+    from dsconfig.keysources import COMMAND, ENV
+    from dsconfig.verify import sources
+
+    source = r.profile.key_source
+    if source.kind not in (ENV, COMMAND):
+        return Finding("profile", "error", f"no API key stored for the active profile {r.name!r}", f"dsconfig key set {r.name}")
+    if m.key_error is not None:
+        message, fix = sources.unreadable_key(r.name, source, m.key_error.message, m.key_error.hint, m.actx.environ)
+    else:
+        message, fix = sources.missing_key(r.name, source)
+    return Finding("profile", "error", message, fix)
 
 
 def check_key_sources(m: Machine) -> list[Finding]:

@@ -25,6 +25,7 @@ class Machine:
     active: str | None = None
     resolved: Resolved | None = None
     key: str | None = None
+    key_error: DsconfigError | None = None  # why the active profile's key could not be read (env:, command: ...)
     profiles_error: DsconfigError | None = None
     profile_names: tuple[str, ...] = ()
 
@@ -62,6 +63,6 @@ def look(actx: actions.Context, tctx: TargetContext, root: Path | None, system: 
         try:
             m.resolved = actions.resolved_profile(m.active, actx)
             m.key = actx.secrets.get(m.active)
-        except DsconfigError:
-            pass  # check_profile / check_keyring report it
+        except DsconfigError as err:
+            m.key_error = err if m.resolved is not None else None  # check_profile / check_keyring report it
     return m
