@@ -9,7 +9,7 @@ from typing import Any
 
 from dsconfig import actions, output
 from dsconfig.credentials import mask, normalize_key
-from dsconfig.errors import DsconfigError, KeyringUnavailableError
+from dsconfig.errors import DsconfigError, KeyringUnavailableError, UsageError
 from dsconfig.keysources import COMMAND, ENV, KERNEL, KEYRING, KeySource
 from dsconfig.profiles import validate_base_url
 from dsconfig.targets.context import TargetContext
@@ -193,9 +193,7 @@ class Wizard(VerifySteps, WritingSteps):
         assert t is not None
         if not self.d.key_source.stores:
             if self.o.api_key is not None:
-                from dsconfig.keysources import nothing_to_store
-
-                raise nothing_to_store(self.d.name, self.d.key_source)
+                raise self._nothing_to_store()
             self._read_source_key()
             return
         keep = None if again else self._key_to_keep()
@@ -215,6 +213,18 @@ class Wizard(VerifySteps, WritingSteps):
             self._set_key(keep[0], kept=stored, origin="stored" if stored else "adopted")
         else:
             self._set_key(normalize_key(raw), kept=False, origin="typed")
+
+    def _nothing_to_store(self) -> DsconfigError:
+        """--api-key-stdin with a source dsconfig does not store into. `profile edit` is the fix for a profile that
+        exists; one setup is creating cannot be edited yet, so the hint names the setup flags that work."""
+        from dsconfig.keysources import nothing_to_store
+
+        err = nothing_to_store(self.d.name, self.d.key_source)
+        if self.d.existing is not None:
+            return err
+        return UsageError(err.message, f"profile {self.d.name!r} does not exist yet: run the same dsconfig setup "
+                          f"without --api-key-stdin (setup reads the key from {self.d.key_source.describe()}), or "
+                          "with --key-source keyring to store the piped key in the OS keyring")
 
     def _read_source_key(self) -> None:
         """env:/command: hold the key themselves: read it now for the test call (nothing is stored). When they
