@@ -44,13 +44,17 @@ def mask(key: str | None) -> str:
 
 
 def normalize_key(raw: str) -> str:
-    """Trim what a paste adds (spaces, a trailing newline); refuse what cannot be a key."""
-    # Zero-width characters and BOMs come along with copies from web pages; they are never part of a key.
-    key = raw.strip().strip("\u200b\u200c\u200d\u2060\ufeff").strip()
-    if not key:
+    """Trim what a paste adds (spaces, a trailing newline); refuse what cannot be a key (keysources.key_problem).
+
+    Raises UsageError (exit 2)."""
+    from dsconfig.keysources import key_problem, trim_key
+
+    key = trim_key(raw)
+    problem = key_problem(key)
+    if problem == "is empty":
         raise UsageError("the API key is empty", "paste the key, or pipe it: printf %s \"$KEY\" | dsconfig key set NAME --stdin")
-    if any(ch.isspace() for ch in key) or any(ord(ch) < 32 for ch in key):
-        raise UsageError("the API key contains spaces or control characters inside it", "copy the key again from the provider's page; only one key per input")
+    if problem is not None:
+        raise UsageError(f"the API key {problem}", "copy the key again from the provider's page; only one key per input")
     return key
 
 
@@ -64,11 +68,18 @@ class KeyringStore:
     # -- reading ---------------------------------------------------------------------------------------
 
     def get(self, name: str) -> str | None:
+        """The stored key, trimmed (an item stored by `echo ... | secret-tool store` ends in a newline), or None.
+
+        Raises KeyringUnavailableError (no keyring, locked, not answering) or KeySourceError (the stored item
+        cannot be a key: spaces inside, not ASCII)."""
         key = _bounded(lambda: self._get(name), "reading the key", self._environ)
+        from dsconfig.keysources import KeySource, checked_key, trim_key
         from dsconfig.output import register_secret  # every key read is masked in whatever this process prints
 
         register_secret(key)
-        return key
+        if key is None or not trim_key(key):
+            return None
+        return checked_key(key, name, KeySource())
 
     def _get(self, name: str) -> str | None:
         if self._backend is None:
@@ -118,12 +129,26 @@ class KeyringStore:
     def _keyring(self) -> Any:
         if self._backend is not None:
             return self._backend
-        import keyring
+        try:
+            import keyring
 
-        backend = keyring.get_keyring()
+            backend = keyring.get_keyring()
+        except Exception as exc:  # noqa: BLE001 - keyring loads PYTHON_KEYRING_BACKEND or keyringrc.cfg's choice
+            raise self._unloadable(exc) from None
         self._refuse_unsafe(backend)
         self._backend = backend
         return backend
+
+    def _unloadable(self, exc: Exception) -> KeyringUnavailableError:
+        """keyring could not load the backend it was told to use (a module not installed, a typo)."""
+        chosen = self._environ.get("PYTHON_KEYRING_BACKEND", "")
+        what = f"PYTHON_KEYRING_BACKEND={chosen}" if chosen else "the backend your keyringrc.cfg names"
+        detail = f"{type(exc).__name__}: {exc}"[:200]
+        if "keyrings.alt" in chosen or "Plaintext" in chosen:
+            hint = "dsconfig refuses plaintext keyring backends on purpose: unset PYTHON_KEYRING_BACKEND; "
+        else:
+            hint = "unset PYTHON_KEYRING_BACKEND (or fix keyringrc.cfg) to use the OS keyring; "
+        return KeyringUnavailableError(f"{what} cannot be loaded ({detail})", hint + keyring_hint())
 
     def _refuse_unsafe(self, backend: Any) -> None:
         import keyring.backends.fail

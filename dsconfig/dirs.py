@@ -21,19 +21,33 @@ APP_NAME = "dsconfig"
 
 
 def config_dir_name(env: Mapping[str, str] | None = None) -> str:
-    """Folder of profiles.toml and the user's own templates (see the module docstring)."""
-    e = os.environ if env is None else env
-    if e.get("DSCONFIG_HOME"):
-        return e["DSCONFIG_HOME"]
-    return platform_dir("config")
+    """Folder of profiles.toml and the user's own templates (see the module docstring).
+
+    Raises UsageError when DSCONFIG_HOME is not an absolute path."""
+    home = _dsconfig_home(env)
+    return home if home is not None else platform_dir("config")
 
 
 def state_dir_name(env: Mapping[str, str] | None = None) -> str:
-    """Folder of the change journal, backups, locks and the key-source index (see the module docstring)."""
-    e = os.environ if env is None else env
-    if e.get("DSCONFIG_HOME"):
-        return os.path.join(e["DSCONFIG_HOME"], "state")
-    return platform_dir("state")
+    """Folder of the change journal, backups, locks and the profile index (see the module docstring).
+
+    Raises UsageError when DSCONFIG_HOME is not an absolute path."""
+    home = _dsconfig_home(env)
+    return os.path.join(home, "state") if home is not None else platform_dir("state")
+
+
+def _dsconfig_home(env: Mapping[str, str] | None) -> str | None:
+    home = (os.environ if env is None else env).get("DSCONFIG_HOME")
+    if not home:
+        return None
+    if not os.path.isabs(home):
+        # A relative folder would be another folder in every directory dsconfig runs from (and in the one
+        # Claude Code runs `key get` from).
+        from dsconfig.errors import UsageError
+
+        raise UsageError(f"DSCONFIG_HOME={home} is not an absolute path",
+                         f'give the full path: export DSCONFIG_HOME="$PWD/{home}" (or unset it)')
+    return home
 
 
 def profiles_file_name(env: Mapping[str, str] | None = None) -> str:

@@ -92,7 +92,9 @@ def _run(action: object) -> int:
     try:
         action()  # type: ignore[operator]
     except DsconfigError as err:
-        sys.stderr.write(err.render() + "\n")
+        from dsconfig import output
+
+        output.error(err.render())  # cleaned like every other line: registered keys masked, controls escaped
         return err.exit_code
     except KeyboardInterrupt:
         return 130

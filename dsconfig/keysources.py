@@ -92,6 +92,15 @@ def parse(text: str) -> KeySource:
         var = value.strip()
         if not re.fullmatch(_VAR, var):
             raise UsageError(f"--key-source env:{var}: not a variable name", "e.g. --key-source env:DEEPSEEK_API_KEY")
+        if var.startswith("ANTHROPIC_"):
+            # dsconfig sets these itself: `use` blanks the key variables for Claude Code (so the apiKeyHelper
+            # decides), `exec` blanks them for claude, `env --unset` removes them. Read from there, the key
+            # would vanish exactly where it is needed.
+            raise UsageError(f"--key-source env:{var}: dsconfig sets ANTHROPIC_* variables itself (`use` blanks "
+                             f"{' and '.join(_key_variables())} for Claude Code, `env --unset` removes them), so the "
+                             "key would not be there when Claude Code asks for it",
+                             f'keep the key in a variable of your own: export DEEPSEEK_API_KEY="${var}" and use '
+                             "--key-source env:DEEPSEEK_API_KEY")
         return KeySource(ENV, var)
     if kind == COMMAND and sep:
         cmd = value.strip()
@@ -101,6 +110,31 @@ def parse(text: str) -> KeySource:
         return KeySource(COMMAND, cmd)
     raise UsageError(f"--key-source {text!r} is not a key source",
                      f"one of {CHOICES}, e.g. --key-source env:DEEPSEEK_API_KEY")
+
+
+def _key_variables() -> tuple[str, ...]:
+    from dsconfig.vocab import KEY_VARS
+
+    return KEY_VARS
+
+
+def trim_key(raw: str) -> str:
+    """`raw` without what a paste or a file adds around a key: spaces, a final newline, zero-width characters
+    and byte-order marks (copies from web pages bring them; they are never part of a key)."""
+    return raw.strip().strip("\u200b\u200c\u200d\u2060\ufeff").strip()
+
+
+def key_problem(key: str) -> str | None:
+    """Why the trimmed `key` cannot be an API key ("is empty", "contains spaces or control characters", "contains
+    a character that is not ASCII"), or None. One rule for every source: typed, stored, from a variable or a
+    command (an HTTP header cannot carry the rest, so a request would fail with an encoding error instead)."""
+    if not key:
+        return "is empty"
+    if any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in key):
+        return "contains spaces or control characters"
+    if not key.isascii():
+        return "contains a character that is not ASCII"
+    return None
 
 
 def from_file_value(path: Path | str, where: str, value: Any) -> KeySource:
@@ -144,7 +178,7 @@ def read_env(name: str, source: KeySource, environ: Mapping[str, str] | None = N
         raise KeySourceError(f"{source.value} {state}: profile {name!r} reads its API key from env:{source.value} "
                              f"(export {source.value} where Claude Code or your shell starts, or change the source: "
                              f"dsconfig profile edit {name} --key-source keyring)")
-    return _checked(raw, name, source)
+    return checked_key(raw, name, source)
 
 
 def seconds_from_env(variable: str, default: float, environ: Mapping[str, str] | None = None) -> float:
@@ -187,12 +221,21 @@ def run_command(source: KeySource, environ: Mapping[str, str] | None = None) -> 
             except OSError:
                 pass
         proc.kill()
-        proc.communicate()
+        # Not communicate(): a grandchild that left the process group (setsid, a daemon) may hold the pipes
+        # open for as long as it runs. Reap the shell, drop the pipes unread.
+        try:
+            proc.wait(timeout=KEYCTL_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            pass
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
         return None, "", ""
     return proc.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
 
 
 def read_command(name: str, source: KeySource, environ: Mapping[str, str] | None = None) -> str:
+    command_secret_warning(source)  # masks a key written into the command itself in every message below
     code, out, err = run_command(source, environ)
     if code is None:
         raise KeySourceError(f"the key command of profile {name!r} did not answer within {command_timeout(environ):g} s",
@@ -207,19 +250,21 @@ def read_command(name: str, source: KeySource, environ: Mapping[str, str] | None
         raise KeySourceError(f"the key command of profile {name!r} printed "
                              + ("nothing" if not lines else f"{len(lines)} lines") + " on stdout; it must print the key alone",
                              f"make it print only the key (e.g. `pass show NAME | head -n 1`): {source.value}")
-    return _checked(lines[0], name, source)
+    return checked_key(lines[0], name, source)
 
 
-def _checked(raw: str, name: str, source: KeySource) -> str:
+def checked_key(raw: str, name: str, source: KeySource) -> str:
+    """The key `raw` as read from `source` (a variable, a command's output, a stored item), trimmed; the raw and
+    trimmed texts are masked in everything printed from now on. Raises KeySourceError when it cannot be a key."""
     from dsconfig import output
 
     output.register_secret(raw)
-    # credentials.normalize_key's rules, without importing credentials (typing, Protocol) on this fast path.
-    key = raw.strip().strip("\u200b\u200c\u200d\u2060\ufeff").strip()
-    if not key or any(ch.isspace() or ord(ch) < 32 for ch in key):
-        raise KeySourceError(f"the key from {source} (profile {name!r}) contains spaces or control characters",
-                             "it must be the bare key, nothing else") from None
+    key = trim_key(raw)
     output.register_secret(key)
+    problem = key_problem(key)
+    if problem is not None:
+        fix = ("store it again: dsconfig key set " + name) if source.stores else "it must be the bare key, nothing else"
+        raise KeySourceError(f"the key from {source.describe()} (profile {name!r}) {problem}", fix)
     return key
 
 
@@ -277,14 +322,17 @@ class KernelStore:
             if "not available" in err or "expired" in err or "revoked" in err:
                 return None
             raise self._refused(err)
-        from dsconfig import output
-
-        output.register_secret(out)
-        return out.strip() or None
+        if not trim_key(out):
+            return None
+        return checked_key(out, name, KeySource(KERNEL))
 
     def set(self, name: str, key: str) -> None:
         # padd reads the payload from stdin: the key never appears in a process list.
         code, out, err = self._run("padd", "user", _description(name), "@u", stdin=key)
+        if code != 0 and ("Invalid argument" in err or "quota" in err.lower()):
+            raise KeySourceError(f"the kernel keyring refused a key of {len(key)} characters ({err.strip()})",
+                                 "a user key holds at most 32767 bytes, and all of one user's keys together "
+                                 "/proc/sys/kernel/keys/maxbytes; an API key is far shorter: check what you stored")
         if code != 0:
             raise self._refused(err)
         code, _out, err = self._run("setperm", out.strip(), _KERNEL_PERM)

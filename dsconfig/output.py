@@ -60,19 +60,82 @@ def _mask(secret: str) -> str:
     return mask(secret)
 
 
+_PIECE = 12
+"""Any run of at least this many characters of a registered secret is masked wherever it appears: a provider
+that echoes the key cut short ("bad key sk-0123...ab"), and the masked form's last four characters, must not
+add up to the key."""
+_ANSI = "\x1b(?:\\[[0-?]*[ -/]*[@-~]|\\][^\x07\x1b]*(?:\x07|\x1b\\\\)|[@-Z\\\\-_])"
+"""A terminal escape sequence (CSI, OSC, or a two-character one): a key split by one is still the key."""
+
+
+def _forms(secret: str) -> list[str]:
+    """`secret` and the encodings a provider's echo may use: URL-encoded, base64 (standard, URL-safe)."""
+    import base64
+    from urllib.parse import quote
+
+    raw = secret.encode("utf-8", "surrogatepass")
+    forms = [secret, quote(secret, safe=""), base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode()]
+    return [f for i, f in enumerate(forms) if f not in forms[:i]]
+
+
+def _mask_pieces(text: str, form: str, replacement: str) -> str:
+    """`text` with every maximal run that is a piece of `form` (>= _PIECE characters; all of `form` when it is
+    shorter) replaced; compared without case when lowering keeps `text`'s length (so offsets still match)."""
+    size = min(_PIECE, len(form))
+    folded_text, folded_form = text, form
+    if len(text.lower()) == len(text):
+        folded_text, folded_form = text.lower(), form.lower()
+    windows = {folded_form[i:i + size]: i for i in range(len(form) - size + 1)}
+    out: list[str] = []
+    at = 0
+    i = 0
+    while i <= len(text) - size:
+        start = windows.get(folded_text[i:i + size])
+        if start is None:
+            i += 1
+            continue
+        left, right = i, i + size  # widen to the whole run the text shares with the form around this window
+        while left > at and start > 0 and folded_text[left - 1] == folded_form[start - 1]:
+            left, start = left - 1, start - 1
+        end = start + (right - left)
+        while right < len(text) and end < len(form) and folded_text[right] == folded_form[end]:
+            right, end = right + 1, end + 1
+        out.append(text[at:left])
+        out.append(replacement)
+        at = i = right
+    out.append(text[at:])
+    return "".join(out)
+
+
 def scrub(text: str) -> str:
-    """`text` with every registered secret masked, and every credential inside a URL."""
+    """`text` with every registered secret masked, and every credential inside a URL.
+
+    A secret is masked whole, as any run of _PIECE or more of its characters (a provider echoing it cut short),
+    in any letter case, URL-encoded or in base64, and across terminal escape sequences (which are then dropped
+    from the text); a head of _MIN_HEAD or more characters right before "…" (a cut) is masked too."""
+    if _SECRETS:
+        import re
+
+        bare = re.sub(_ANSI, "", text) if "\x1b" in text else text
+        if bare != text and _masked(bare) != bare:
+            text = bare  # a secret (or a piece) between escape sequences: show the text without them
+        text = _masked(text)
+    from dsconfig.urls import mask_credentials
+
+    return mask_credentials(text)
+
+
+def _masked(text: str) -> str:
     for secret in sorted(_SECRETS, key=len, reverse=True):
-        if secret in text:
-            text = text.replace(secret, _mask(secret))
+        replacement = _mask(secret)
+        for form in _forms(secret):
+            text = _mask_pieces(text, form, replacement)
         if "…" in text:
             for size in range(len(secret) - 1, _MIN_HEAD - 1, -1):
                 head = secret[:size] + "…"
                 if head in text:
-                    text = text.replace(head, _mask(secret))
-    from dsconfig.urls import mask_credentials
-
-    return mask_credentials(text)
+                    text = text.replace(head, replacement)
+    return text
 
 
 def visible(text: str) -> str:

@@ -5,12 +5,13 @@ itself uses; the source is the pinned binary (tests/fakes/claude.py installs it)
 model tiers, behaviour variables and credential precedence. Modules spell
 none of these as literals: they import them from here, so a tier Claude Code adds is one line in `TIERS`.
 
-Import cost matters (`dsconfig env` runs on every shell start): this module imports nothing but dataclasses.
+Import cost matters (`dsconfig env` and `key get` run at every shell and Claude Code start): this module imports
+nothing but collections' namedtuple (dataclasses would pull in inspect, ~10 ms).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import namedtuple
 
 # --- targets ------------------------------------------------------------------------------------------------
 
@@ -42,13 +43,14 @@ the label and description the `/model` picker shows, and the capabilities (`effo
 `thinking`, ...) Claude Code assumes the model has (TARGETS.md section 2, "Model tiers")."""
 
 
-@dataclass(frozen=True)
-class Tier:
-    """One model tier: the name used in `--model TIER=MODEL` and in templates, and Claude Code's variable."""
+class Tier(namedtuple("Tier", ["name", "variable", "has_companions"], defaults=(False,))):
+    """One model tier: the name used in `--model TIER=MODEL` and in templates, and Claude Code's variable.
+    Immutable and comparable (a named tuple)."""
 
+    __slots__ = ()
     name: str
     variable: str
-    has_companions: bool = False
+    has_companions: bool
 
     @property
     def companions(self) -> tuple[str, ...]:

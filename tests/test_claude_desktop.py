@@ -103,7 +103,8 @@ def lay_out(case: str, home: Path) -> dict[str, bytes]:
 
 
 def normalised(files: dict[str, bytes], home: Path, ctx: TargetContext) -> dict[str, bytes]:
-    subs = [(str(helpers(ctx)).encode(), b"@HELPERS@"), (str(home).encode(), b"@HOME@")]
+    subs = [(str(helpers(ctx)).encode(), b"@HELPERS@"), (ctx.environ["DSCONFIG_HOME"].encode(), b"@DSCONFIG_HOME@"),
+            (str(home).encode(), b"@HOME@")]
     out = {}
     for rel, data in files.items():
         for real, placeholder in subs:
@@ -189,10 +190,12 @@ def test_golden_helper_scripts_are_the_reviewed_ones(home: Path) -> None:
         b"#!/bin/sh\n",
         b"# Claude Desktop credential helper for the dsconfig profile ds: prints its key from the OS keyring.\n",
         b"# Written by dsconfig; `dsconfig off --target claude-desktop` removes it.\n",
+        # The tests run with DSCONFIG_HOME set: the app runs the helper without it, so the helper sets it.
+        b"export DSCONFIG_HOME=@DSCONFIG_HOME@\n",
         b"exec /opt/dsconfig/bin/dsconfig key get ds\n",
     ])
     windows = (DATA / "windows-localappdata" / "after" / "_helpers" / "claude-desktop-ds.cmd").read_bytes()
-    assert b'"/opt/dsconfig/bin/dsconfig" "key" "get" "ds"\r\n' in windows
+    assert b'set "DSCONFIG_HOME=@DSCONFIG_HOME@"\r\n"/opt/dsconfig/bin/dsconfig" "key" "get" "ds"\r\n' in windows
 
 
 # --- the entry -----------------------------------------------------------------------------------------------

@@ -56,10 +56,20 @@ class TargetContext:
     system: System = field(default_factory=System)
 
     def key_command(self, profile: str) -> str:
-        """A shell command line printing the profile's key (`/bin/sh` on Unix, `cmd` on Windows)."""
+        """A shell command line printing the profile's key (`/bin/sh` on Unix, `cmd` on Windows).
+
+        With DSCONFIG_HOME set, the line sets it too: Claude Code and Claude Desktop run the helper in their own
+        environment, where it is usually not set, and `key get` must read the same profiles.toml (the profile's
+        key source is there)."""
         argv = [*self.dsconfig_command, "key", "get", profile]
+        home = self.dsconfig_home()
         if self.platform.startswith("win"):
             import subprocess
 
-            return subprocess.list2cmdline(argv)
-        return shlex.join(argv)
+            line = subprocess.list2cmdline(argv)
+            return f'set "DSCONFIG_HOME={home}" && {line}' if home else line
+        return (f"DSCONFIG_HOME={shlex.quote(home)} " if home else "") + shlex.join(argv)
+
+    def dsconfig_home(self) -> str | None:
+        """DSCONFIG_HOME as this command sees it, or None when unset or empty."""
+        return self.environ.get("DSCONFIG_HOME") or None

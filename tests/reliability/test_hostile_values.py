@@ -313,9 +313,11 @@ def test_a_dsconfig_installed_under_a_hostile_folder_name_still_serves_the_key(s
     used = run("use", "ds", "--target", "all")
     assert used.returncode == 0, used.stderr
     helper = json.loads(world.settings.read_bytes())["apiKeyHelper"]
-    named = subprocess.run(["/bin/sh", "-c", f"printf %s {helper.rsplit(' key get ', 1)[0]}"], check=False,
+    # The helper sets DSCONFIG_HOME itself (Claude runs it in its own environment), then names the program.
+    named = subprocess.run(["/bin/sh", "-c", f"printf '%s\\0' {helper.rsplit(' key get ', 1)[0]}"], check=False,
                            capture_output=True, text=True, timeout=30)
-    assert named.stdout == str(program), "the helper names another program"
+    assert named.stdout.split("\0")[:-1] == [f"DSCONFIG_HOME={world.env['DSCONFIG_HOME']}", str(program)], \
+        "the helper names another program"
     env = {k: v for k, v in world.env.items() if k != "DSCONFIG_HOME"}  # Claude runs it with its own environment
     got = subprocess.run(["/bin/sh", "-c", helper], check=False, capture_output=True, text=True, timeout=60, env=env, cwd="/")
     assert (got.returncode, got.stdout) == (0, KEY + "\n"), got.stderr

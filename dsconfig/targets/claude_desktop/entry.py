@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import uuid
 from pathlib import Path
 from typing import Any
@@ -76,19 +77,21 @@ def helper_script(profile: str, ctx: TargetContext) -> bytes:
     """An executable the app can run by path, printing exactly what `dsconfig key get NAME` prints: the bare
     key and a newline (TARGETS: the helper's stdout is the token)."""
     if _is_windows(ctx.platform):
-        return _cmd_script(profile, [*ctx.dsconfig_command, "key", "get", profile])
+        return _cmd_script(profile, [*ctx.dsconfig_command, "key", "get", profile], ctx.dsconfig_home())
     lines = [
         "#!/bin/sh",
         f"# Claude Desktop credential helper for the dsconfig profile {profile}: prints its key from the OS keyring.",
         "# Written by dsconfig; `dsconfig off --target claude-desktop` removes it.",
+        # The app runs this in its own environment: key get must read the same profiles.toml.
+        *([f"export DSCONFIG_HOME={shlex.quote(home)}"] if (home := ctx.dsconfig_home()) else []),
         # exec: the app sees dsconfig's own exit status and output, nothing of the shell's.
-        "exec " + ctx.key_command(profile),
+        "exec " + shlex.join([*ctx.dsconfig_command, "key", "get", profile]),
         "",
     ]
     return "\n".join(lines).encode("utf-8")
 
 
-def _cmd_script(profile: str, argv: list[str]) -> bytes:
+def _cmd_script(profile: str, argv: list[str], dsconfig_home: str | None = None) -> bytes:
     # (uncertain) Node refuses to spawn a .cmd without a shell since its 2024 fix for batch-file injection; if
     # the app spawns the helper that way, Windows needs an .exe helper instead. The .cmd is what the issue asks.
     lines = [
@@ -97,6 +100,7 @@ def _cmd_script(profile: str, argv: list[str]) -> bytes:
         "rem Written by dsconfig; `dsconfig off --target claude-desktop` removes it.",
         # `!` would expand if the machine enables delayed expansion by default.
         "setlocal DisableDelayedExpansion",
+        *([f'set "DSCONFIG_HOME={dsconfig_home}"'] if dsconfig_home else []),
         " ".join(_cmd_quote(a) for a in argv),
         "exit /b %ERRORLEVEL%",
     ]

@@ -1,0 +1,192 @@
+"""Keys at the edges, as an outside tester found them (issue 16 round): echoes, odd sources, odd stores.
+
+Each test reproduces one finding with the tester's own command line, and fails on the code before its fix.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dsconfig import output
+from dsconfig.credentials import KeyringStore, normalize_key
+from dsconfig.errors import EXIT_KEYRING, EXIT_USAGE, UsageError
+from dsconfig.keysources import KernelStore, KeySourceError, parse
+
+KEY = "sk-0123456789abcdef0123456789abcdef"
+
+
+@pytest.fixture
+def registered() -> Iterator[str]:
+    output.forget_secrets()
+    output.register_secret(KEY)
+    yield KEY
+    output.forget_secrets()
+
+
+# --- 2: a provider's echo of the key, cut short or encoded, is masked -------------------------------------------
+
+
+@pytest.mark.parametrize("echo", [
+    KEY[:-4],                                  # all but the four characters the mask shows
+    KEY[4:],                                   # all but its head
+    KEY.upper(),
+    urllib.parse.quote(KEY, safe=""),
+    base64.b64encode(KEY.encode()).decode(),
+    base64.b64encode(KEY[:-4].encode()).decode(),
+    KEY[:10] + "\x1b[0m" + KEY[10:],           # split by a terminal escape
+])
+def test_an_echo_of_the_key_never_adds_up_to_the_key(registered: str, echo: str) -> None:
+    shown = output.scrub(f"HTTP 401: bad key {echo} (request id 42)")
+    assert shown.startswith("HTTP 401: bad key ") and shown.endswith(" (request id 42)")
+    for piece in (KEY[i:i + 12] for i in range(len(KEY) - 11)):
+        assert piece.lower() not in shown.lower(), (echo, shown)
+    assert "sk-…cdef" in shown
+
+
+def test_text_without_the_key_is_left_alone(registered: str) -> None:
+    for text in ("sk-0123 is not it", "\x1b[31mred\x1b[0m", "0123456789a", "https://api.deepseek.com/anthropic"):
+        assert output.scrub(text) == text
+
+
+# --- 3: a key source dsconfig itself overwrites ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("var", ["ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL"])
+def test_env_source_in_a_variable_dsconfig_blanks_is_refused(var: str, run_dsconfig: Any) -> None:
+    with pytest.raises(UsageError, match="dsconfig sets ANTHROPIC_"):
+        parse(f"env:{var}")
+    proc = run_dsconfig("profile", "add", "sdk", "--provider", "deepseek", "--key-source", f"env:{var}")
+    assert proc.returncode == EXIT_USAGE and "export DEEPSEEK_API_KEY=" in proc.stderr, proc.stderr
+
+
+# --- 6: an unloadable PYTHON_KEYRING_BACKEND -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", ["keyrings.alt.file.PlaintextKeyring", "bogus.Module"])
+def test_an_unloadable_keyring_backend_is_exit_5_not_a_traceback(backend: str, run_dsconfig: Any) -> None:
+    assert run_dsconfig("profile", "add", "a", "--provider", "deepseek", "--key-source", "env:K").returncode == 0
+    assert run_dsconfig("profile", "edit", "a", "--key-source", "keyring").returncode == 0
+    for args in (("key", "get", "a"), ("doctor", "--no-verify")):
+        proc = run_dsconfig(*args, env={"PYTHON_KEYRING_BACKEND": backend})
+        assert "Traceback" not in proc.stderr, proc.stderr
+        if args[0] == "key":
+            assert proc.returncode == EXIT_KEYRING and f"PYTHON_KEYRING_BACKEND={backend} cannot be loaded" in proc.stderr
+
+
+# --- 8: a key command whose grandchild keeps stdout open -----------------------------------------------------------
+
+
+@pytest.mark.skipif(shutil.which("setsid") is None, reason="needs setsid (util-linux)")
+def test_the_key_command_timeout_is_a_bound_when_a_grandchild_holds_the_pipe(run_dsconfig: Any, tmp_path: Path) -> None:
+    pid_file = tmp_path / "grandchild.pid"
+    command = f"command:echo sk-x; setsid sh -c 'echo $$ > {pid_file}; exec sleep 60' &"
+    assert run_dsconfig("profile", "add", "g", "--provider", "deepseek", "--key-source", command).returncode == 0
+    # Bounded by the run's own timeout: before the fix this waited for the grandchild's 60 s.
+    proc = run_dsconfig("key", "get", "g", env={"DSCONFIG_KEY_COMMAND_TIMEOUT": "2"}, timeout=30)
+    assert proc.returncode == EXIT_KEYRING and "did not answer within 2 s" in proc.stderr, proc.stderr
+    if pid_file.exists():
+        os.kill(int(pid_file.read_text()), 9)
+
+
+# --- 12: a key written into the command is masked in every message ------------------------------------------------
+
+
+def test_a_key_inside_the_command_is_masked_in_the_failure_hint(run_dsconfig: Any) -> None:
+    secret = "sk-cmdkey00112233445566778899aabbccdd"
+    command = f"command:echo {secret}; exit 1"
+    assert run_dsconfig("profile", "add", "h", "--provider", "deepseek", "--key-source", command).returncode == 0
+    for args in (("key", "get", "h"), ("env", "h", "--shell", "bash"), ("exec", "h", "--", "true")):
+        proc = run_dsconfig(*args)
+        assert proc.returncode == EXIT_KEYRING, proc.stderr
+        assert secret not in proc.stdout + proc.stderr and "run it yourself" in proc.stderr, proc.stderr
+
+
+# --- 13 and 25: stored and typed keys follow one rule --------------------------------------------------------------
+
+
+class _Backend:
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def get_password(self, service: str, name: str) -> str:
+        return self.value
+
+
+def test_a_stored_key_with_a_final_newline_is_trimmed_and_a_broken_one_refused() -> None:
+    assert KeyringStore(_Backend(KEY + "\n")).get("a") == KEY
+    with pytest.raises(KeySourceError, match="contains spaces") as err:
+        KeyringStore(_Backend("sk-one two")).get("a")
+    assert "dsconfig key set a" in (err.value.hint or "")
+
+
+def test_a_key_that_is_not_ascii_is_refused_where_it_enters(run_dsconfig: Any) -> None:
+    with pytest.raises(UsageError, match="not ASCII"):
+        normalize_key("sk-ключ")
+    assert run_dsconfig("profile", "add", "u", "--provider", "deepseek", "--key-source", "env:DSK").returncode == 0
+    proc = run_dsconfig("key", "get", "u", env={"DSK": "sk-ключ"})
+    assert proc.returncode == EXIT_KEYRING and "not ASCII" in proc.stderr and "Traceback" not in proc.stderr
+
+
+# --- 18: DSCONFIG_HOME --------------------------------------------------------------------------------------------
+
+
+def test_a_relative_dsconfig_home_is_refused(run_dsconfig: Any) -> None:
+    proc = run_dsconfig("profile", "list", env={"DSCONFIG_HOME": "dsh"})
+    assert proc.returncode == EXIT_USAGE and "DSCONFIG_HOME=dsh is not an absolute path" in proc.stderr
+    proc = run_dsconfig("key", "get", "a", env={"DSCONFIG_HOME": "dsh"})
+    assert proc.returncode == EXIT_USAGE and "absolute" in proc.stderr
+
+
+def test_the_helper_finds_the_profiles_without_dsconfig_home(run_dsconfig: Any, home: Path) -> None:
+    # The tester: with DSCONFIG_HOME set, `use` wrote a helper that looked in the default folder when Claude Code,
+    # started without the variable, ran it; an env: profile's key was then never found.
+    assert run_dsconfig("profile", "add", "e", "--provider", "deepseek", "--key-source", "env:DSK").returncode == 0
+    assert run_dsconfig("use", "e").returncode == 0
+    import json
+
+    helper = json.loads((home / ".claude" / "settings.json").read_text())["apiKeyHelper"]
+    env = {k: v for k, v in os.environ.items() if k != "DSCONFIG_HOME"} | {"DSK": KEY}
+    got = subprocess.run(["/bin/sh", "-c", helper], capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert (got.returncode, got.stdout) == (0, KEY + "\n"), got.stderr
+
+
+# --- 20: a key the kernel keyring cannot hold -----------------------------------------------------------------------
+
+
+@pytest.mark.skipif(shutil.which("keyctl") is None or not sys.platform.startswith("linux"), reason="needs keyctl")
+def test_an_oversized_kernel_key_names_the_size_limit() -> None:
+    store = KernelStore()
+    try:
+        store.set("edge-oversized", "k" * 100_000)
+    except KeySourceError as err:
+        if "refused dsconfig" in err.message and "Operation not permitted" in err.message:
+            pytest.skip("keyctl refused here (seccomp)")
+        assert "100000 characters" in err.message and "32767" in (err.hint or ""), err
+    else:  # pragma: no cover - a kernel that takes it
+        store.delete("edge-oversized")
+        pytest.skip("this kernel keyring accepted a 100000-character key")
+
+
+def test_scrub_runs_in_bounded_time_on_a_large_body(registered: str) -> None:
+    body = ("x" * 1000 + KEY[:11] + "\n") * 1000  # a megabyte of near-misses
+    done = threading.Event()
+    result: list[str] = []
+
+    def run() -> None:
+        result.append(output.scrub(body))
+        done.set()
+
+    threading.Thread(target=run, daemon=True).start()
+    assert done.wait(60), "scrub did not finish on a 1 MB body"
+    assert result[0] == body
