@@ -108,24 +108,26 @@ def profile_edit(
     Raises: NotFoundError (no such profile or provider), UsageError (a key for a source that stores none),
     KeyringLockedError (a locked keyring may hold the key to move)."""
     c = _ctx(ctx)
-    current = c.store.load().get(name)
-    template = load_template(provider or current.provider)
-    new_models = {k: v for k, v in {**current.models, **(models or {})}.items() if k not in unset_models}
-    new_env = {k: v for k, v in {**current.env, **(env or {})}.items() if k not in unset_env}
-    updated = replace(
-        current,
-        provider=template.id,
-        base_url=validate_base_url(base_url) if base_url else current.base_url,
-        models=new_models,
-        env=new_env,
-        key_source=key_source or current.key_source,
-    )
-    old_source, new_source = current.key_source, updated.key_source
-    if key is not None and not new_source.stores:
-        raise nothing_to_store(name, new_source)
-    _tell(c, _command_secret(new_source if new_source != old_source else KeySource()))
+    c.store.load().get(name)  # no such profile: say so before waiting for the lock
     with _profiles_lock():
-        c.store.load().get(name)  # still there (a racing `profile rm` may have won)
+        # Read, change and write under one lock: two edits racing each other both land (an edit computed from
+        # the file as it was before the other one's write would put the other's change back).
+        current = c.store.load().get(name)  # still there (a racing `profile rm` may have won)
+        template = load_template(provider or current.provider)
+        new_models = {k: v for k, v in {**current.models, **(models or {})}.items() if k not in unset_models}
+        new_env = {k: v for k, v in {**current.env, **(env or {})}.items() if k not in unset_env}
+        updated = replace(
+            current,
+            provider=template.id,
+            base_url=validate_base_url(base_url) if base_url else current.base_url,
+            models=new_models,
+            env=new_env,
+            key_source=key_source or current.key_source,
+        )
+        old_source, new_source = current.key_source, updated.key_source
+        if key is not None and not new_source.stores:
+            raise nothing_to_store(name, new_source)
+        _tell(c, _command_secret(new_source if new_source != old_source else KeySource()))
         moved = _move_key_between_sources(name, old_source, new_source, key is None, c)
         if key is not None:
             checked, shape_warning = _checked_key(key, template)

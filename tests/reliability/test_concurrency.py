@@ -493,3 +493,27 @@ def test_claude_code_writing_while_dsconfig_fsyncs_its_temp_file_is_not_lost(tmp
     doc = json.loads(world.settings.read_bytes())
     assert doc["env"]["ANTHROPIC_BASE_URL"] == "https://api.deepseek.com/anthropic"
     assert doc.get("feedbackSurveyState") == {"lastShown": 2}, "Claude Code's write was overwritten"
+
+
+def test_racing_profile_edits_of_one_profile_all_land(run_dsconfig: Any) -> None:
+    # Outside tester: 12 `profile edit a --env Vi=i` started together all said "updated", and only one change was
+    # in the file (each edit had computed the profile from the file as it was before the others' writes).
+    assert run_dsconfig("profile", "add", "a", "--provider", "deepseek", "--key-source", "env:DSK").returncode == 0
+    procs = [subprocess.Popen([*DSCONFIG, "profile", "edit", "a", "--env", f"V{i}={i}"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for i in range(12)]
+    for proc in procs:
+        _out, err = proc.communicate(timeout=180)
+        assert proc.returncode == 0, err
+    from dsconfig.profiles import ProfileStore
+
+    assert ProfileStore().load().get("a").env == {f"V{i}": str(i) for i in range(12)}
+    # Two edits of different parts, and a key-source change racing another edit (the key must end up where the
+    # profile says it is).
+    racers = [subprocess.Popen([*DSCONFIG, "profile", "edit", "a", *args], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+              for args in (("--model", "main=m-1"), ("--key-source", "env:OTHER"), ("--env", "X=1"))]
+    for proc in racers:
+        _out, err = proc.communicate(timeout=180)
+        assert proc.returncode == 0, err
+    final = ProfileStore().load().get("a")
+    assert final.models.get("main") == "m-1" and str(final.key_source) == "env:OTHER" and final.env.get("X") == "1"
