@@ -72,14 +72,14 @@ def test_lines_that_do_not_export_do_not_count(home: Path, text: str) -> None:
 def test_fish_forms(home: Path) -> None:
     _write(home / ".config" / "fish" / "config.fish",
            "set -g ANTHROPIC_BASE_URL https://not-exported.example\n"
-           "set -x ANTHROPIC_BASE_URL https://x.example\n"
-           "set --export --global ANTHROPIC_BASE_URL 'https://it\\'s.example'\n"
            "set -gu ANTHROPIC_BASE_URL https://unexported.example\n"
-           "set -e ANTHROPIC_BASE_URL\n")
+           "set -e ANTHROPIC_BASE_URL\n"  # (after an export, these two undo it: tests/test_startup_heuristics.py)
+           "set -x ANTHROPIC_BASE_URL https://x.example\n"
+           "set --export --global ANTHROPIC_BASE_URL 'https://it\\'s.example'\n")
     _write(home / ".config" / "fish" / "conf.d" / "ai.fish",
            "set -gx ANTHROPIC_BASE_URL\nset -g ANTHROPIC_BASE_URL https://kept-exported.example\n")
-    assert _exports(home) == [("ai.fish", 2, "https://kept-exported.example"), ("config.fish", 2, "https://x.example"),
-                              ("config.fish", 3, "https://it's.example")]
+    assert _exports(home) == [("ai.fish", 2, "https://kept-exported.example"), ("config.fish", 4, "https://x.example"),
+                              ("config.fish", 5, "https://it's.example")]
 
 
 def test_fish_set_before_the_export_is_not_exported(home: Path) -> None:
