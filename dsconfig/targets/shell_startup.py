@@ -6,7 +6,7 @@ URL still exported (targets/shell.py's `still_exported`), `doctor`'s startup-fil
 
   bash, zsh:   export A=1 VAR=x (several on one line), declare -x / typeset -gx VAR=x, the two-line form
                VAR=x ... export VAR (either order, anywhere in the same file), VAR=y after an `export VAR=x`,
-               VAR=x between `set -a` (or `set -o allexport`) and `set +a`, and in bash (and sh) `VAR=x export VAR`
+               VAR=x between `set -a` (`set -o allexport`, zsh `setopt allexport`) and `set +a`, and in bash (and sh) `VAR=x export VAR`
                on one line (zsh keeps that x for the command only: not counted)
   fish:        set -x / -gx / -Ux / --export VAR x, and set -g VAR x after an earlier `set -gx VAR` (fish keeps a
                variable exported; the other order sets it empty)
@@ -205,6 +205,9 @@ class _File:
                     self.allexport = word == "-o"
                 elif word[:1] in "-+" and word[1:2] not in "-+" and "a" in word[1:]:
                     self.allexport = word[0] == "-"
+            return []
+        if cmd in ("setopt", "unsetopt") and any(w.lower().replace("_", "") == "allexport" for w in args):
+            self.allexport = cmd == "setopt"  # zsh's own spelling of set -a
             return []
         if cmd == "unset":
             return [] if any(w.startswith("-") and "f" in w for w in args) else \
