@@ -19,7 +19,8 @@ URL = "https://api.moonshot.ai/anthropic"
 @pytest.fixture
 def applied(run_dsconfig: Any) -> None:
     # an env: key source: nothing is stored, so no keyring is needed to switch
-    for args in (("profile", "add", "ds", "--provider", "deepseek", "--key-source", "env:DSQ_UNSET_KEY"), ("use", "ds")):
+    for args in (("profile", "add", "ds", "--provider", "deepseek", "--key-source", "env:DSQ_UNSET_KEY"),
+                 ("use", "ds")):
         proc = run_dsconfig(*args)
         assert proc.returncode == 0, proc.stderr
 
@@ -52,7 +53,8 @@ def test_doctor_in_fish_names_set_e(applied: None) -> None:
     assert "unset ANTHROPIC_BASE_URL" not in proc.stdout + proc.stderr
 
 
-def test_off_and_doctor_guess_powershell_from_shell_when_the_parent_is_no_shell(applied: None, run_dsconfig: Any) -> None:
+def test_off_and_doctor_guess_powershell_from_shell_when_the_parent_is_no_shell(applied: None,
+                                                                               run_dsconfig: Any) -> None:
     env = {"ANTHROPIC_BASE_URL": URL, "SHELL": "/usr/bin/pwsh"}  # the parent here is pytest's Python
     off = run_dsconfig("off", env=env)
     assert "`Remove-Item Env:ANTHROPIC_BASE_URL` to stop it" in off.stderr, off.stderr

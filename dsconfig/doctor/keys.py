@@ -74,7 +74,8 @@ def _no_key(m: Machine, r: Resolved) -> Finding:
 
     source = r.profile.key_source
     if source.kind not in (ENV, COMMAND):
-        return Finding("profile", "error", f"no API key stored for the active profile {r.name!r}", f"dsconfig key set {r.name}")
+        return Finding("profile", "error", f"no API key stored for the active profile {r.name!r}",
+                       f"dsconfig key set {r.name}")
     if m.key_error is not None:
         message, fix = sources.unreadable_key(r.name, source, m.key_error.message, m.key_error.hint, m.actx.environ)
     else:

@@ -159,8 +159,8 @@ def check_stale_variables(m: Machine) -> list[Finding]:
     for var in STALE_VARS:
         if m.tctx.environ.get(var) and m.layer_setting(var) is None:
             out.append(Finding("stale-variables", "warning", f"{var} is exported: a model variable other "
-                               "switchers leave behind, which no dsconfig profile sets", f"{m.unset(var)}   (and remove it from your shell's startup file)",
-                               "environment"))
+                               "switchers leave behind, which no dsconfig profile sets",
+                               f"{m.unset(var)}   (and remove it from your shell's startup file)", "environment"))
     cloud = m.effective.get("cloud_provider")
     if cloud:
         source = next((layer.path for layer in m.layers if layer.env.get(cloud)), "environment")

@@ -6,8 +6,8 @@ URL still exported (targets/shell.py's `still_exported`), `doctor`'s startup-fil
 
   bash, zsh:   export A=1 VAR=x (several on one line), declare -x / typeset -gx VAR=x, the two-line form
                VAR=x ... export VAR (either order, anywhere in the same file), VAR=y after an `export VAR=x`,
-               VAR=x between `set -a` (`set -o allexport`, zsh `setopt allexport`) and `set +a`, and in bash (and sh) `VAR=x export VAR`
-               on one line (zsh keeps that x for the command only: not counted)
+               VAR=x between `set -a` (`set -o allexport`, zsh `setopt allexport`) and `set +a`, and in bash
+               (and sh) `VAR=x export VAR` on one line (zsh keeps that x for the command only: not counted)
   fish:        set -x / -gx / -Ux / --export VAR x, and set -g VAR x after an earlier `set -gx VAR` (fish keeps a
                variable exported; the other order sets it empty)
   PowerShell:  $env:VAR = 'x', [Environment]::SetEnvironmentVariable('VAR', 'x', ...), also inside { } blocks
