@@ -5,6 +5,7 @@ Heavy modules are imported inside the commands that need them, so `dsconfig --he
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -29,6 +30,18 @@ def _app() -> AppContext:
     if not isinstance(root.obj, AppContext):
         root.obj = AppContext()
     return root.obj
+
+
+
+class _Seconds(click.FloatRange):
+    """0.1 to 3600 seconds: click's FloatRange lets `nan` through (every comparison with it is false)."""
+
+    def convert(self, value: float, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        seconds = float(super().convert(value, param, ctx))
+        return self.fail(f"{value!r} is not a number of seconds", param, ctx) if math.isnan(seconds) else seconds
+
+
+SECONDS = _Seconds(min=0.1, max=3600)
 
 
 # A fixed help width (not the terminal's) makes `dsconfig --help` the same text everywhere, which lets
@@ -70,11 +83,9 @@ _KEY_SOURCE_OPTION = click.option(
 
 def _key_source(text: str | None) -> KeySource | None:
     """The parsed --key-source, or None when not given."""
-    if text is None:
-        return None
     from dsconfig.keysources import parse
 
-    return parse(text)
+    return None if text is None else parse(text)
 
 
 def _profile_options(required_provider: bool) -> Callable[[Callable[..., None]], Callable[..., None]]:
@@ -114,7 +125,7 @@ def _pairs(models: tuple[str, ...], envs: tuple[str, ...]) -> tuple[dict[str, st
 def profile_add(name: str, provider: str, base_url: str | None, models: tuple[str, ...], envs: tuple[str, ...], api_key_stdin: bool,
                 key_source: str | None) -> None:
     """Create profile NAME for a provider; the key goes to the OS keyring (or see --key-source)."""
-    from dsconfig import actions, output
+    from dsconfig import actions
     from dsconfig.names import validate_name
 
     validate_name(name)
@@ -126,11 +137,7 @@ def profile_add(name: str, provider: str, base_url: str | None, models: tuple[st
     with render.telling(_app()) as app:
         r = actions.profile_add(name, provider, base_url=base_url, models=model_map, env=env_map, key=key,
                                 key_source=source, ctx=app.actions)
-    output.note(f"created profile {name!r} ({r.template.name}, {r.base_url})"
-                + (f"; key source: {r.profile.key_source}" if source is not None else ""))
-    render.plain_http(r.base_url)
-    if key is None and r.profile.key_source.stores:
-        output.warn(f"no API key stored yet: dsconfig key set {name}")
+    render.profile_added(r, source_given=source is not None, key_given=key is not None)
 
 
 @profile.command("edit")
@@ -209,14 +216,13 @@ def key() -> None:
 @click.option("--stdin", "from_stdin", is_flag=True, help="Read the key from standard input.")
 def key_set(name: str, from_stdin: bool) -> None:
     """Store the API key of profile NAME."""
-    from dsconfig import actions, output
+    from dsconfig import actions
 
     raw = _secret_input(from_stdin)
     if raw is None:
         raise DsconfigError("no key given and no terminal to ask on", f"pipe it: printf %s \"$KEY\" | dsconfig key set {name} --stdin")
     with render.telling(_app()) as app:
-        masked = actions.key_set(name, raw, ctx=app.actions)
-    output.note(f"stored key {masked} for profile {name!r} in the OS keyring")
+        actions.key_set(name, raw, ctx=app.actions)  # its note says which store holds the key now
 
 
 @key.command("get")
@@ -323,7 +329,7 @@ def completion(shell: str) -> None:
 @click.option("--all", "all_profiles", is_flag=True, help="Check every profile at once; one table.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
 @click.option("--via-claude", is_flag=True, help="Also run the installed `claude -p` with the profile.")
-@click.option("--timeout", type=click.FloatRange(min=0.1, max=3600), default=30.0, show_default=True, help="Seconds each check may take.")
+@click.option("--timeout", type=SECONDS, default=30.0, show_default=True, help="Seconds each check may take.")
 def verify_command(name: str | None, all_profiles: bool, as_json: bool, via_claude: bool, timeout: float) -> None:
     """Call the provider the way Claude Code does: every model, streaming, tool use, model list, balance.
 
@@ -445,22 +451,19 @@ def status_command(as_json: bool) -> None:
 @cli.command("doctor")
 @click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
 @click.option("--no-verify", is_flag=True, help="Skip the test call of the active profile (no network).")
-@click.option("--timeout", type=click.FloatRange(min=0.1, max=3600), default=20.0, show_default=True, help="Seconds the test call may take.")
+@click.option("--timeout", type=SECONDS, default=20.0, show_default=True, help="Seconds the test call may take.")
 def doctor_command(as_json: bool, no_verify: bool, timeout: float) -> None:
     """Check everything that decides what Claude Code and Claude Desktop use; each problem with its fix.
 
     Exit 0 when nothing is broken (warnings allowed), 1 when any check is an error.
     """
-    from dsconfig import doctor, output
+    from dsconfig import doctor
     from dsconfig.verify import render as verify_render
 
     with verify_render.spinner("checking"):
         app = _app()
         report = doctor.run(actx=app.actions_telling_at_once(), tctx=app.targets, verify=not no_verify, timeout=timeout)
-    if as_json:
-        output.emit_json(report.to_doc())
-    else:
-        output.emit_text(doctor.render_text(report))
+    render.document(report.to_doc(), lambda _doc: doctor.render_text(report), as_json=as_json)
     if not report.ok:
         raise SystemExit(report.exit_code)
 

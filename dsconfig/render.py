@@ -11,6 +11,7 @@ from dsconfig import output
 
 if TYPE_CHECKING:
     from dsconfig.context import AppContext
+    from dsconfig.profiles import Resolved
     from dsconfig.switch_result import SwitchResult
 
 
@@ -29,6 +30,15 @@ def document(doc: Mapping[str, Any], text: Callable[[Any], str], *, as_json: boo
         output.emit_json(doc)
     else:
         output.emit_text(text(doc))
+
+
+def profile_added(r: Resolved, *, source_given: bool, key_given: bool) -> None:
+    """What `profile add` says: the profile made, its key source when one was chosen, plain http, a missing key."""
+    output.note(f"created profile {r.name!r} ({r.template.name}, {r.base_url})"
+                + (f"; key source: {r.profile.key_source}" if source_given else ""))
+    plain_http(r.base_url)
+    if not key_given and r.profile.key_source.stores:
+        output.warn(f"no API key stored yet: dsconfig key set {r.name}")
 
 
 def plain_http(base_url: str | None) -> None:

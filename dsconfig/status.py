@@ -348,6 +348,14 @@ def _source(entry: Mapping[str, Any] | None) -> str:
     return f"  from {entry['source']}" if entry and entry.get("source") else ""
 
 
+def _key_source_of(profile: str) -> str:
+    """The key source `dsconfig key get PROFILE` reads (keyring, env:VAR, command:CMD, kernel), never the key."""
+    from dsconfig.keyget import source_of
+
+    source, error = source_of(profile)
+    return "key source unknown: profiles.toml cannot be read" if error is not None else str(source)
+
+
 def _code_lines(code: Mapping[str, Any]) -> list[str]:
     eff = code["effective"]
     lines = [f"  base URL:   {eff['base_url']['value'] or 'default (Anthropic)'}{_source(eff['base_url'])}"]
@@ -355,7 +363,8 @@ def _code_lines(code: Mapping[str, Any]) -> list[str]:
     if cred is None:
         lines.append("  key:        none (claude will ask you to log in)")
     else:
-        shown = f"profile {cred['dsconfig_profile']} (keyring)" if cred.get("dsconfig_profile") else cred.get("value") or ""
+        shown = (f"profile {cred['dsconfig_profile']} ({_key_source_of(cred['dsconfig_profile'])})"
+                 if cred.get("dsconfig_profile") else cred.get("value") or "")
         lines.append(f"  key:        {cred['kind']} {shown}{_source(cred)}")
     for other in eff["other_credentials"]:
         lines.append(f"  also sent:  {other['kind']} {other.get('value') or ''}{_source(other)}")

@@ -190,3 +190,31 @@ def test_scrub_runs_in_bounded_time_on_a_large_body(registered: str) -> None:
     threading.Thread(target=run, daemon=True).start()
     assert done.wait(60), "scrub did not finish on a 1 MB body"
     assert result[0] == body
+
+
+# --- 9, 11, 14: what status, key set and --timeout say -------------------------------------------------------------
+
+
+def test_status_names_the_helper_profile_s_own_key_source(run_dsconfig: Any) -> None:
+    assert run_dsconfig("profile", "add", "e", "--provider", "deepseek", "--key-source", "env:DSK").returncode == 0
+    assert run_dsconfig("use", "e").returncode == 0
+    shown = run_dsconfig("status").stdout
+    assert "apiKeyHelper profile e (env:DSK)" in shown and "(keyring)" not in shown, shown
+
+
+@pytest.mark.skipif(shutil.which("keyctl") is None or not sys.platform.startswith("linux"), reason="needs keyctl")
+def test_key_set_says_which_store_holds_the_key(run_dsconfig: Any) -> None:
+    assert run_dsconfig("profile", "add", "k", "--provider", "deepseek", "--key-source", "kernel").returncode == 0
+    proc = run_dsconfig("key", "set", "k", "--stdin", input=KEY)
+    try:
+        if "refused dsconfig" in proc.stderr:
+            pytest.skip("keyctl refused here: " + proc.stderr)
+        assert proc.returncode == 0 and "in the kernel keyring" in proc.stderr and "OS keyring" not in proc.stderr
+    finally:
+        run_dsconfig("key", "rm", "k")
+
+
+@pytest.mark.parametrize("command", [("verify", "x"), ("doctor",)])
+def test_a_timeout_of_nan_is_a_usage_error(command: tuple[str, ...], run_dsconfig: Any) -> None:
+    proc = run_dsconfig(*command, "--timeout", "nan")
+    assert proc.returncode == EXIT_USAGE and "'nan' is not a number of seconds" in proc.stderr, proc.stderr

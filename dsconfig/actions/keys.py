@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dsconfig import iostreams
+from dsconfig import iostreams, notices
 from dsconfig.actions.base import Context, _ctx, _profiles_lock, _store_for, _tell, _warning
 from dsconfig.credentials import (
     mask,
@@ -11,7 +11,7 @@ from dsconfig.credentials import (
 )
 from dsconfig.errors import DsconfigError, NotFoundError
 from dsconfig.iostreams import IOStreams
-from dsconfig.keysources import KeySource, nothing_to_store
+from dsconfig.keysources import KERNEL, KeySource, nothing_to_store
 from dsconfig.names import validate_name
 from dsconfig.profiles import Profile
 from dsconfig.templates import Template, load_template
@@ -44,6 +44,8 @@ def key_set(name: str, raw: str, ctx: Context | None = None) -> str:
             raise nothing_to_store(name, source)
         _store_for(c, source).set(name, key)
     _tell(c, _warning(shape_warning))
+    where = "the kernel keyring (until reboot)" if source.kind == KERNEL else "the OS keyring"
+    _tell(c, notices.note(f"stored key {mask(key)} for profile {name!r} in {where}"))
     return mask(key)
 
 
