@@ -34,6 +34,8 @@ API_KEY_VAR = "ANTHROPIC_API_KEY"
 """Sent as `x-api-key`; interactive sessions ask once to approve it (TARGETS.md section 2)."""
 KEY_VARS = (AUTH_TOKEN_VAR, API_KEY_VAR)
 """The variables that carry a key, highest precedence first."""
+HEADERS_VAR = "ANTHROPIC_CUSTOM_HEADERS"
+"""Extra request headers, one `Name: value` per line; a header may carry a credential (`Authorization`)."""
 
 # --- model tiers --------------------------------------------------------------------------------------------
 

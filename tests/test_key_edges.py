@@ -218,3 +218,20 @@ def test_key_set_says_which_store_holds_the_key(run_dsconfig: Any) -> None:
 def test_a_timeout_of_nan_is_a_usage_error(command: tuple[str, ...], run_dsconfig: Any) -> None:
     proc = run_dsconfig(*command, "--timeout", "nan")
     assert proc.returncode == EXIT_USAGE and "'nan' is not a number of seconds" in proc.stderr, proc.stderr
+
+
+# --- 7: a credential inside ANTHROPIC_CUSTOM_HEADERS ---------------------------------------------------------------
+
+
+def test_a_key_inside_custom_headers_is_masked_in_every_report(run_dsconfig: Any, home: Path) -> None:
+    import json
+
+    headers = f"Authorization: Bearer {KEY}\nX-Team: blue"
+    (home / ".claude").mkdir()
+    (home / ".claude" / "settings.json").write_text(json.dumps({"env": {"ANTHROPIC_CUSTOM_HEADERS": headers}}))
+    for args in (("status",), ("status", "--json"), ("detect", "--json"), ("doctor", "--no-verify")):
+        proc = run_dsconfig(*args, env={"ANTHROPIC_CUSTOM_HEADERS": headers})
+        assert "Traceback" not in proc.stderr
+        shown = proc.stdout + proc.stderr
+        assert not any(KEY[i:i + 12] in shown for i in range(len(KEY) - 11)), (args, shown)
+        assert "ANTHROPIC_CUSTOM_HEADERS" in shown, args

@@ -107,6 +107,11 @@ class Layer:
 
 
 def _shown(var: str, value: str) -> str:
+    """`value` as reports show it: a key variable masked; in ANTHROPIC_CUSTOM_HEADERS each header's value
+    masked (`Authorization: Bea…cdef`), since a header may carry a credential."""
+    if value and var == vocab.HEADERS_VAR:
+        return "\n".join(f"{name}:{' ' + mask(rest.strip()) if rest.strip() else ''}" if sep else mask(line)
+                         for line in value.splitlines() for name, sep, rest in [line.partition(":")])
     return mask(value) if value and var in CREDENTIAL_VARS else value
 
 
