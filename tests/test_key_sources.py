@@ -291,14 +291,21 @@ def _dsconfig() -> list[str]:
 # --- source changes ---------------------------------------------------------------------------------------
 
 
-def test_switching_from_kernel_to_env_removes_the_stored_copy(run_dsconfig: Any, kernel_key_cleanup: list[str]) -> None:
+def test_switching_from_kernel_to_env_removes_the_stored_copy_only_when_env_gives_it(
+        run_dsconfig: Any, kernel_key_cleanup: list[str]) -> None:
     _kernel_usable()
     name = f"ks{os.getpid()}"
     kernel_key_cleanup.append(name)
+    stored = ["keyctl", "search", "@u", "user", f"dsconfig:{name}"]
     _ok(run_dsconfig("profile", "add", name, "--provider", "deepseek", "--key-source", "kernel", "--api-key-stdin", input=KEY_KERNEL))
+    # Outside tester: the variable unset, the move deleted the only copy of the key. Now it is kept, and said so.
     proc = _ok(run_dsconfig("profile", "edit", name, "--key-source", "env:DEEPSEEK_KEY"))
+    assert "kept the key" in proc.stderr and "removed the key" not in proc.stderr, proc.stderr
+    assert subprocess.run(stored, capture_output=True, check=False).returncode == 0
+    _ok(run_dsconfig("profile", "edit", name, "--key-source", "kernel"))
+    proc = _ok(run_dsconfig("profile", "edit", name, "--key-source", "env:DEEPSEEK_KEY", env={"DEEPSEEK_KEY": KEY_KERNEL}))
     assert "removed the key" in proc.stderr
-    assert subprocess.run(["keyctl", "search", "@u", "user", f"dsconfig:{name}"], capture_output=True, check=False).returncode != 0
+    assert subprocess.run(stored, capture_output=True, check=False).returncode != 0
 
 
 def test_no_keyring_error_lists_every_other_source_with_its_command(run_dsconfig: Any) -> None:

@@ -15,7 +15,7 @@ from dsconfig.credentials import (
     mask,
 )
 from dsconfig.errors import DsconfigError, KeyringUnavailableError
-from dsconfig.keysources import COMMAND, KeySource, nothing_to_store
+from dsconfig.keysources import COMMAND, ENV, KeySource, nothing_to_store
 from dsconfig.names import validate_name
 from dsconfig.notices import Notice
 from dsconfig.profiles import Profile, Resolved, resolve, validate_base_url
@@ -153,7 +153,26 @@ def _move_key_between_sources(name: str, old: KeySource, new: KeySource, carry: 
         return None  # nothing reachable to move or remove (no keyring at all: the usual reason to switch)
     if key and carry and new.stores:
         _store_for(c, new).set(name, key)
+    if key and not new.stores and not _gives(name, new, key, c):
+        # The only copy of the key: removing it while the new source does not give it (the variable is not set
+        # here, or a command dsconfig does not run just to compare) could lose it for good.
+        _tell(c, notices.note(f"kept the key of profile {name!r} in {old.describe()}: {new} does not give that key "
+                              f"here and now. It stays there, unused; "
+                              f"`dsconfig profile edit {name} --key-source {old}` brings it back into use"))
+        return None
     return "remove" if key else None
+
+
+def _gives(name: str, source: KeySource, key: str, c: Context) -> bool:
+    """Whether an env: source gives exactly `key` now (a command: source is not run just to compare)."""
+    if source.kind != ENV:
+        return False
+    from dsconfig import keysources
+
+    try:
+        return keysources.read_env(name, source, c.environ) == key
+    except DsconfigError:
+        return False
 
 
 def _forget_old_key(name: str, old: KeySource, c: Context) -> None:
