@@ -148,6 +148,7 @@ class _File:
     marked: dict[str, int] = field(default_factory=dict)  # var -> position of its first valueless export
     exported_since: dict[str, int] = field(default_factory=dict)  # var -> position of its first export of any form
     dropped: set[int] = field(default_factory=set)  # positions in `seen` undone by a later unset / un-export
+    live: dict[str, list[int]] = field(default_factory=dict)  # var -> its positions in `seen` not yet undone
     depth: int = 0  # blocks open (if, loops, case, functions, braces): an unset inside one may not run
     allexport: bool = False  # between `set -a` and `set +a` a plain assignment exports
     heredocs: list[tuple[str, bool]] = field(default_factory=list)  # (delimiter, tabs stripped): lines to skip
@@ -177,6 +178,7 @@ class _File:
                 self.exported_since.setdefault(var, len(self.seen))
             if raw is None and exported:
                 self.marked.setdefault(var, len(self.seen))
+            self.live.setdefault(var, []).append(len(self.seen))
             self.seen.append((number, var, raw, exported))
 
     def _undo(self, names: list[str], conditional: bool) -> list[Found]:
@@ -184,7 +186,7 @@ class _File:
         exports of it in this file no longer count. Not when it may not run (inside a block, after && or ||)."""
         if not conditional:
             for var in names:
-                self.dropped.update(p for p, entry in enumerate(self.seen) if entry[1] == var)
+                self.dropped.update(self.live.pop(var, ()))
                 self.marked.pop(var, None)
                 self.exported_since.pop(var, None)
         return []
