@@ -599,7 +599,8 @@ def test_exported_stale_variables_do_not_change_the_file(world: World) -> None:
 
 def test_run_overrides_carry_profile_and_helper_but_no_key(world: World) -> None:
     r = actions.resolved_profile("gw", world.actx)
-    argv, extra = cc.claude_run_overrides(r, world.tctx)
+    found = cc.CLAUDE_CODE.run_overrides(r, world.tctx)
+    argv, extra = list(found.argv), found.env
     assert argv[0] == "--settings" and len(argv) == 2
     assert KEY_GW not in " ".join(argv)
     doc = json.loads(argv[1])

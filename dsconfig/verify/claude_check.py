@@ -29,16 +29,17 @@ from dsconfig.verify.target import Target
 CLAUDE_PROMPT = "Reply with OK"
 
 
-def claude_environment(resolved: Resolved, key: str, environ: Mapping[str, str]) -> tuple[list[str], dict[str, str]]:
-    """(extra argv, environment) for `claude -p` with this profile, exactly as `dsconfig exec NAME -- claude`
-    builds them (actions.exec_environment): the profile's process variables, then
-    targets.claude_code.claude_run_overrides (a `--settings` JSON that beats the user's settings files, the key
-    through apiKeyHelper), plus CLAUDE_CODE_MAX_RETRIES=0 so a refused key or connection fails now instead of
-    after minutes of retries.
+def claude_environment(resolved: Resolved, key: str,
+                       environ: Mapping[str, str]) -> tuple[list[str], dict[str, str], tuple[str, ...]]:
+    """(extra argv, environment, warnings) for `claude -p` with this profile, exactly as `dsconfig exec NAME --
+    claude` builds them (actions.exec_environment): the profile's process variables, then Claude Code's target's
+    run overrides (a `--settings` JSON that beats the user's settings files, the key through apiKeyHelper), plus
+    CLAUDE_CODE_MAX_RETRIES=0 so a refused key or connection fails now instead of after minutes of retries.
+    The warnings (managed settings that beat the run's) are returned for the report, not printed.
 
-    Raises DsconfigError when the profile cannot be turned into Claude Code's settings (claude_run_overrides).
+    Raises DsconfigError when the profile cannot be turned into Claude Code's settings (run_overrides).
     """
-    from dsconfig.targets.claude_code import claude_run_overrides
+    from dsconfig import notices, targets, vocab
     from dsconfig.targets.context import TargetContext
 
     env = dict(environ)
@@ -47,11 +48,11 @@ def claude_environment(resolved: Resolved, key: str, environ: Mapping[str, str])
             env.pop(var, None)
         else:
             env[var] = value
-    extra_argv, extra_env = claude_run_overrides(resolved, TargetContext(environ=env))
-    env.update(extra_env)
+    found = targets.get(vocab.TARGET_CLAUDE_CODE).run_overrides(resolved, TargetContext(environ=env))
+    env.update(found.env)
     env["CLAUDE_CODE_MAX_RETRIES"] = "0"
     env.setdefault("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
-    return list(extra_argv), env
+    return list(found.argv), env, notices.texts(found.notices, "warning")
 
 
 async def run_claude(target: Target, timeout: float, claude_command: str | None, environ: Mapping[str, str]) -> ClaudeRun:
@@ -64,7 +65,8 @@ async def run_claude(target: Target, timeout: float, claude_command: str | None,
         ))
     start = time.perf_counter()
     try:
-        extra_argv, env = claude_environment(target.resolved, target.key, environ)
+        extra_argv, env, warnings = claude_environment(target.resolved, target.key, environ)
+        base = replace(base, warnings=warnings)
     except DsconfigError as problem:
         return replace(base, failure=Failure("error", f"could not prepare the claude run: {problem.message}", problem.hint or "see `dsconfig doctor`"))
     argv = [program, "-p", CLAUDE_PROMPT, "--output-format", "json", *extra_argv]

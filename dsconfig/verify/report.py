@@ -324,6 +324,8 @@ class ClaudeRun:
     result: str | None = None
     detail: str = ""
     failure: Failure | None = None
+    warnings: tuple[str, ...] = ()
+    """What the run's settings could not decide (managed settings that beat them); they join the report's."""
 
     label = "claude -p"
 

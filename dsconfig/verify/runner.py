@@ -125,6 +125,7 @@ async def verify_profile(
         known = model_list.models
         models = [_with_list(target, m, known) for m in models]
         streaming, tool_use = _with_list(target, streaming, known), _with_list(target, tool_use, known)
+    claude = results[claude_job] if claude_job is not None else None
     return replace(
         head,
         models=tuple(models),
@@ -132,9 +133,9 @@ async def verify_profile(
         tool_use=tool_use,
         model_list=model_list,
         balance=results[balance_job] if balance_job is not None else None,
-        claude=results[claude_job] if claude_job is not None else None,
+        claude=claude,
         elapsed=time.perf_counter() - start,
-        warnings=head.warnings + _legacy_warnings(model_list),
+        warnings=head.warnings + _legacy_warnings(model_list) + (claude.warnings if claude is not None else ()),
     )
 
 

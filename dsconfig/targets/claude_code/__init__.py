@@ -105,7 +105,7 @@ from dsconfig.targets.context import TargetContext
 __all__ = [
     "API_KEY_VAR", "CLAUDE_CODE", "CLOUD_VARS", "CREDENTIAL_VARS", "HELPER_KEY", "MODEL_VARS", "ONBOARDING_KEY",
     "ROUTING_VARS", "SCOPES", "SETTINGS_WHAT", "STATE_WHAT", "TARGET", "TOKEN_VAR", "VERSION_TIMEOUT", "ClaudeCode",
-    "Install", "Layer", "applied_profile", "check_scope", "check_writable", "claude_run_overrides", "claude_version",
+    "Install", "Layer", "applied_profile", "check_scope", "check_writable", "claude_version",
     "defeating_vars", "detect", "effective", "environment_routing", "file_modes", "find_installs", "git_unignored",
     "inline_variable", "managed_files", "off_warnings", "owner", "picker_labels", "plan_off", "plan_onboarding",
     "plan_use", "profile_from_helper", "read_layer", "run_overrides", "run_settings", "settings_edits",
@@ -154,13 +154,3 @@ class ClaudeCode:
 
 
 CLAUDE_CODE = ClaudeCode()
-
-
-def claude_run_overrides(resolved: Resolved, ctx: TargetContext) -> tuple[list[str], dict[str, str]]:
-    """`run_overrides` as (argv, env), its warnings printed. Kept only for verify.py's `claude_environment`,
-    until it renders `RunOverrides.notices` itself; then this goes (targets print nothing else)."""
-    from dsconfig import output
-
-    found = run_overrides(resolved, ctx)
-    output.render_notices(found.notices)
-    return found.argv, found.env
