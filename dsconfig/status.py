@@ -36,7 +36,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
-from types import ModuleType
 from typing import Any, TypedDict
 
 from dsconfig import actions, fileio, targets, vocab
@@ -49,7 +48,7 @@ from dsconfig.targets.context import TargetContext
 from dsconfig.targets.drift import file_drift
 from dsconfig.targets.system import System
 
-__all__ = ["applied_lag", "desktop_module", "differs_from_profile", "file_drift", "interrupted_switch", "render_text",
+__all__ = ["applied_lag", "differs_from_profile", "file_drift", "interrupted_switch", "render_text",
            "shell_doc", "status_doc"]
 
 
@@ -167,16 +166,6 @@ def _profile(actx: actions.Context, name: str) -> Found:
     doc = _profile_json(resolved.name, provider=resolved.profile.provider, base_url=resolved.base_url,
                         key=mask(key) if key else None, key_error=key_error, key_source=source)
     return doc, resolved, key
-
-
-# --- the targets ------------------------------------------------------------------------------------------
-
-
-def desktop_module() -> ModuleType:
-    """Claude Desktop's package. Kept for doctor until it asks the registry (`targets.get("claude-desktop")`)."""
-    import importlib
-
-    return importlib.import_module("dsconfig.targets.claude_desktop")
 
 
 # --- the shell's environment ------------------------------------------------------------------------------

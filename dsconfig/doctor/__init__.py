@@ -38,7 +38,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from dsconfig import actions, status
+from dsconfig import actions
 from dsconfig.doctor.environment import check_environment, check_startup_files
 from dsconfig.doctor.findings import SEVERITIES, Finding, Report, render_text
 from dsconfig.doctor.installs import check_claude_code, check_claude_desktop, check_dsconfig
@@ -72,9 +72,10 @@ def run(*, actx: actions.Context | None = None, tctx: TargetContext | None = Non
         system: Any = None, verify: bool = True, timeout: float = VERIFY_TIMEOUT) -> Report:
     """Every check, then (unless `verify` is False) a test call of the active profile. `root` / `system`: where
     system-wide files are looked up (managed settings, Claude Desktop), for tests."""
-    module = status.desktop_module()
-    if system is None and module is not None:
-        system = module.System(root=root) if root is not None else module.System()
+    if system is None:
+        from dsconfig.targets.claude_desktop import System
+
+        system = System(root=root) if root is not None else System()
     m = look(actx or actions.Context(), tctx or TargetContext(), root, system)
     findings: list[Finding] = []
     for check in CHECKS:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from dsconfig import __version__, status
+from dsconfig import __version__
 from dsconfig.doctor.findings import Finding
 from dsconfig.doctor.machine import Machine
 
@@ -40,9 +40,8 @@ def check_claude_code(m: Machine) -> list[Finding]:
 
 
 def check_claude_desktop(m: Machine) -> list[Finding]:
-    module = status.desktop_module()
-    if module is None:
-        return []
+    from dsconfig.targets import claude_desktop as module
+
     doc = module.detect(m.tctx, system=m.system)
     out = []
     if doc["installed"]:

@@ -115,9 +115,8 @@ def check_inline_keys(m: Machine) -> list[Finding]:
 
 
 def _desktop_inline_keys(m: Machine) -> list[Finding]:
-    module = status.desktop_module()
-    if module is None:
-        return []
+    from dsconfig.targets import claude_desktop as module
+
     out = []
     library = module.layout(m.tctx).library
     for entry in sorted(library.glob("*.json")) if library.is_dir() else []:
