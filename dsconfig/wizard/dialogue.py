@@ -38,8 +38,6 @@ from dsconfig.wizard.summary import models_summary, summary_lines
 from dsconfig.wizard.testcall import VerifySteps
 from dsconfig.wizard.writing import WritingSteps
 
-DESKTOP_MODULE = "dsconfig.targets.claude_desktop"
-
 
 class Wizard(VerifySteps, WritingSteps):
     """The questions, in order (the test call and the writing are its other parts)."""
@@ -314,18 +312,13 @@ class Wizard(VerifySteps, WritingSteps):
 
     def _desktop_possible(self) -> bool:
         """Offered only when Desktop is on this machine and the profile's provider can drive it."""
-        import importlib
-        import importlib.util
+        from dsconfig import targets
 
-        from dsconfig import switch
-
-        if importlib.util.find_spec(DESKTOP_MODULE) is None:
-            return False
-        module = importlib.import_module(DESKTOP_MODULE)
-        if not switch.desktop_present(module, self.tctx):
+        desktop = targets.find(CLAUDE_DESKTOP)
+        if desktop is None or not desktop.present(self.tctx):
             return False
         try:
-            module.check_supported(self.d.resolved())
+            desktop.check_supported(self.d.resolved())
         except DsconfigError:
             return False
         return True

@@ -3,9 +3,7 @@ that hold the new profile only in memory), shown as diffs, then written once aft
 
 from __future__ import annotations
 
-import contextlib
-import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +12,7 @@ from dsconfig.credentials import SecretStore, mask
 from dsconfig.errors import Cancelled, DsconfigError, KeyringUnavailableError
 from dsconfig.keypaths import KeyPath
 from dsconfig.keysources import KERNEL
+from dsconfig.notices import Notice
 from dsconfig.profiles import Profile, ProfileSet, ProfileStore
 from dsconfig.scrub import forget_originals
 from dsconfig.wizard.adoption import scrub_old_backups
@@ -27,7 +26,7 @@ if TYPE_CHECKING:
 
 
 class _PendingStore(ProfileStore):
-    """The profiles file plus the profile being set up, in memory: lets `switch.use(dry_run=True)` plan for a
+    """The profiles file plus the profile being set up, in memory: lets `switch.run_use` (dry run) plan for a
     profile that is written only after the confirmation. Any write is a bug."""
 
     def __init__(self, base: ProfileStore, profile: Profile) -> None:
@@ -66,16 +65,36 @@ class _PendingSecrets:
         return self._base.describe()
 
 
-@contextlib.contextmanager
-def _captured_stderr() -> Iterator[io.StringIO]:
-    """Collect what a step warns (switch and the targets write to stderr) so the wizard shows it once."""
-    buffer = io.StringIO()
-    with contextlib.redirect_stderr(buffer):
-        yield buffer
+def _notice_lines(found: Sequence[Notice]) -> list[str]:
+    """The lines the notices of one switch show, as `output.render_notices` prints them (`warning: TEXT`,
+    a note as its text), so the wizard can show each once, among its own lines."""
+    lines: list[str] = []
+    for n in found:
+        text = ("warning: " if n.kind == "warning" else "") + output.clean(n.text)
+        lines += [line for line in text.splitlines() if line.strip()]
+    return lines
 
 
 class WritingSteps(WizardState):
     """Plan, confirm, apply (part of `Wizard`)."""
+
+    def _switch(self, target: str, scope: str, actx: actions.Context, *, dry_run: bool) -> tuple[SwitchResult, list[str]]:
+        """`switch.run_use` for one target and scope, and the lines of what it (and the profile layer under it)
+        wants the person told, in the order `dsconfig use` shows them.
+
+        Raises: as switch.run_use."""
+        from dsconfig import switch
+        from dsconfig.context import AppContext
+
+        # What the profile and key layer tells while switch reads the profile: shown with the switch's own
+        # notices when this wizard shows notices as it goes (no list of its own to leave them in).
+        told: list[Notice] = []
+        if actx.notices is None:
+            actx = replace(actx, notices=told)
+        tctx = replace(self.tctx, root=self.root) if self.root is not None else self.tctx
+        result = switch.run_use(switch.UseRequest(self.d.name, target=target, scope=scope, dry_run=dry_run),
+                                AppContext.of(actx, tctx))
+        return result, _notice_lines([*told, *result.notices])
 
     def _switch_calls(self) -> list[tuple[str, str]]:
         """(target, scope) per `switch.use` call: Claude Code first, then Desktop (which has only a user scope)."""
@@ -100,18 +119,14 @@ class WritingSteps(WizardState):
         already shown (so the real run does not repeat them)."""
         pending = actions.Context(store=_PendingStore(self.actx.store, self.d.profile()),
                                   secrets=self._pending_secrets(), environ=self.actx.environ)
-        from dsconfig import switch
-
         for secret in self._secrets():
             output.register_secret(secret)  # the typed key and an adopted inline one: masked in every line shown
         lines = self._profile_plan_lines()
         shown: list[str] = []
         files_change = False
         for target, scope in self._switch_calls():
-            with _captured_stderr() as err:
-                result = switch.use(self.d.name, target=target, scope=scope, dry_run=True, actx=pending, tctx=self.tctx,
-                                    root=self.root)
-            shown += [line for line in err.getvalue().splitlines() if line.strip()]
+            result, told = self._switch(target, scope, pending, dry_run=True)
+            shown += told
             lines += [self.scrub(f.diff).rstrip("\n") for f in result.changed]
             files_change = files_change or bool(result.changed)
             if not result.changed:
@@ -172,8 +187,6 @@ class WritingSteps(WizardState):
             raise Cancelled("nothing was written")
 
     def apply(self, shown: Sequence[str]) -> SetupResult:
-        from dsconfig import switch
-
         r = self.d.resolved()
         if self.unchanged:
             return SetupResult(self.d.name, False, r.template.id, r.base_url, mask(self.d.key) if self.d.key else "",
@@ -183,11 +196,10 @@ class WritingSteps(WizardState):
         results: list[SwitchResult] = []
         actx = replace(self.actx, secrets=self._pending_secrets())  # switch reads the key; it never stores one
         for target, scope in self._switch_calls():
-            with _captured_stderr() as err:
-                results.append(switch.use(self.d.name, target=target, scope=scope, actx=actx, tctx=self.tctx,
-                                          root=self.root))
-            for line in err.getvalue().splitlines():
-                if line.strip() and line not in shown:
+            result, told = self._switch(target, scope, actx, dry_run=False)
+            results.append(result)
+            for line in told:
+                if line not in shown:
                     self.p.tell(self.scrub(line))
         self._forget_adopted_key(results)
         return SetupResult(self.d.name, self.d.existing is None, r.template.id, r.base_url,
