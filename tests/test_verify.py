@@ -21,13 +21,13 @@ import socket
 import ssl
 import subprocess
 import threading
-import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from bounded import returns_within
 from fakes import server as fake_server
 from fakes.server import DEFAULT_KEY, FLASH_MODEL, PRO_MODEL, FakeDeepSeek
 from helpers import MemoryKeyring, dsconfig_command
@@ -469,9 +469,8 @@ def test_stall_with_keepalive_lines_is_network_exit_7(fake_deepseek: FakeDeepSee
     ctx = make_ctx(memory_keyring)
     add(ctx, fake_deepseek.base_url)
     fake_deepseek.stall = True
-    start = time.perf_counter()
-    report = check(ctx, timeout=0.7)
-    assert time.perf_counter() - start < 3
+    # Bounded: a verify that waited on the stalled stream beyond its 0.7 s timeout fails here naming the hang.
+    report = returns_within(30, "verify of a stalled stream with --timeout 0.7", lambda: check(ctx, timeout=0.7))
     p = only(report)
     assert kinds(p) == {"stall"}
     failure = p.failures()[0][1]
@@ -719,12 +718,15 @@ def test_checks_run_concurrently_about_one_latency_not_one_per_model(fake_deepse
     p = only(check(ctx))
     assert p.ok and len(p.models) == 3
     assert len(fake_deepseek.message_requests) == 5  # 3 models + streaming + tool use
-    assert p.elapsed < 2 * latency, f"{p.elapsed:.2f}s for 5 requests of {latency}s each"
+    # All five were in flight at once (the figure in seconds is bench/bench_verify.py's job).
+    assert fake_deepseek.max_in_flight == 5
     resolved = actions.resolved_profile("ds", ctx)
     import asyncio
 
+    fake_deepseek.reset()
+    fake_deepseek.latency = latency
     one_by_one = only(asyncio.run(verify.verify_many([(resolved, DEFAULT_KEY)], timeout=5, concurrent=False)))
-    assert one_by_one.ok and one_by_one.elapsed >= 5 * latency
+    assert one_by_one.ok and fake_deepseek.max_in_flight == 1 and len(fake_deepseek.message_requests) == 5
 
 
 def test_all_runs_profiles_concurrently_and_auth_outranks_network(fake_deepseek: FakeDeepSeek, memory_keyring: MemoryKeyring) -> None:
@@ -740,7 +742,7 @@ def test_all_runs_profiles_concurrently_and_auth_outranks_network(fake_deepseek:
     assert kinds(by_name["bad-key"]) == {"auth"} and kinds(by_name["down"]) == {"refused"} and by_name["fine"].ok
     assert kinds(by_name["broken"]) == {"error"} and "no provider template 'no-such-provider'" in by_name["broken"].failures()[0][1].message
     assert report.exit_code == EXIT_VERIFY_AUTH
-    assert report.elapsed < 0.3 * 3  # both fake profiles' requests overlapped
+    assert fake_deepseek.max_in_flight > 3  # both fake profiles' requests overlapped (3 each)
 
 
 def test_exit_code_precedence() -> None:

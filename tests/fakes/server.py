@@ -178,6 +178,10 @@ class FakeDeepSeek:
         self._defaults = copy.deepcopy(self._settings())
         self._log: list[RecordedRequest] = []
         self._log_lock = threading.Lock()
+        self._in_flight = 0
+        self.max_in_flight = 0
+        """The most Messages requests the fake was answering at one moment (a proof of concurrency that no
+        loaded machine can fake, unlike elapsed times)."""
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -268,8 +272,18 @@ class FakeDeepSeek:
         """Forget the request log and restore the constructor's behaviour settings."""
         with self._log_lock:
             self._log.clear()
+            self._in_flight = self.max_in_flight = 0
         for name, value in copy.deepcopy(self._defaults).items():
             setattr(self, name, value)
+
+    def _enter(self) -> None:
+        with self._log_lock:
+            self._in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self._in_flight)
+
+    def _leave(self) -> None:
+        with self._log_lock:
+            self._in_flight -= 1
 
     def _record(self, request: RecordedRequest) -> None:
         with self._log_lock:
@@ -468,10 +482,14 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(405, error_body(405), {"Allow": allowed})
             return
         if route == "messages":
-            if fake.latency > 0 and self.server.stopping.wait(fake.latency):
-                self.close_connection = True
-                return
-            self._messages(fake)
+            fake._enter()
+            try:
+                if fake.latency > 0 and self.server.stopping.wait(fake.latency):
+                    self.close_connection = True
+                    return
+                self._messages(fake)
+            finally:
+                fake._leave()
             return
         if not self._authorized(fake):
             return
