@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
-from dsconfig import actions, apply, changes, notices, output, targets, vocab
+from dsconfig import actions, apply, changes, notices, targets, vocab
 from dsconfig.context import AppContext
 from dsconfig.credentials import normalize_key
 from dsconfig.errors import DsconfigError, KeyringUnavailableError, NotFoundError, UsageError
@@ -36,7 +36,7 @@ from dsconfig.targets.base import Planned, Target
 from dsconfig.targets.context import TargetContext
 
 __all__ = ["ALL", "CLAUDE_CODE", "CLAUDE_DESKTOP", "FileChange", "OffRequest", "SwitchJSON", "SwitchResult", "UseRequest",
-           "desktop_present", "inline_key_for", "off", "run_off", "run_use", "summary", "use"]
+           "inline_key_for", "run_off", "run_use", "summary"]
 
 CLAUDE_CODE = vocab.TARGET_CLAUDE_CODE
 CLAUDE_DESKTOP = vocab.TARGET_CLAUDE_DESKTOP
@@ -58,13 +58,6 @@ def _check_target(target: str, scope: str) -> None:
             why = "it has one configuration per user" if chosen.scopes == ("user",) else f"it has scopes {', '.join(chosen.scopes)}"
             other = next((t for t in targets.ids() if scope in targets.get(t).scopes), CLAUDE_CODE)
             raise UsageError(f"{chosen.label} has no {scope} scope: {why}", f"drop --scope {scope}, or use --target {other}")
-
-
-def desktop_present(module: object, ctx: TargetContext) -> bool:
-    """Claude Desktop is installed or its configuration folders exist. Kept for wizard.py (which passes the
-    module); new code asks the registry: `targets.get("claude-desktop").present(ctx)`."""
-    del module
-    return targets.get(CLAUDE_DESKTOP).present(ctx)
 
 
 def _targets_for_use(target: str, scope: str, resolved: Resolved, ctx: TargetContext) -> tuple[list[Target], list[Notice]]:
@@ -247,21 +240,6 @@ def run_use(request: UseRequest, ctx: AppContext | None = None) -> SwitchResult:
         return _use(request, c.actions, c.targets)
 
 
-def use(name: str, *, target: str = CLAUDE_CODE, scope: str = "user", dry_run: bool = False, inline_key: bool = False,
-        read_key: Callable[[], str | None] | None = None, key_from_input: bool = False,
-        actx: actions.Context | None = None, tctx: TargetContext | None = None, root: Path | None = None) -> SwitchResult:
-    """`run_use` with its notices printed, the request and the context given as separate values (`root`: where
-    system-wide files are). Kept for wizard.py, which captures what this prints, until it calls `run_use` and
-    renders `SwitchResult.notices` itself.
-
-    Raises: as run_use."""
-    if root is not None:
-        tctx = replace(tctx or TargetContext(), root=root)
-    result = run_use(UseRequest(name, target, scope, dry_run, inline_key, read_key, key_from_input), AppContext.of(actx, tctx))
-    output.render_notices(result.notices)
-    return result
-
-
 def _one_switch_at_a_time(t: TargetContext, dry_run: bool) -> contextlib.AbstractContextManager[None]:
     """Serialize whole `use`/`off` commands, not only single files: two racing switches could otherwise end
     with the files on one profile and `active` (or Desktop's applied entry) on the other."""
@@ -317,17 +295,6 @@ def run_off(request: OffRequest, ctx: AppContext | None = None) -> SwitchResult:
     c = ctx or AppContext()
     with _one_switch_at_a_time(c.targets, request.dry_run):
         return _off(request.target, request.scope, request.dry_run, request.force, c.actions, c.targets)
-
-
-def off(*, target: str = CLAUDE_CODE, scope: str = "user", dry_run: bool = False, force: bool = False,
-        actx: actions.Context | None = None, tctx: TargetContext | None = None) -> SwitchResult:
-    """`run_off` with its notices printed. Kept for wizard.py until it calls `run_off` and renders
-    `SwitchResult.notices` itself.
-
-    Raises: as run_off."""
-    result = run_off(OffRequest(target, scope, dry_run, force), AppContext.of(actx, tctx))
-    output.render_notices(result.notices)
-    return result
 
 
 def _off(target: str, scope: str, dry_run: bool, force: bool, a: actions.Context, t: TargetContext) -> SwitchResult:

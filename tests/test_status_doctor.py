@@ -21,6 +21,7 @@ from fakes.server import DEFAULT_KEY, FakeDeepSeek
 from helpers import MemoryKeyring, keyring_backend
 
 from dsconfig import actions, doctor, status, switch
+from dsconfig.context import AppContext
 from dsconfig.doctor import Finding
 from dsconfig.errors import KeyringUnavailableError
 from dsconfig.journal import Journal
@@ -64,11 +65,7 @@ class Machine:
         actions.profile_add(name, "deepseek", base_url=url, key=key, ctx=self.actx)
 
     def use(self, name: str = "ds", **kw: Any) -> switch.SwitchResult:
-        from contextlib import redirect_stderr
-        from io import StringIO
-
-        with redirect_stderr(StringIO()):
-            return switch.use(name, actx=self.actx, tctx=self.tctx, root=self.root, **kw)
+        return switch.run_use(switch.UseRequest(name, **kw), AppContext.of(self.actx, replace(self.tctx, root=self.root)))
 
     def status(self) -> dict[str, Any]:
         return status.status_doc(actx=self.actx, tctx=self.tctx, root=self.root, system=self.system)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from fakes.server import DEFAULT_KEY, FakeDeepSeek
 from helpers import DEEPSEEK_GUIDE_ENV, MemoryKeyring
 
 from dsconfig import actions, switch, wizard
+from dsconfig.context import AppContext
 from dsconfig.errors import (
     EXIT_KEYRING,
     EXIT_USAGE,
@@ -103,6 +104,12 @@ class World:
     def run(self, prompter: Any, **options: Any) -> wizard.SetupResult:
         return wizard.run_wizard(SetupOptions(**options), prompter=prompter, actx=self.actx, tctx=self.tctx,
                                  root=self.root)
+
+    def use(self, name: str) -> switch.SwitchResult:
+        return switch.run_use(switch.UseRequest(name), AppContext.of(self.actx, replace(self.tctx, root=self.root)))
+
+    def off(self) -> switch.SwitchResult:
+        return switch.run_off(switch.OffRequest(), AppContext.of(self.actx, self.tctx))
 
     def profiles(self) -> dict[str, Profile]:
         return dict(ProfileStore().load().profiles)
@@ -304,7 +311,7 @@ def test_adopting_an_inline_key_moves_it_into_the_keyring_and_out_of_every_file(
     assert backups and all(b"Bash(ls:*)" in b.read_bytes() for b in backups)
 
     # `off` puts the hand-made setup back, except the key: it lives in the keyring now
-    switch.off(actx=world.actx, tctx=world.tctx)
+    world.off()
     assert GOOD_KEY.encode() not in all_bytes_under(world.home, world.dshome)
     del original["env"]["ANTHROPIC_AUTH_TOKEN"]
     assert json.loads(world.settings.read_text()) == original
@@ -319,7 +326,7 @@ def test_adoption_then_off_keeps_the_exact_text_of_members_dsconfig_never_owned(
     world.settings.write_text(text)
     world.run(NoTerminalPrompter(), yes=True, no_verify=True)
     assert world.keyring.items == {"ds": OTHER_KEY}
-    switch.off(actx=world.actx, tctx=world.tctx)
+    world.off()
     after = world.settings.read_text()
     assert '"permissions": {"allow": ["Bash(ls)"]},' in after
     assert '"statusLine": {"type": "command", "command": "echo  hi"}' in after
@@ -331,8 +338,8 @@ def test_adoption_then_off_keeps_the_exact_text_of_members_dsconfig_never_owned(
 def test_adoption_also_cleans_backups_of_earlier_rounds(world: World, fake_deepseek: FakeDeepSeek) -> None:
     hand_made(world, fake_deepseek.base_url, GOOD_KEY)
     actions.profile_add("old", "custom", base_url=fake_deepseek.base_url, ctx=world.actx)
-    switch.use("old", actx=world.actx, tctx=world.tctx, root=world.root)  # backs the file up, key included
-    switch.off(actx=world.actx, tctx=world.tctx)  # the journal forgets it; the backup stays
+    world.use("old")  # backs the file up, key included
+    world.off()  # the journal forgets it; the backup stays
     assert GOOD_KEY.encode() in all_bytes_under(world.dshome / "state" / "backups")
     world.run(NoTerminalPrompter(), yes=True, no_verify=True)
     assert world.keyring.items == {"custom": GOOD_KEY}

@@ -8,7 +8,7 @@ Design (after aws-cli's `configure`, with its injected prompter, and copier's qu
   injected: `QuestionaryPrompter` (the only place in dsconfig that imports questionary, lazily) on a terminal,
   `NoTerminalPrompter` without one (it fails at once, naming the flag), a scripted one in tests.
 - Nothing is written before the last question ("Write these changes?") is answered yes: the profile, the key
-  and every file change are planned in memory first (`switch.use(..., dry_run=True)` on a profile store and a
+  and every file change are planned in memory first (`switch.run_use` with `dry_run` on a profile store and a
   secret store that hold the new profile only in memory). Ctrl-C at any question leaves every file as it was.
 - The key lives where `--key-source` says (the OS keyring by default). Without a usable keyring the wizard
   offers env:VAR, command:CMD and kernel instead of stopping (without a terminal: exit 5, naming them). env:
@@ -18,7 +18,7 @@ Design (after aws-cli's `configure`, with its injected prompter, and copier's qu
   from; no command for a profile that does not exist yet), and the menu after it starts on what failed.
 - A re-run that would write nothing says so and asks no confirmation.
 - After the confirmation, in this order: the key into its store, read back (a store failure, or one that
-  keeps nothing, stops before any file changes), the profile into profiles.toml, then `switch.use` per target
+  keeps nothing, stops before any file changes), the profile into profiles.toml, then `switch.run_use` per target
   (Claude Code, then Claude Desktop). An adopted inline key is then forgotten by the journal and the backup
   (`dsconfig.scrub.forget_originals`) and scrubbed from older backups of earlier use/off rounds, so no dsconfig file
   keeps it in plain text and `dsconfig off` does not write it back.

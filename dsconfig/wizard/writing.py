@@ -97,7 +97,7 @@ class WritingSteps(WizardState):
         return result, _notice_lines([*told, *result.notices])
 
     def _switch_calls(self) -> list[tuple[str, str]]:
-        """(target, scope) per `switch.use` call: Claude Code first, then Desktop (which has only a user scope)."""
+        """(target, scope) per `switch.run_use` call: Claude Code first, then Desktop (which has only a user scope)."""
         calls = []
         if CLAUDE_CODE in self.d.targets:
             calls.append((CLAUDE_CODE, self.d.scope))

@@ -335,9 +335,10 @@ def test_claude_code_writing_while_dsconfig_journals_is_not_lost(tmp_path: Path)
 
     with world.activated():
         from dsconfig import switch
+        from dsconfig.context import AppContext
 
         actx, tctx = contexts(world, journal=ClaudeWritesMeanwhile(world.journal))
-        switch.use("a", actx=actx, tctx=tctx)
+        switch.run_use(switch.UseRequest("a"), AppContext.of(actx, tctx))
     assert ClaudeWritesMeanwhile.fired
     doc = json.loads(world.settings.read_bytes())
     assert doc["env"]["ANTHROPIC_BASE_URL"] == "https://api.deepseek.com/anthropic"
@@ -359,9 +360,10 @@ def test_replan_when_a_plan_disappears_is_not_a_crash(tmp_path: Path) -> None:
 
     with world.activated():
         from dsconfig import switch
+        from dsconfig.context import AppContext
 
         actx, tctx = contexts(world, journal=OnboardingMeanwhile(world.journal))
-        switch.use("a", actx=actx, tctx=tctx)  # before the fix: StopIteration from apply_all
+        switch.run_use(switch.UseRequest("a"), AppContext.of(actx, tctx))  # before the fix: StopIteration from apply_all
     assert json.loads(world.state.read_bytes())["hasCompletedOnboarding"] is True
 
 
@@ -382,9 +384,10 @@ def test_active_profile_is_the_one_the_files_hold_after_two_racing_switches(tmp_
 
     with world.activated():
         from dsconfig import switch
+        from dsconfig.context import AppContext
 
         actx, tctx = contexts(world, store=OtherSwitchMeanwhile(world.profiles))
-        switch.use("a", actx=actx, tctx=tctx)
+        switch.run_use(switch.UseRequest("a"), AppContext.of(actx, tctx))
         other.join()
     env = json.loads(world.settings.read_bytes())["env"]
     assert env["ANTHROPIC_BASE_URL"] == "https://b.example.com/anthropic"  # the later switch won the files
@@ -403,9 +406,10 @@ class RacingSwitch:
     def _run(self) -> None:
         try:
             from dsconfig import switch
+            from dsconfig.context import AppContext
 
             actx, tctx = contexts(self.world, journal=self.journal)
-            switch.use(self.name, target=self.target, actx=actx, tctx=tctx)
+            switch.run_use(switch.UseRequest(self.name, target=self.target), AppContext.of(actx, tctx))
         except BaseException as exc:  # noqa: BLE001 - re-raised by join()
             self.errors.append(exc)
         finally:
@@ -486,9 +490,10 @@ def test_claude_code_writing_while_dsconfig_fsyncs_its_temp_file_is_not_lost(tmp
 
     with world.activated(), mock.patch("os.fsync", fsync):
         from dsconfig import switch
+        from dsconfig.context import AppContext
 
         actx, tctx = contexts(world)
-        switch.use("a", actx=actx, tctx=tctx)
+        switch.run_use(switch.UseRequest("a"), AppContext.of(actx, tctx))
     assert fired, "dsconfig did not fsync a temp file of settings.json"
     doc = json.loads(world.settings.read_bytes())
     assert doc["env"]["ANTHROPIC_BASE_URL"] == "https://api.deepseek.com/anthropic"

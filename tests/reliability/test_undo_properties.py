@@ -1,4 +1,4 @@
-"""Part 3: undo is exact, for any file a user may have, at the target level (switch.use / switch.off in-process).
+"""Part 3: undo is exact, for any file a user may have, at the target level (switch.run_use / switch.run_off in-process).
 
 Hypothesis generates whole machines: Claude Code's user settings, project settings, its state file, Claude
 Desktop's config library (with the user's own entries) and both MCP config files, as *text*: nested objects,
@@ -167,18 +167,22 @@ def run_scenario(files: dict[str, bytes | None], steps: list[tuple[str, dict[str
         world = lay_out(Path(tmp) / "w", files)
         original = user_files(world)
         with world.activated():
+            from dataclasses import replace
+
             from dsconfig import switch
+            from dsconfig.context import AppContext
 
             actx, tctx = contexts(world)
             for step, kwargs in steps:
                 if step == "use":
-                    switch.use(actx=actx, tctx=tctx, root=world.root / "sysroot", **kwargs)
+                    request = switch.UseRequest(kwargs["name"], **{k: v for k, v in kwargs.items() if k != "name"})
+                    switch.run_use(request, AppContext.of(actx, replace(tctx, root=world.root / "sysroot")))
                     for path in (world.root / rel for rel in user_files(world)):
                         if path.suffix == ".json":
                             json.loads(path.read_bytes())  # every file stays valid JSON
                     check_foreign_untouched(world, files, f"after use {kwargs}")
                 else:
-                    switch.off(actx=actx, tctx=tctx, **kwargs)
+                    switch.run_off(switch.OffRequest(**kwargs), AppContext.of(actx, tctx))
         after = user_files(world)
         assert sorted(after) == sorted(original), "files appeared or disappeared"
         for rel in original:
