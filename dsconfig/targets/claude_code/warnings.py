@@ -42,7 +42,7 @@ def use_warnings(resolved: Resolved, ctx: TargetContext, *, scope: str, inline_k
     found: list[str] = []
     for layer in _above(layers, target):
         found += _layer_warning(layer, target, resolved, ctx)
-    found += _environment_warnings(ctx.environ, resolved)
+    found += _environment_warnings(ctx.environ, resolved, ctx.platform)
     if scope == "project":
         found += _git_warnings(target, ctx.cwd, inline_key, git or git_unignored)
     if inline_key:
@@ -71,8 +71,10 @@ def environment_routing(environ: Mapping[str, str]) -> dict[str, str]:
             if v and (k.startswith("ANTHROPIC_") or k in ROUTING_VARS)}
 
 
-def _environment_warnings(environ: Mapping[str, str], resolved: Resolved) -> list[str]:
-    """A settings `env` value beats the exported one; an exported variable the settings leave unset still applies."""
+def _environment_warnings(environ: Mapping[str, str], resolved: Resolved, platform: str) -> list[str]:
+    """A settings `env` value beats the exported one; an exported variable the settings leave unset still applies.
+    The fix is named in the syntax of the shell the person runs dsconfig from (fish has no `unset`), as `off`'s
+    note and doctor's fix name it."""
     written = set(resolved.claude_env()) | set(CREDENTIAL_VARS) | {vocab.BASE_URL_VAR}
     still = [k for k in environment_routing(environ) if k not in written]
     if not still:
@@ -82,7 +84,18 @@ def _environment_warnings(environ: Mapping[str, str], resolved: Resolved) -> lis
             f"still uses: {', '.join(still)}")
     if cloud:
         text += f" ({', '.join(cloud)} sends it to a cloud provider instead)"
-    return [text + f"; unset them (e.g. `unset {' '.join(still)}`) if they are left over"]
+    return [text + f"; unset them (e.g. `{unset_all(still, environ, platform)}`) if they are left over"]
+
+
+def unset_all(names: list[str], environ: Mapping[str, str], platform: str) -> str:
+    """One command line dropping every variable of `names` in the user's shell: `unset A B` in bash and zsh,
+    one command a variable elsewhere (`set -e A; set -e B` in fish, `set A= & set B=` in cmd)."""
+    from dsconfig.targets import shell
+
+    syntax = shell.user_shell(environ, platform)
+    if syntax in ("bash", "zsh"):
+        return f"unset {' '.join(names)}"
+    return (" & " if syntax == "cmd" else "; ").join(shell.unset_command(name, syntax) for name in names)
 
 
 def git_unignored(path: Path, cwd: Path) -> bool | None:
