@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import TextIO
 
 from dsconfig import output
+from dsconfig.iostreams import IOStreams
 from dsconfig.verify.report import Balance, ClaudeRun, Failure, MessageCheck, ModelList, ProfileReport, VerifyReport
 
 HEADERS = ["PROFILE", "CHECK", "MODEL", "TIERS", "ANSWERED BY", "HTTP", "1ST TOKEN", "TOTAL", "TOKENS", "RESULT"]
@@ -117,11 +118,7 @@ def problem_lines(profile: ProfileReport) -> list[str]:
 def spinner(label: str, stream: TextIO | None = None) -> Iterator[None]:
     """A one-line spinner on stderr while the checks run; nothing at all when stderr is not a terminal."""
     target = stream or sys.stderr
-    try:
-        interactive = target.isatty()
-    except (AttributeError, ValueError):
-        interactive = False
-    if not interactive:
+    if not IOStreams(stderr=target).stderr_is_terminal():
         yield
         return
     done = threading.Event()

@@ -7,8 +7,9 @@ import sys
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from dsconfig import output
+from dsconfig import iostreams, output
 from dsconfig.errors import UsageError
+from dsconfig.iostreams import IOStreams
 from dsconfig.wizard.questions import Question
 
 
@@ -89,8 +90,10 @@ def _questionary_validator(check: Callable[[Any], str | None] | None) -> Callabl
     return run
 
 
-def default_prompter(*, stdin_used: bool) -> Prompter:
-    """The terminal prompter when stdin and stderr are terminals (and stdin is not the piped key)."""
-    if not stdin_used and sys.stdin.isatty() and sys.stderr.isatty():
+def default_prompter(*, stdin_used: bool, io: IOStreams | None = None) -> Prompter:
+    """The terminal prompter when stdin and stderr are terminals (and stdin is not the piped key). `io`: the
+    streams asked (default: the process's, looked up now)."""
+    streams = io or iostreams.system()
+    if not stdin_used and streams.can_prompt() and streams.stderr_is_terminal():
         return QuestionaryPrompter()
     return NoTerminalPrompter()
