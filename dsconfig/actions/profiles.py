@@ -14,7 +14,7 @@ from dsconfig.credentials import (
     SecretStore,
     mask,
 )
-from dsconfig.errors import DsconfigError, KeyringUnavailableError
+from dsconfig.errors import DsconfigError, KeyringUnavailableError, UsageError
 from dsconfig.keysources import COMMAND, ENV, KeySource, nothing_to_store
 from dsconfig.names import validate_name
 from dsconfig.notices import Notice
@@ -50,7 +50,7 @@ def profile_add(
     )
     source = profile.key_source
     if key is not None and not source.stores:
-        raise nothing_to_store(name, source)
+        raise _nothing_to_store_on_add(name, source, c)
     _tell(c, _command_secret(source))
     secrets = _store_for(c, source)
     if key is not None:
@@ -75,6 +75,20 @@ def profile_add(
                     secrets.set(name, previous)
             raise
     return resolve(profile, template)
+
+
+def _nothing_to_store_on_add(name: str, source: KeySource, c: Context) -> DsconfigError:
+    """A key given for a source dsconfig does not store into. `profile edit` is the fix for a profile that exists;
+    one `profile add` is creating cannot be edited yet, so the hint names the add flags that work (as setup's)."""
+    err = nothing_to_store(name, source)
+    try:
+        if name in c.store.load().profiles:
+            return err
+    except DsconfigError:  # an unreadable profiles file: its own error comes when the profile is added
+        return err
+    return UsageError(err.message, f"profile {name!r} does not exist yet: run the same dsconfig profile add without "
+                      f"--api-key-stdin (dsconfig reads the key from {source.describe()} when it is needed), or with "
+                      "--key-source keyring to store the piped key in the OS keyring")
 
 
 def _command_secret(source: KeySource) -> Notice | None:
