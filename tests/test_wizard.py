@@ -192,6 +192,18 @@ def test_happy_path_writes_a_verified_setup(world: World, fake_deepseek: FakeDee
     assert fake_deepseek.message_requests and all(r.key == GOOD_KEY for r in fake_deepseek.message_requests)
 
 
+def test_what_switching_warns_is_shown_once_by_the_wizard_not_printed(world: World, fake_deepseek: FakeDeepSeek,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    """The switch's notices (here: an exported variable the profile does not override) come back as data; the
+    wizard shows each once, as `dsconfig use` would word it, among its own lines. Nothing goes to stderr."""
+    world = replace(world, tctx=replace(world.tctx, environ={**world.tctx.environ, "ANTHROPIC_CUSTOM_HEADERS": "X-A: b"}))
+    p = ScriptedPrompter({"key": GOOD_KEY})
+    world.run(p, base_url=fake_deepseek.base_url)
+    shown = [line for line in p.told if "ANTHROPIC_CUSTOM_HEADERS" in line]
+    assert len(shown) == 1 and shown[0].startswith("warning: exported in this environment"), p.told
+    assert capsys.readouterr().err == ""
+
+
 def test_rerun_edits_the_profile_and_every_question_defaults_to_the_current_value(world: World, fake_deepseek: FakeDeepSeek) -> None:
     world.run(ScriptedPrompter({"key": GOOD_KEY}), base_url=fake_deepseek.base_url)
     first = world.snapshot()
