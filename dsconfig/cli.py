@@ -434,7 +434,7 @@ def setup_command(provider: str | None, profile_name: str | None, api_key_stdin:
                                   api_key=_secret_input(True) if api_key_stdin else None, targets=targets,
                                   scope=scope, adopt=adopt, yes=yes, no_verify=no_verify, key_source=source)
     app = _app()
-    prompter = app.prompter or wizard.default_prompter(stdin_used=api_key_stdin)
+    prompter = app.prompter or wizard.default_prompter(stdin_used=api_key_stdin, io=app.io)
     wizard.run_wizard(options, prompter=prompter, actx=app.actions_telling_at_once(), tctx=app.targets)
 
 

@@ -45,7 +45,7 @@ from dsconfig.errors import DsconfigError
 from dsconfig.keysources import COMMAND, KeySource
 from dsconfig.profiles import Resolved
 from dsconfig.targets.context import TargetContext
-from dsconfig.targets.drift import file_drift
+from dsconfig.targets.filedrift import file_drift
 from dsconfig.targets.system import System
 
 __all__ = ["applied_lag", "differs_from_profile", "file_drift", "interrupted_switch", "render_text",

@@ -34,7 +34,7 @@ from dsconfig.targets.claude_code.settings import (
 )
 from dsconfig.targets.claude_code.warnings import environment_routing
 from dsconfig.targets.context import TargetContext
-from dsconfig.targets.drift import DriftJSON, file_drift
+from dsconfig.targets.filedrift import DriftJSON, file_drift
 
 
 @dataclass(frozen=True)

@@ -81,7 +81,7 @@ from dsconfig.targets.claude_desktop.plan import (
 from dsconfig.targets.claude_desktop.plan import plan_off as _plan_off
 from dsconfig.targets.claude_desktop.plan import plan_use as _plan_use
 from dsconfig.targets.context import TargetContext
-from dsconfig.targets.drift import file_drift
+from dsconfig.targets.filedrift import file_drift
 from dsconfig.targets.system import Ran, System, policy_registry_keys, run_quietly
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""Drift: what changed in a file since dsconfig wrote it, from the journal's record of every key it set.
+"""File drift: what changed in a file since dsconfig wrote it, from the journal's record of every key it set.
 `status` and `doctor` report it per target; values of key members are masked."""
 
 from __future__ import annotations
