@@ -13,7 +13,8 @@ Times, side by side in one run and interleaved round by round (so machine noise 
   python -c "import re"              (the console-script floor: pip's generated `dsconfig` wrapper imports re)
   python -c pass                     (the interpreter's own start)
 against one real Secret Service (gnome-keyring on a private D-Bus bus, started here), and prints medians
-and ratios. Goals (issue 15): key get <= 2x secret-tool lookup; env <= 3x python -c pass; --help <= 2x
+and ratios, plus the floors they stand on: the console script's (`import re`) and the keyring path's
+(`import re, jeepney`). Goals (issue 15): key get <= 2x secret-tool lookup; env <= 3x python -c pass; --help <= 2x
 python -c pass. Issue 16: key get through env: near the interpreter's floor; through command: about key get
 (env:) + the command alone.
 
@@ -67,6 +68,7 @@ def main() -> None:
             "dsconfig env --shell bash": [*dsconfig, "env", NAME, "--shell", "bash"],
             "dsconfig key get": [*dsconfig, "key", "get", NAME],
             "key get (env: source)": [*dsconfig, "key", "get", "bench-env"],
+            "env (env: source)": [*dsconfig, "env", "bench-env", "--shell", "bash"],
             "key get (command: source)": [*dsconfig, "key", "get", "bench-cmd"],
             "the key command alone": ["/bin/sh", "-c", key_command],
             "dsconfig --help": [*dsconfig, "--help"],
@@ -74,6 +76,7 @@ def main() -> None:
             "secret-tool lookup": ["secret-tool", "lookup", "service", "dsconfig", "username", NAME],
             "bare keyring lookup": [sys.executable, "-c", f"import keyring; print(keyring.get_password('dsconfig', {NAME!r}))"],
             "python -c 'import re'": [sys.executable, "-c", "import re"],
+            "python -c 'import re, jeepney'": [sys.executable, "-c", "import re, jeepney, jeepney.io.blocking"],
             "python -c pass": [sys.executable, "-c", "pass"],
         }
         for argv in cases.values():  # warm caches; check each works and prints what it should
@@ -106,6 +109,10 @@ def main() -> None:
           f"= the console-script floor (python -c 'import re', what pip's `dsconfig` wrapper runs first) + "
           f"{env_ms - script_floor:.1f} ms")
     print(f"  key get (command:) - key get (env:) = {cmd_ms - env_ms:.1f} ms vs the command alone {alone_ms:.1f} ms")
+    jeepney_ms = med["python -c 'import re, jeepney'"]
+    print("the keyring path's floor (the console script plus importing jeepney, the Secret Service client):")
+    print(f"  python -c 'import re, jeepney' {jeepney_ms:.1f} ms = {jeepney_ms / c_floor:.2f}x secret-tool; "
+          f"key get - that floor = {med['dsconfig key get'] - jeepney_ms:.1f} ms (D-Bus round trips and dsconfig)")
 
 if __name__ == "__main__":
     main()
