@@ -243,6 +243,7 @@ def _keyring_errors() -> tuple[type[Exception], ...]:
 
 
 def require_key(store: SecretStore, name: str) -> str:
+    """Raises NotFoundError (exit 3) when the store holds no key for `name`."""
     key = store.get(name)
     if not key:
         raise NotFoundError(f"no API key stored for profile {name!r}", f"store one with: dsconfig key set {name}")

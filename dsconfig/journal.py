@@ -226,6 +226,7 @@ class SwitchMarker:
 
     @classmethod
     def from_json(cls, raw: Any) -> SwitchMarker:
+        """Raises ValueError when `doc` is not a record this version wrote (the journal reports it as damaged)."""
         _expect(raw, dict, "switch")
         if raw.get("command") not in ("use", "off") or not isinstance(raw.get("scope"), str) \
                 or not (raw.get("profile") is None or isinstance(raw.get("profile"), str)) \

@@ -170,6 +170,7 @@ def command_secret_warning(source: KeySource) -> str | None:
 
 
 def read_env(name: str, source: KeySource, environ: Mapping[str, str] | None = None) -> str:
+    """Raises KeySourceError (exit 5) when the variable is unset or empty, or holds no usable key."""
     e = os.environ if environ is None else environ
     raw = e.get(source.value, "")
     if not raw.strip():
@@ -235,6 +236,7 @@ def run_command(source: KeySource, environ: Mapping[str, str] | None = None) -> 
 
 
 def read_command(name: str, source: KeySource, environ: Mapping[str, str] | None = None) -> str:
+    """Raises KeySourceError (exit 5) when the command times out, fails, or prints anything but one key."""
     command_secret_warning(source)  # masks a key written into the command itself in every message below
     code, out, err = run_command(source, environ)
     if code is None:
@@ -314,6 +316,7 @@ class KernelStore:
         raise self._refused(err)
 
     def get(self, name: str) -> str | None:
+        """Raises KeySourceError (exit 5) when keyctl is missing, refuses or does not answer."""
         key_id = self._find(name)
         if key_id is None:
             return None
@@ -328,6 +331,7 @@ class KernelStore:
 
     def set(self, name: str, key: str) -> None:
         # padd reads the payload from stdin: the key never appears in a process list.
+        """Raises KeySourceError (exit 5) when keyctl is missing, refuses (or the key is too big) or does not answer."""
         code, out, err = self._run("padd", "user", _description(name), "@u", stdin=key)
         if code != 0 and ("Invalid argument" in err or "quota" in err.lower()):
             raise KeySourceError(f"the kernel keyring refused a key of {len(key)} characters ({err.strip()})",
@@ -340,6 +344,7 @@ class KernelStore:
             raise self._refused(err)
 
     def delete(self, name: str) -> bool:
+        """Raises KeySourceError (exit 5) when keyctl is missing, refuses or does not answer."""
         key_id = self._find(name)
         if key_id is None:
             return False
@@ -349,6 +354,7 @@ class KernelStore:
         return True
 
     def describe(self) -> str:
+        """Raises KeySourceError (exit 5) when keyctl is missing, refuses or does not answer."""
         code, _out, err = self._run("show", "@u")
         if code != 0:
             raise self._refused(err)
@@ -387,6 +393,7 @@ class SourcedStore:
         return self._kernel
 
     def source(self, name: str) -> KeySource:
+        """Raises InvalidFileError (exit 4) when profiles.toml cannot be loaded."""
         from dsconfig.keyget import source_of
 
         source, err = source_of(name, self._profiles_file)
@@ -408,6 +415,8 @@ class SourcedStore:
         return self.get_from(name, self.source(name))
 
     def set(self, name: str, key: str) -> None:
+        """Store `key` where the profile's source keeps keys. Raises UsageError (exit 2) for an env:/command: source
+        (nothing to store), InvalidFileError when profiles.toml cannot be loaded, and what that store raises."""
         source = self.source(name)
         if not source.stores:
             raise nothing_to_store(name, source)

@@ -11,6 +11,7 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
 def validate_name(name: str) -> str:
+    """`name` when it can be a profile name (letters, digits, `-`, `_`, `.`, at most 64). Raises UsageError (exit 2) otherwise."""
     if not name:
         raise UsageError("a profile name cannot be empty", "use letters, digits, '-', '_' and '.', e.g. ds")
     if len(name) > MAX_NAME:

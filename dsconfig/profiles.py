@@ -44,6 +44,7 @@ def validate_base_url(url: str) -> str:
 
 
 def parse_model_option(text: str) -> tuple[str, str]:
+    """`--model TIER=MODEL` as (tier, model). Raises UsageError (exit 2) for another form or an unknown tier."""
     _encodable("--model", text)
     tier, sep, model = text.partition("=")
     if not sep or tier not in TIERS or not model.strip() or "\0" in model:
@@ -52,6 +53,7 @@ def parse_model_option(text: str) -> tuple[str, str]:
 
 
 def parse_env_option(text: str) -> tuple[str, str]:
+    """`--env KEY=VALUE` as (name, value). Raises UsageError (exit 2) for another form, a variable dsconfig sets itself, or a key in plain text."""
     _encodable("--env", text)
     name, sep, value = text.partition("=")
     if not sep or not _ENV_NAME.fullmatch(name):
@@ -201,6 +203,7 @@ class ProfileSet:
     active: str | None
 
     def get(self, name: str) -> Profile:
+        """Profile `name`. Raises NotFoundError (exit 3) naming the profiles there are."""
         if name not in self.profiles:
             known = ", ".join(self.profiles) or "none yet"
             raise NotFoundError(f"no profile named {name!r}", f"profiles: {known}; create one with `dsconfig profile add {name} --provider deepseek`")
@@ -361,6 +364,7 @@ class ProfileStore:
         return result
 
     def add(self, profile: Profile, *, replace_existing: bool = False) -> ProfileSet:
+        """Raises DsconfigError when a profile of that name exists (unless `replace_existing`), InvalidFileError when the file cannot be edited without changing its meaning."""
         import tomlkit
 
         def change(doc: Any) -> None:
@@ -388,6 +392,7 @@ class ProfileStore:
         return self._edit(change)
 
     def rename(self, old: str, new: str) -> ProfileSet:
+        """Raises DsconfigError when `new` exists, NotFoundError when `old` does not, InvalidFileError as `add`."""
         def change(doc: Any) -> None:
             table = _existing(doc, old)
             if new in doc["profiles"]:

@@ -92,6 +92,7 @@ class TemplateSet:
         return sorted(self.templates.values(), key=provider_sort_key)
 
     def get(self, template_id: str) -> Template:
+        """Raises NotFoundError (exit 3) naming the known providers, or the InvalidFileError of a user template by that id that did not load."""
         if template_id in self.templates:
             return self.templates[template_id]
         for err in self.errors:
@@ -186,6 +187,7 @@ def _str_table(path: Path, key: str, value: Any, *, names: re.Pattern[str] | Non
 
 
 def parse_template(path: Path, data: Mapping[str, Any], *, builtin: bool) -> Template:
+    """Raises InvalidFileError (exit 4) naming the key and its fix."""
     unknown = sorted(set(data) - _TOP_KEYS)
     if unknown:
         raise _bad(path, unknown[0], "is not a template key", f"known keys: {', '.join(sorted(_TOP_KEYS))}")

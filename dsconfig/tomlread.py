@@ -42,6 +42,7 @@ def loads(path: Path | str, text: str, *, hint: str) -> dict[str, Any]:
 
 
 def read(path: Path, *, hint: str) -> dict[str, Any]:
+    """Parse the TOML file at `path` through saferead. Raises InvalidFileError (exit 4) naming file, line and column."""
     data = saferead.read_bytes(path)  # refuses FIFOs, devices, link loops and huge files, never blocks
     if data is None:
         raise InvalidFileError(path, "does not exist", "create it, or check the path")

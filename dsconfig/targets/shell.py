@@ -231,6 +231,8 @@ def render_unset(names: Iterable[str], shell: str) -> str:
     """Statements removing each variable, in the given order, one per line.
 
     Removing a variable that is not set is not an error in any shell.
+
+    Raises UsageError (exit 2) for a shell that is not one of SHELLS.
     """
     template = _UNSET_TEMPLATES.get(shell)
     if template is None:

@@ -65,7 +65,9 @@ def size_text(limit: int) -> str:
 
 
 async def read_limited(resp: ByteStream, limit: int = MAX_BODY) -> bytes:
-    """The body, or TooLarge as soon as it passes `limit` (an endless body stops there, not at the timeout)."""
+    """The body, or TooLarge as soon as it passes `limit` (an endless body stops there, not at the timeout).
+
+    Raises TooLarge past the limit."""
     chunks: list[bytes] = []
     size = 0
     async for chunk in resp.aiter_bytes():
@@ -77,7 +79,9 @@ async def read_limited(resp: ByteStream, limit: int = MAX_BODY) -> bytes:
 
 
 async def limited_lines(resp: ByteStream) -> AsyncIterator[str]:
-    """The lines of an event stream (CRLF, LF or CR), each at most MAX_LINE bytes, all at most MAX_STREAM."""
+    """The lines of an event stream (CRLF, LF or CR), each at most MAX_LINE bytes, all at most MAX_STREAM.
+
+    Raises TooLarge past the limit."""
     buffer = b""
     total = 0
     async for chunk in resp.aiter_bytes():
@@ -102,7 +106,9 @@ async def limited_lines(resp: ByteStream) -> AsyncIterator[str]:
 
 async def read_events(resp: ByteStream, progress: Progress, start: float) -> str | None:
     """Read the stream's events into `progress` (with the time of the first text delta); the data of the first
-    event that is not Anthropic's (an OpenAI chunk...) when one comes, reading stops there; else None."""
+    event that is not Anthropic's (an OpenAI chunk...) when one comes, reading stops there; else None.
+
+    Raises TooLarge past the limit."""
     name: str | None = None
     data_lines: list[str] = []
     data_size = 0

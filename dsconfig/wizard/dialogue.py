@@ -140,7 +140,9 @@ class Wizard(VerifySteps, WritingSteps):
     def ask_key_source(self) -> None:
         """Where the key lives. The OS keyring unless --key-source says otherwise; asked only when there is no
         usable keyring (then env:, command: and kernel are offered instead of stopping) or when the profile
-        being edited already keeps its key elsewhere."""
+        being edited already keeps its key elsewhere.
+
+        Raises UsageError (exit 2) for a source that cannot be used here."""
         existing = self.d.existing.key_source if self.d.existing is not None and self.d.adopt is None else None
         if self.o.key_source is not None:
             self.d.key_source = self.o.key_source
@@ -187,6 +189,7 @@ class Wizard(VerifySteps, WritingSteps):
         return KeySource(str(kind))
 
     def ask_key(self, *, again: bool = False) -> None:
+        """Raises UsageError (exit 2) when a key is given for a source that stores none."""
         t = self.d.template
         assert t is not None
         if not self.d.key_source.stores:

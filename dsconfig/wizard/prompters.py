@@ -30,6 +30,7 @@ class NoTerminalPrompter:
     interactive = False
 
     def ask(self, q: Question) -> Any:
+        """Raises UsageError (exit 2) naming the flag that answers the question (no terminal to ask on)."""
         hint = f"give {q.flag}" + (", or --yes to accept the default" if q.default is not None else "")
         if q.id == "key":
             hint = 'pipe the key in: printf %s "$KEY" | dsconfig setup ... --api-key-stdin'

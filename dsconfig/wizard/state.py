@@ -92,9 +92,11 @@ class WizardState:
 
     # Asked by the dialogue (dialogue.py); the test call's failure menu asks them again.
     def ask_key(self, *, again: bool = False) -> None:
+        """Raises NotImplementedError: the dialogue implements it."""
         raise NotImplementedError
 
     def ask_models(self, *, force: bool = False) -> None:
+        """Raises NotImplementedError: the dialogue implements it."""
         raise NotImplementedError
 
     def _read_source_key(self) -> None:

@@ -49,6 +49,7 @@ class _PendingSecrets:
         self._base, self._name, self._key, self._missing = base, name, key, missing
 
     def get(self, name: str) -> str | None:
+        """Raises what the real store raises for a profile that is not the one being set up."""
         if name == self._name and self._key is not None:
             return self._key
         if name == self._name and self._missing is not None:
@@ -56,9 +57,11 @@ class _PendingSecrets:
         return self._base.get(name)
 
     def set(self, name: str, key: str) -> None:
+        """Raises AssertionError: planning never stores a key."""
         raise AssertionError("the setup wizard's planning keyring must not write")
 
     def delete(self, name: str) -> bool:
+        """Raises AssertionError: planning never removes a key."""
         raise AssertionError("the setup wizard's planning keyring must not write")
 
     def describe(self) -> str:
@@ -181,6 +184,7 @@ class WritingSteps(WizardState):
         return CLAUDE_CODE in self.d.targets and self.d.scope == "user"
 
     def confirm(self) -> None:
+        """Raises Cancelled when the person says no (nothing was written)."""
         if self.unchanged:
             return  # nothing to write: nothing to ask
         if not self.answer(question("confirm", default=True)):
