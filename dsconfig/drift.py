@@ -21,7 +21,7 @@ import difflib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from dsconfig import vocab
 from dsconfig.profiles import Resolved, strip_context_suffix
@@ -73,6 +73,39 @@ def fix_command(profile: str, changes: Mapping[str, str]) -> str:
     return " ".join(parts)
 
 
+class ModelDriftJSON(TypedDict):
+    """One model drift in `verify --json` (`model_list.drift`) and `doctor --json`."""
+
+    kind: str
+    model: str
+    tiers: list[str]
+    replacement: str | None
+    listed: list[str]
+    message: str
+    fix: str | None
+
+
+class DifferenceJSON(TypedDict):
+    variable: str
+    applied: str | None
+    wanted: str | None
+
+
+class LagJSON(TypedDict):
+    """Settings that lag their profile, in `status --json` (`applied_lag`, with the file's `path` and `scope`
+    added there) and doctor's `applied-lag`."""
+
+    profile: str
+    differences: list[DifferenceJSON]
+    message: str
+    fix: str
+
+
+class AppliedLagJSON(LagJSON):
+    path: str
+    scope: str
+
+
 @dataclass(frozen=True)
 class ModelDrift:
     """One profile model the provider's list does not confirm."""
@@ -98,7 +131,7 @@ class ModelDrift:
         have = f"; the provider lists: {', '.join(self.listed)}" if self.listed else "; the provider lists no models"
         return f"model {self.model!r} ({used}) is not on the provider's model list{have}"
 
-    def to_doc(self) -> dict[str, Any]:
+    def to_doc(self) -> ModelDriftJSON:
         return {
             "kind": self.kind,
             "model": self.model,
@@ -184,7 +217,7 @@ class SettingsDrift:
         names = ", ".join(d.variable for d in self.differences)
         return f"the applied settings lag profile {self.profile!r} ({names})"
 
-    def to_doc(self) -> dict[str, Any]:
+    def to_doc(self) -> LagJSON:
         return {
             "profile": self.profile,
             "differences": [{"variable": d.variable, "applied": d.applied, "wanted": d.wanted} for d in self.differences],

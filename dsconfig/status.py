@@ -41,6 +41,7 @@ from typing import Any, TypedDict
 from dsconfig import actions, fileio, targets, vocab
 from dsconfig.credentials import mask
 from dsconfig.detect import json_key
+from dsconfig.drift import AppliedLagJSON
 from dsconfig.errors import DsconfigError
 from dsconfig.keysources import COMMAND, KeySource
 from dsconfig.profiles import Resolved
@@ -257,14 +258,14 @@ _STATE_TEXT = {
 }
 
 
-def applied_lag(tctx: TargetContext, actx: actions.Context) -> list[dict[str, Any]]:
+def applied_lag(tctx: TargetContext, actx: actions.Context) -> list[AppliedLagJSON]:
     """Claude Code settings files whose applied values lag what their profile resolves to now (a template
     changed by an upgrade, `profile edit` without `use`): per file, the differences and the one command that
     refreshes it. Files that cannot be read are reported elsewhere (their state is "invalid")."""
     from dsconfig import drift
     from dsconfig.claudejson import parse_json_like_claude
 
-    out: list[dict[str, Any]] = []
+    out: list[AppliedLagJSON] = []
     for record in tctx.journal.owned_by(target=vocab.TARGET_CLAUDE_CODE, applied_only=True):
         if record.path.name == ".claude.json" or not record.owner.get("profile"):
             continue
@@ -278,11 +279,10 @@ def applied_lag(tctx: TargetContext, actx: actions.Context) -> list[dict[str, An
         lag = drift.settings_drift(env if isinstance(env, dict) else {}, resolved)
         if lag is None:
             continue
-        entry = lag.to_doc()
         scope = record.owner.get("scope", "user")
+        entry: AppliedLagJSON = {**lag.to_doc(), "path": str(record.path), "scope": scope}
         if scope == "project":
             entry["fix"] = f"cd '{record.path.parent.parent}' && dsconfig use {lag.profile} --scope project"
-        entry.update(path=str(record.path), scope=scope)
         out.append(entry)
     return out
 

@@ -128,7 +128,7 @@ def test_providers_doc_lists_deepseek_first_with_documented_keys() -> None:
         assert p["checked"] is None or re.fullmatch(r"\d{4}-\d{2}-\d{2}", p["checked"])
         for model in p["desktop"]["models"]:
             assert set(model) == {"id", "label", "tier", "supports_1m"}
-    assert first["docs_url"].startswith("https://api-docs.deepseek.com/") and first["checked"] == "2026-11-30"
+    assert (first["docs_url"] or "").startswith("https://api-docs.deepseek.com/") and first["checked"] == "2026-11-30"
 
 
 def test_providers_command_text_lists_deepseek_first(run_dsconfig: RunDsconfig) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
+from typing import TypedDict
 
 from dsconfig import notices
 from dsconfig.actions.base import Context, _ctx, _profiles_lock, _store_for, _tell, _warning, profile_secret
@@ -279,7 +279,43 @@ def _profile_rename_locked(old: str, new: str, c: Context) -> None:
         secrets.delete(old)
 
 
-def profile_doc(r: Resolved, *, active: bool, key: str | None, key_error: str | None = None) -> dict[str, Any]:
+class OverridesJSON(TypedDict):
+    base_url: str | None
+    models: dict[str, str]
+    env: dict[str, str]
+
+
+class ProfileDocJSON(TypedDict):
+    """`profile show --json`: a profile with its template applied; `key` masked, `key_source` never the key."""
+
+    name: str
+    provider: str
+    active: bool
+    base_url: str
+    models: dict[str, str]
+    env: dict[str, str]
+    overrides: OverridesJSON
+    key: str | None
+    key_error: str | None
+    key_source: str
+
+
+class ProfileRowJSON(TypedDict):
+    name: str
+    provider: str
+    base_url: str | None
+    active: bool
+
+
+class ProfileListJSON(TypedDict):
+    """`profile list --json`."""
+
+    active: str | None
+    profiles: list[ProfileRowJSON]
+    interrupted_switch: str | None
+
+
+def profile_doc(r: Resolved, *, active: bool, key: str | None, key_error: str | None = None) -> ProfileDocJSON:
     p = r.profile
     if p.key_source.kind == COMMAND:
         from dsconfig.keysources import command_secret_warning
@@ -299,10 +335,10 @@ def profile_doc(r: Resolved, *, active: bool, key: str | None, key_error: str | 
     }
 
 
-def profile_list_doc(ctx: Context | None = None) -> dict[str, Any]:
+def profile_list_doc(ctx: Context | None = None) -> ProfileListJSON:
     c = _ctx(ctx)
     found = c.store.load()
-    rows = []
+    rows: list[ProfileRowJSON] = []
     for profile in found.profiles.values():
         base_url: str | None
         try:
@@ -328,7 +364,7 @@ def _interrupted_switch() -> str | None:
             f"run {marker.describe()} again to finish it, or `dsconfig off` to undo it")
 
 
-def profile_show_doc(name: str, ctx: Context | None = None) -> dict[str, Any]:
+def profile_show_doc(name: str, ctx: Context | None = None) -> ProfileDocJSON:
     c = _ctx(ctx)
     found = c.store.load()
     profile = found.get(name)

@@ -2,12 +2,58 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
 from dsconfig.templates import Template, load_templates
 
 
-def providers_doc() -> dict[str, Any]:
+class DesktopModelJSON(TypedDict):
+    id: str
+    label: str
+    tier: str | None
+    supports_1m: bool
+
+
+class DesktopJSON(TypedDict):
+    supported: bool
+    reason: str | None
+    models: list[DesktopModelJSON]
+
+
+class TemplateJSON(TypedDict):
+    """One provider template in `providers --json` (and the wizard's choices)."""
+
+    id: str
+    name: str
+    description: str
+    base_url: str
+    regions: dict[str, str]
+    auth: str
+    key_url: str | None
+    docs_url: str | None
+    checked: str | None
+    models: dict[str, str]
+    model_names: dict[str, str]
+    legacy: dict[str, str]
+    env: dict[str, str]
+    desktop: DesktopJSON
+    source: str
+
+
+class TemplateErrorJSON(TypedDict):
+    file: str
+    message: str
+    hint: str | None
+
+
+class ProvidersJSON(TypedDict):
+    """`dsconfig providers --json`."""
+
+    providers: list[TemplateJSON]
+    errors: list[TemplateErrorJSON]
+
+
+def providers_doc() -> ProvidersJSON:
     found = load_templates()
     return {
         "providers": [template_doc(t) for t in found.ordered()],
@@ -15,7 +61,7 @@ def providers_doc() -> dict[str, Any]:
     }
 
 
-def template_doc(t: Template) -> dict[str, Any]:
+def template_doc(t: Template) -> TemplateJSON:
     return {
         "id": t.id,
         "name": t.name,

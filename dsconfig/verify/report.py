@@ -37,9 +37,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypedDict
+from typing import TypedDict
 
-from dsconfig.drift import ModelDrift
+from dsconfig.drift import ModelDrift, ModelDriftJSON
 from dsconfig.errors import (
     EXIT_ERROR,
     EXIT_OK,
@@ -102,7 +102,7 @@ class ModelListDoc(TypedDict):
     total_ms: int | None
     models: list[str] | None
     missing: list[str]
-    drift: list[dict[str, Any]]
+    drift: list[ModelDriftJSON]
     ok: bool
     detail: str
     failure: FailureDoc | None
