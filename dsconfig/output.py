@@ -69,13 +69,21 @@ _ANSI = "\x1b(?:\\[[0-?]*[ -/]*[@-~]|\\][^\x07\x1b]*(?:\x07|\x1b\\\\)|[@-Z\\\\-_
 
 
 def _forms(secret: str) -> list[str]:
-    """`secret` and the encodings a provider's echo may use: URL-encoded, base64 (standard, URL-safe)."""
+    """`secret` and the forms a provider's echo may take: reversed, spaced out, hex, every byte percent-encoded,
+    URL-encoded, and base64 (standard and URL-safe) at each of the three alignments it can have inside a longer
+    encoded text ("Bearer " + key encodes the key at another offset than the key alone)."""
     import base64
     from urllib.parse import quote
 
     raw = secret.encode("utf-8", "surrogatepass")
-    forms = [secret, quote(secret, safe=""), base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode()]
-    return [f for i, f in enumerate(forms) if f not in forms[:i]]
+    forms = [secret, secret[::-1], " ".join(secret), raw.hex(), "".join(f"%{b:02x}" for b in raw),
+             quote(secret, safe="")]
+    for encode in (base64.b64encode, base64.urlsafe_b64encode):
+        for shift in range(3):
+            text = encode(b"\0" * shift + raw).decode().rstrip("=")
+            # The first quantum mixes in the bytes before the key and the last one those after it: drop both.
+            forms.append(text[4:-4] if shift else text[:-4])
+    return [f for i, f in enumerate(forms) if len(f) >= _MIN_SECRET and f not in forms[:i]]
 
 
 def _mask_pieces(text: str, form: str, replacement: str) -> str:

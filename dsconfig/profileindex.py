@@ -80,7 +80,32 @@ def profiles(text: str, path: str | None = None) -> tuple[dict[str, str], list[s
     names = doc.get("names")
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
         return None
+    if not _grounded(doc["sources"], names, text):
+        return None
     return doc["sources"], names
+
+
+def _grounded(sources: Mapping[str, str], names: Sequence[str], text: str) -> bool:
+    """Whether every name and every source's variable or command is spelled in profiles.toml's `text`.
+
+    The index lives in dsconfig's own 0700 state folder, but what it says is run (a `command:` source) or read
+    and handed to Claude Code (an `env:` variable): an index edited to say anything the file does not say is not
+    believed, so changing what `key get` does still takes changing profiles.toml itself."""
+    if not all(_spelled(name, [text]) for name in names):
+        return False
+    for name, source in sources.items():
+        kind, _, value = source.partition(":")
+        if name not in names or kind not in ("env", "command", "kernel", "keyring") or (value and not _spelled(value, [text])):
+            return False
+    return True
+
+
+def _spelled(value: str, texts: Sequence[str]) -> bool:
+    """Whether `value` occurs in one of the TOML `texts`, as is or with a basic string's escapes (\\", \\\\...)."""
+    import json
+
+    forms = {value, json.dumps(value, ensure_ascii=False)[1:-1], json.dumps(value)[1:-1]}
+    return any(form in text for form in forms for text in texts)
 
 
 def _text_of(path: str) -> str | None:
@@ -136,7 +161,8 @@ def env_entry(name: str | None, *, cwd_has_project_settings: bool, path: str | N
         if cwd_has_project_settings:
             return None
         name = doc.get("active")
-    names, sources, entries = doc.get("names"), doc.get("sources"), doc.get("env")
+    names, entries = doc.get("names"), doc.get("env")
+    sources: dict[str, str] = doc.get("sources")  # type: ignore[assignment]  # checked by _strings below
     if not isinstance(name, str) or not isinstance(names, list) or name not in names or not _strings(sources) \
             or not isinstance(entries, dict):
         return None
@@ -160,7 +186,12 @@ def env_entry(name: str | None, *, cwd_has_project_settings: bool, path: str | N
     for file_path, recorded in files.items():
         if not isinstance(file_path, str) or _text_of(file_path) != recorded:
             return None
-    return EnvEntry(name, sources.get(name, "keyring"), variables, key_variables)  # type: ignore[union-attr]
+    # Every value printed must be spelled in profiles.toml or the template it came from (see _grounded).
+    texts = [data.decode("utf-8", "replace"), *(t for t in files.values() if isinstance(t, str))]
+    if not _grounded(sources, names, texts[0]) or not all(
+            value is None or value == "" or _spelled(value, texts) for value in variables.values()):
+        return None
+    return EnvEntry(name, sources.get(name, "keyring"), variables, key_variables)
 
 
 def write(text: str, sources: Mapping[str, str], names: Sequence[str], active: str | None,

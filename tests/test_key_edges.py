@@ -44,6 +44,11 @@ def registered() -> Iterator[str]:
     urllib.parse.quote(KEY, safe=""),
     base64.b64encode(KEY.encode()).decode(),
     base64.b64encode(KEY[:-4].encode()).decode(),
+    base64.b64encode(b"Bearer " + KEY.encode()).decode(),   # the key at another base64 alignment
+    base64.urlsafe_b64encode(b"xx" + KEY.encode()).decode(),
+    KEY.encode().hex(), KEY.encode().hex().upper(),
+    "".join(f"%{b:02X}" for b in KEY.encode()),              # every byte percent-encoded
+    KEY[::-1], " ".join(KEY),
     KEY[:10] + "\x1b[0m" + KEY[10:],           # split by a terminal escape
 ])
 def test_an_echo_of_the_key_never_adds_up_to_the_key(registered: str, echo: str) -> None:
@@ -51,6 +56,9 @@ def test_an_echo_of_the_key_never_adds_up_to_the_key(registered: str, echo: str)
     assert shown.startswith("HTTP 401: bad key ") and shown.endswith(" (request id 42)")
     for piece in (KEY[i:i + 12] for i in range(len(KEY) - 11)):
         assert piece.lower() not in shown.lower(), (echo, shown)
+    # The echo itself (in whatever encoding) is gone but for what encodes the bytes around the key.
+    for window in (echo[i:i + 16] for i in range(len(echo) - 15)):
+        assert window not in shown, (echo, shown)
     assert "sk-…cdef" in shown
 
 

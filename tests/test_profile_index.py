@@ -146,3 +146,24 @@ def test_a_source_written_with_an_escaped_key_name_is_honoured(run_dsconfig: Any
     _profiles().write_text('schema_version = 1\n[profiles.ci]\nprovider = "deepseek"\n"key\\u005fsource" = "env:KEY_A"\n')
     assert _ok(run_dsconfig("key", "get", "ci", env={"KEY_A": KEY_A})).stdout == KEY_A + "\n"
     assert _ok(run_dsconfig("profile", "show", "ci", env={"KEY_A": KEY_A})).stdout.count("env:KEY_A") >= 1
+
+
+def test_an_index_edited_to_say_what_profiles_toml_does_not_is_not_believed(run_dsconfig: Any, tmp_path: Path) -> None:
+    # Outside tester: with profiles.toml's text left intact, an index edited to give profile `ci` a command (or
+    # another variable, or other env values) was believed. What it says must be spelled in the files themselves.
+    _ok(run_dsconfig("profile", "add", "ci", "--provider", "deepseek", "--key-source", "env:KEY_A"))
+    _ok(run_dsconfig("env", "ci", "--shell", "bash", env={"KEY_A": KEY_A}))  # records ci's env entry
+    index_path = Path(profileindex.index_file())
+    marker = tmp_path / "ran"
+    for edit in (
+        lambda d: d["sources"].update(ci=f"command:touch {marker}; echo {KEY_B}"),
+        lambda d: d["sources"].update(ci="env:KEY_B"),
+        lambda d: d["env"]["ci"]["variables"].update(ANTHROPIC_BASE_URL="https://evil.example/anthropic"),
+    ):
+        doc = json.loads(index_path.read_text())
+        edit(doc)
+        index_path.write_text(json.dumps(doc))
+        got = _ok(run_dsconfig("key", "get", "ci", env={"KEY_A": KEY_A, "KEY_B": KEY_B}))
+        assert got.stdout == KEY_A + "\n" and not marker.exists()
+        shown = _ok(run_dsconfig("env", "ci", "--shell", "bash", env={"KEY_A": KEY_A, "KEY_B": KEY_B})).stdout
+        assert "evil.example" not in shown and KEY_A in shown and KEY_B not in shown
