@@ -243,3 +243,19 @@ def test_a_key_inside_custom_headers_is_masked_in_every_report(run_dsconfig: Any
         shown = proc.stdout + proc.stderr
         assert not any(KEY[i:i + 12] in shown for i in range(len(KEY) - 11)), (args, shown)
         assert "ANTHROPIC_CUSTOM_HEADERS" in shown, args
+
+
+# --- second tester, 10: standard input is read with a bound -----------------------------------------------------
+
+
+@pytest.mark.parametrize("args", [("profile", "add", "z", "--provider", "deepseek", "--api-key-stdin"),
+                                  ("profile", "add", "z", "--provider", "deepseek", "--key-source", "env:K",
+                                   "--api-key-stdin")])
+def test_a_key_piped_from_dev_zero_is_refused_not_read_forever(args: tuple[str, ...]) -> None:
+    from helpers import dsconfig_command
+
+    with open("/dev/zero", "rb") as zero:
+        # Bounded: before the fix this read until memory ran out (the run's timeout names the hang).
+        proc = subprocess.run([*dsconfig_command(), *args], stdin=zero, capture_output=True, text=True, timeout=60,
+                              check=False)
+    assert proc.returncode == EXIT_USAGE and "more than 64 KiB" in proc.stderr, proc.stderr

@@ -82,12 +82,25 @@ def nothing_to_remove(name: str, source: KeySource) -> DsconfigError:
                          f"remove it where it lives ({source.describe()}); or drop the profile: dsconfig profile rm {name}")
 
 
+MAX_KEY_INPUT = 64 * 1024
+"""Characters `--stdin` / `--api-key-stdin` read at most: an API key is a few hundred at most, and a pipe from
+/dev/zero or a wrong file must not fill the memory."""
+
+
 def read_secret_input(stdin_flag: bool, *, prompt: str = "API key (input hidden): ",
                       io: IOStreams | None = None) -> str | None:
-    """The key from stdin (`--stdin`), from a hidden prompt on a terminal, or None."""
+    """The key from stdin (`--stdin`), from a hidden prompt on a terminal, or None.
+
+    Raises UsageError (exit 2) when standard input holds more than MAX_KEY_INPUT characters."""
     streams = io or iostreams.system()
     if stdin_flag:
-        return streams.stdin.read()
+        text = streams.stdin.read(MAX_KEY_INPUT + 1)
+        if len(text) > MAX_KEY_INPUT:
+            from dsconfig.errors import UsageError
+
+            raise UsageError(f"standard input holds more than {MAX_KEY_INPUT // 1024} KiB: that is not an API key",
+                             "pipe the key alone: printf %s \"$KEY\" | dsconfig ... --api-key-stdin")
+        return text
     if streams.can_prompt():
         import getpass
 
