@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 
 import click
 
-from dsconfig import __version__, output, render, targets
+from dsconfig import __version__, output, render, targets, vocab
 from dsconfig.errors import EXIT_INTERRUPTED, EXIT_USAGE, DsconfigError
 
-TIER_HELP = "TIER=MODEL, tiers: main, opus, sonnet, haiku, subagent (repeatable)"
+TIER_HELP = f"TIER=MODEL, tiers: {', '.join(vocab.TIER_NAMES)} (repeatable)"
 
 if TYPE_CHECKING:
     from dsconfig.context import AppContext
