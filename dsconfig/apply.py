@@ -237,7 +237,12 @@ def _put_back(plan: FilePlan, old: FileRecord | None, journal: Journal) -> None:
             raise ConcurrentChange(str(plan.path))
         if plan.before is None:
             fileio.remove_file(plan.path)
-            record = journal.get(plan.path)
+            # The file is gone whatever the journal says: a journal that cannot be read now must not turn a
+            # file put back into one reported as "could not be put back".
+            try:
+                record = journal.get(plan.path)
+            except DsconfigError:
+                record = plan.record
             if record is not None and old is None:
                 _remove_empty_dirs(record.created_dirs)
         else:

@@ -108,7 +108,8 @@ def plan_json(
 
     Raises:
         InvalidFileError: the file is not a readable JSON object, holds a scalar where an object is needed, or
-            holds a number JSON cannot spell where dsconfig must write; or whatever `validate` raises.
+            holds a number JSON cannot spell (1e999) where dsconfig must write or in a value it must record before
+            replacing it (with line and column); or whatever `validate` raises.
     """
     before = fileio.read_bytes(path)
     doc = _read_doc(path, before, what)
@@ -148,6 +149,7 @@ def plan_json(
                 notes.append(f"{path}: {path_text(kpath)} was changed by hand since dsconfig set it; replaced by the "
                              "profile's value (`dsconfig off` puts back what it held before dsconfig)")
         else:
+            jsonfile.check_recordable(path, current_text, kpath, now, path_text(kpath))
             original, prev = now, previous_sibling(doc, kpath)
             first = now is not ABSENT and prev is None and isinstance(kpath[-1], str)
             top = kpath[0]

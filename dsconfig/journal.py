@@ -331,7 +331,15 @@ class Journal:
             if state.switch is not None:
                 doc["switch"] = state.switch.to_json()
             # ASCII escapes: values copied from users' files may hold lone surrogates that UTF-8 cannot encode.
-            fileio.atomic_write(self.path, (json.dumps(doc, indent=2, ensure_ascii=True) + "\n").encode(), mode=0o600)
+            # allow_nan=False: a number JSON cannot spell (1e999 read as infinity) would make the journal invalid
+            # JSON, and every later command would refuse it. Planning refuses such values first; this is the net.
+            try:
+                text = json.dumps(doc, indent=2, ensure_ascii=True, allow_nan=False)
+            except ValueError:
+                raise fileio.WriteError(
+                    f"{self.path} was not written: a value to record holds a number JSON cannot spell (such as 1e999)",
+                    "replace that number in the file dsconfig was changing, then run again") from None
+            fileio.atomic_write(self.path, (text + "\n").encode(), mode=0o600)
 
     def owned_by(self, *, applied_only: bool = False, **owner: str) -> list[FileRecord]:
         """Records whose owner matches; `applied_only` leaves out what `off` kept for `off --force`."""

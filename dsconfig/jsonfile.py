@@ -10,8 +10,9 @@ dsconfig.jsonsplice). No I/O here: dsconfig.fileio reads and writes the bytes.
 from __future__ import annotations
 
 import json
+import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,7 @@ from dsconfig.errors import InvalidFileError
 
 if TYPE_CHECKING:  # the splice is imported when a file is rewritten: keeps `dsconfig env` and `key get` light
     from dsconfig.jsonsplice import Frame, RawMember
+    from dsconfig.keypaths import Match
 
 BOM = b"\xef\xbb\xbf"
 
@@ -114,6 +116,39 @@ def _depth(doc: Any) -> int:
         elif isinstance(node, list):
             stack.extend((v, level + 1) for v in node)
     return deepest
+
+
+def check_recordable(path: Path, text: str, key_path: Sequence[str | Match], value: Any, where: str) -> None:
+    """Refuse a value dsconfig must record before replacing it (the journal keeps it for `off`) when it holds a
+    number JSON cannot spell: `1e999` is valid JSON that Python reads as infinity, and no JSON writer can give
+    it back (the journal would hold `Infinity`, which no JSON reader accepts). `text` is the file's text.
+
+    Raises:
+        InvalidFileError: naming the file, the line and column of the number, and `where` (the member).
+    """
+    if not _holds_infinity(value):
+        return
+    from dsconfig import jsonsplice
+
+    at = jsonsplice.nonfinite_number_at(text, key_path)
+    line, col = _line_col(text[:at], at) if at is not None else (None, None)
+    raise InvalidFileError(path, f"{where} holds a number too large for JSON (such as 1e999), which dsconfig would "
+                           "have to record to give it back on `off`",
+                           "replace that number with one within range (or a string), then run again",
+                           line=line, column=col)
+
+
+def _holds_infinity(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, float) and math.isinf(node):
+            return True
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
 
 
 class _NonStandard(ValueError):

@@ -11,10 +11,12 @@ spacing, number spellings like `1e-7`: all kept.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from dsconfig.keypaths import Match
 from dsconfig.keypaths import same as _same
 
 # A top-level member's original text, as the journal keeps it: (the key with its colon, the value).
@@ -90,6 +92,45 @@ def top_members(text: str) -> dict[str, RawMember] | None:
         return None
     obj = _scan_object(text, i)
     return {m.key: (text[m.start : m.value_start], text[m.value_start : m.value_end]) for m in obj.members}
+
+
+def nonfinite_number_at(text: str, path: Sequence[str | Match]) -> int | None:
+    """Where in the JSON object `text` the value at `path` holds a number Python reads as infinite (such as
+    `1e999`, valid JSON that no JSON writer can spell again): the offset of the first one, or None."""
+    i = _skip(text, 0)
+    for part in path:
+        if i >= len(text):
+            return None
+        if text[i] == "{" and isinstance(part, str):
+            member = next((m for m in _scan_object(text, i).members if m.key == part), None)
+            if member is None:
+                return None
+            i = member.value_start
+        elif text[i] == "[" and isinstance(part, Match):
+            spans, _ = _scan_array(text, i)
+            found = next((s for s, _ in spans if _element_matches(text, s, part)), None)
+            if found is None:
+                return None
+            i = found
+        else:
+            return None
+    return _first_nonfinite(text, i)
+
+
+def _element_matches(text: str, start: int, part: Match) -> bool:
+    value, _ = _DECODER.raw_decode(text, start)
+    return isinstance(value, dict) and value.get(part.field) == part.value
+
+
+def _first_nonfinite(text: str, i: int) -> int | None:
+    if text[i] == "{":
+        starts = [m.value_start for m in _scan_object(text, i).members]
+    elif text[i] == "[":
+        starts = [s for s, _ in _scan_array(text, i)[0]]
+    else:
+        value, _ = _DECODER.raw_decode(text, i)
+        return i if isinstance(value, float) and math.isinf(value) else None
+    return next((hit for hit in (_first_nonfinite(text, s) for s in starts) if hit is not None), None)
 
 
 def _line_indent(text: str, pos: int) -> str:
