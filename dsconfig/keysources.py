@@ -147,14 +147,20 @@ def from_file_value(path: Path | str, where: str, value: Any) -> KeySource:
         raise InvalidFileError(path, f"{where}.key_source: {err.message.removeprefix('--key-source ')}", err.hint) from None
 
 
+def secret_tokens(command: str) -> list[str]:
+    """The tokens of a command line that look like a key itself (`echo sk-...`): a command: source's, or an
+    apiKeyHelper's in Claude Code's settings."""
+    import re
+
+    return [m.group(0) for m in re.finditer(_SECRETISH, command)
+            if len(m.group(0)) < 32 or sum(ch.isdigit() for ch in m.group(0)) >= 6]
+
+
 def command_secret_warning(source: KeySource) -> str | None:
     """A warning when a command: source seems to hold the key itself (`echo sk-...`); the token is masked."""
     if source.kind != COMMAND:
         return None
-    import re
-
-    found = [m.group(0) for m in re.finditer(_SECRETISH, source.value)
-             if len(m.group(0)) < 32 or sum(ch.isdigit() for ch in m.group(0)) >= 6]
+    found = secret_tokens(source.value)
     if not found:
         return None
     from dsconfig import output

@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypedDict
 
-from dsconfig import changes, notices, output, targets
+from dsconfig import changes, notices, output, targets, vocab
 from dsconfig.credentials import mask
 from dsconfig.journal import SECRET_NAMES
 from dsconfig.notices import Notice
+from dsconfig.targets.claude_code.settings import HELPER_KEY, header_values, helper_secrets
 
 
 class FileChangeJSON(TypedDict):
@@ -103,8 +104,16 @@ def _files(plans: Sequence[changes.FilePlan], owners: dict[Path, str], secret: s
     return tuple(out)
 
 
+def _as_written(value: str) -> tuple[str, str]:
+    """`value` as it is, and as a JSON string spells it (a quote or backslash escaped), for finding it in a diff."""
+    import json
+
+    return value, json.dumps(value, ensure_ascii=False)[1:-1]
+
+
 def _inline_secrets(plan: changes.FilePlan) -> set[str]:
-    """Values of key members (ANTHROPIC_AUTH_TOKEN, ANTHROPIC_API_KEY, inferenceGatewayApiKey) in either side."""
+    """Values of key members (ANTHROPIC_AUTH_TOKEN, ANTHROPIC_API_KEY, inferenceGatewayApiKey) in either side,
+    each header value of ANTHROPIC_CUSTOM_HEADERS, and keys written inside an apiKeyHelper command."""
     import json
 
     found: set[str] = set()
@@ -122,6 +131,10 @@ def _inline_secrets(plan: changes.FilePlan) -> set[str]:
                 for k, v in node.items():
                     if k in SECRET_NAMES and isinstance(v, str) and len(v) >= 8:
                         found.add(v)
+                    elif k == vocab.HEADERS_VAR and isinstance(v, str):  # each header's value may be a credential
+                        found.update(f for h in header_values(v) if len(h) >= 8 for f in _as_written(h))
+                    elif k == HELPER_KEY and isinstance(v, str):  # `echo sk-...`: a key inside another's helper
+                        found.update(f for t in helper_secrets(v) for f in _as_written(t))
                     elif isinstance(v, (dict, list)):
                         stack.append(v)
             elif isinstance(node, list):

@@ -4,12 +4,16 @@ cannot edit, onboarding, inline keys, variables other switchers left, drift and 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dsconfig import fileio, jsonfile, status, vocab
 from dsconfig.credentials import mask
 from dsconfig.doctor.findings import Finding
 from dsconfig.doctor.machine import Machine
 from dsconfig.errors import InvalidFileError
+
+if TYPE_CHECKING:
+    from dsconfig.targets.claude_code.settings import Layer
 
 KEY_VARS = vocab.KEY_VARS
 STALE_VARS = vocab.STALE_VARS
@@ -110,8 +114,21 @@ def check_inline_keys(m: Machine) -> list[Finding]:
                 out.append(Finding("inline-keys", "warning", f"{layer.path} holds an API key in plain text ({var}="
                                    f"{mask(value)})", f"remove env.{var} from {layer.path}; then dsconfig use "
                                    f"{m.active or 'NAME'} --scope project keeps the key in the keyring", where))
+        out += _helper_inline_key(layer)
     out += _desktop_inline_keys(m)
     return out or [Finding("inline-keys", "ok", "no API key in plain text in Claude's settings files")]
+
+
+def _helper_inline_key(layer: Layer) -> list[Finding]:
+    """Another setup's apiKeyHelper that holds the key itself (`echo sk-...`): the file is the key's store."""
+    from dsconfig.targets import claude_code
+
+    if layer.helper is None or not claude_code.helper_secrets(layer.helper):
+        return []
+    return [Finding("inline-keys", "warning", f"{layer.path} holds an API key in plain text in its apiKeyHelper "
+                    f"({claude_code.shown_helper(layer.helper)})", "dsconfig setup   (adopts it: the key moves into "
+                    "the keyring), or give the profile a key source that fetches it (--key-source command:'pass show "
+                    "...' or keyring) and dsconfig use NAME", str(layer.path))]
 
 
 def _desktop_inline_keys(m: Machine) -> list[Finding]:
@@ -166,14 +183,32 @@ def check_stale_variables(m: Machine) -> list[Finding]:
         out.append(Finding("stale-variables", "error", f"{cloud} is on (from {source}): Claude Code talks to that cloud "
                            "provider, not to the profile's base URL", f"dsconfig use {m.active or 'NAME'}   (removes "
                            f"it from the settings), or {m.unset(cloud)}", str(source)))
-    others = m.effective.get("other_credentials") or []
-    if others:
-        first = m.effective["credential"]
-        listed = "; ".join(f"{c['kind']} from {c['source']}" for c in [first, *others])
-        out.append(Finding("stale-variables", "warning", f"several credentials reach Claude Code ({listed}): it sends "
-                           "more than one key, and the provider may honour the wrong one",
-                           f"dsconfig use {m.active or 'NAME'}   (blanks the other keys so only the keyring's is sent)"))
+    out += _several_credentials(m)
     return out or [Finding("stale-variables", "ok", "no variables left by other switchers")]
+
+
+def _several_credentials(m: Machine) -> list[Finding]:
+    """More than one credential reaches Claude Code: keys, a helper, or a credential header in
+    ANTHROPIC_CUSTOM_HEADERS (sent beside the key, so another setup's token reaches this provider)."""
+    from dsconfig.targets import claude_code
+
+    first = m.effective.get("credential")
+    sent = [c for c in [first, *(m.effective.get("other_credentials") or [])] if c]
+    listed = [f"{c['kind']} from {c['source']}" for c in sent]
+    layer = m.layer_setting(vocab.HEADERS_VAR)
+    headers = layer.env[vocab.HEADERS_VAR] if layer is not None else m.tctx.environ.get(vocab.HEADERS_VAR, "")
+    names = claude_code.credential_headers(headers) if headers else []
+    fix = f"dsconfig use {m.active or 'NAME'}   (blanks the other keys so only the keyring's is sent"
+    if names:
+        listed.append(f"{vocab.HEADERS_VAR} ({', '.join(names)}) from {layer.path if layer is not None else 'environment'}")
+        fix += f", and removes another setup's {vocab.HEADERS_VAR})" if layer is not None else \
+            f"), and {m.unset(vocab.HEADERS_VAR)}"
+    else:
+        fix += ")"
+    if len(listed) < 2:
+        return []
+    return [Finding("stale-variables", "warning", f"several credentials reach Claude Code ({'; '.join(listed)}): it "
+                    "sends more than one key, and the provider may honour the wrong one", fix)]
 
 
 def check_drift(m: Machine) -> list[Finding]:

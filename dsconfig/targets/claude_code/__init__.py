@@ -85,16 +85,20 @@ from dsconfig.targets.claude_code.settings import (
     Layer,
     check_scope,
     check_writable,
+    credential_headers,
+    helper_secrets,
     managed_files,
     read_layer,
     settings_file,
     settings_layers,
+    shown_helper,
     state_file,
     validate_settings,
 )
 from dsconfig.targets.claude_code.warnings import (
     environment_routing,
     git_unignored,
+    headers_note,
     off_warnings,
     run_overrides,
     run_settings,
@@ -105,11 +109,12 @@ from dsconfig.targets.context import TargetContext
 __all__ = [
     "API_KEY_VAR", "CLAUDE_CODE", "CLOUD_VARS", "CREDENTIAL_VARS", "HELPER_KEY", "MODEL_VARS", "ONBOARDING_KEY",
     "ROUTING_VARS", "SCOPES", "SETTINGS_WHAT", "STATE_WHAT", "TARGET", "TOKEN_VAR", "VERSION_TIMEOUT", "ClaudeCode",
-    "Install", "Layer", "applied_profile", "check_scope", "check_writable", "claude_version",
+    "Install", "Layer", "applied_profile", "check_scope", "check_writable", "claude_version", "credential_headers",
     "defeating_vars", "detect", "effective", "environment_routing", "file_modes", "find_installs", "git_unignored",
-    "inline_variable", "managed_files", "off_warnings", "owner", "picker_labels", "plan_off", "plan_onboarding",
-    "plan_use", "profile_from_helper", "read_layer", "run_overrides", "run_settings", "settings_edits",
-    "settings_file", "settings_layers", "state_file", "status", "use_warnings", "validate_settings",
+    "headers_note", "helper_secrets", "inline_variable", "managed_files", "off_warnings", "owner", "picker_labels",
+    "plan_off", "plan_onboarding", "plan_use", "profile_from_helper", "read_layer", "run_overrides", "run_settings",
+    "settings_edits", "settings_file", "settings_layers", "shown_helper", "state_file", "status", "use_warnings",
+    "validate_settings",
 ]
 
 
@@ -141,7 +146,9 @@ class ClaudeCode:
         return file_modes(ctx, profile, scope=scope, inline_key=inline_key)
 
     def use_warnings(self, resolved: Resolved, ctx: TargetContext, *, scope: str, inline_key: bool) -> list[Notice]:
-        return [Notice("warning", text) for text in use_warnings(resolved, ctx, scope=scope, inline_key=inline_key)]
+        found = [Notice("warning", text) for text in use_warnings(resolved, ctx, scope=scope, inline_key=inline_key)]
+        headers = headers_note(resolved, ctx, scope=scope)
+        return found + ([Notice("note", headers)] if headers else [])
 
     def off_warnings(self, ctx: TargetContext) -> list[Notice]:
         return off_warnings(ctx)

@@ -61,9 +61,11 @@ def defeating_vars(resolved: Resolved) -> list[str]:
 
     Every model variable and companion of vocab.MODEL_VARS the profile leaves unset is one: a fable tier or a
     `_NAME` label another switcher left would otherwise survive the switch (`claude --model fable` would send
-    the other provider's model, `/model` would show its name)."""
+    the other provider's model, `/model` would show its name). So is ANTHROPIC_CUSTOM_HEADERS unless the
+    profile sets it (`--env`): another setup's headers may carry its credential (`Authorization: Bearer ...`),
+    which Claude Code would send to this provider."""
     wanted = {*resolved.claude_env(), *picker_labels(resolved)}
-    return [v for v in (*MODEL_VARS, *CLOUD_VARS) if v not in wanted]
+    return [v for v in (*MODEL_VARS, *CLOUD_VARS, vocab.HEADERS_VAR) if v not in wanted]
 
 
 def settings_edits(resolved: Resolved, ctx: TargetContext, *, inline_key: str | None = None,

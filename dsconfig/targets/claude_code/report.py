@@ -30,6 +30,7 @@ from dsconfig.targets.claude_code.settings import (
     Layer,
     _system,
     settings_layers,
+    shown_helper,
     state_file,
 )
 from dsconfig.targets.claude_code.warnings import environment_routing
@@ -286,7 +287,7 @@ def _credentials(layers: Sequence[Layer], environ: Mapping[str, str], home: Path
             found.append({"kind": var, "source": _source(layer, value), "value": mask(value)})
     helper_layer = next((layer for layer in layers if layer.helper is not None), None)
     if helper_layer is not None and helper_layer.helper is not None:
-        found.append({"kind": HELPER_KEY, "source": str(helper_layer.path), "value": helper_layer.helper,
+        found.append({"kind": HELPER_KEY, "source": str(helper_layer.path), "value": shown_helper(helper_layer.helper),
                       "dsconfig_profile": profile_from_helper(helper_layer.helper)})
     if (home / ".claude" / ".credentials.json").is_file() and not found:
         found.append({"kind": "oauth", "source": str(home / ".claude" / ".credentials.json"), "value": None})

@@ -102,7 +102,7 @@ class Layer:
         """The keys of this file that decide endpoint, key and models (helper included), values masked."""
         found = {var: _shown(var, value) for var, value in self.env.items() if var in ROUTING_VARS}
         if self.helper is not None:
-            found[HELPER_KEY] = self.helper
+            found[HELPER_KEY] = shown_helper(self.helper)
         return found
 
 
@@ -113,6 +113,41 @@ def _shown(var: str, value: str) -> str:
         return "\n".join(f"{name}:{' ' + mask(rest.strip()) if rest.strip() else ''}" if sep else mask(line)
                          for line in value.splitlines() for name, sep, rest in [line.partition(":")])
     return mask(value) if value and var in CREDENTIAL_VARS else value
+
+
+def header_values(value: str) -> list[str]:
+    """The value of each `Name: value` line of an ANTHROPIC_CUSTOM_HEADERS value (what the diffs mask)."""
+    return [rest.strip() for line in value.splitlines() for _name, sep, rest in [line.partition(":")]
+            if sep and rest.strip()]
+
+
+_CREDENTIAL_HEADER_WORDS = ("auth", "key", "token", "secret", "cookie")
+
+
+def credential_headers(value: str) -> list[str]:
+    """The names of the headers in an ANTHROPIC_CUSTOM_HEADERS value that look like they carry a credential
+    (`Authorization`, `x-api-key`, `X-Auth-Token`, ...)."""
+    return [name.strip() for line in value.splitlines() for name, sep, rest in [line.partition(":")]
+            if sep and rest.strip() and any(word in name.lower() for word in _CREDENTIAL_HEADER_WORDS)]
+
+
+def helper_secrets(command: str) -> list[str]:
+    """Tokens of an apiKeyHelper command that look like a key itself (`echo sk-...`), found as in a command:
+    key source; registered so that nothing this process prints shows them."""
+    from dsconfig import output
+    from dsconfig.keysources import secret_tokens
+
+    found = secret_tokens(command)
+    for token in found:
+        output.register_secret(token)
+    return found
+
+
+def shown_helper(command: str) -> str:
+    """An apiKeyHelper command as reports show it: any key written inside it masked."""
+    for token in sorted(helper_secrets(command), key=len, reverse=True):
+        command = command.replace(token, mask(token))
+    return command
 
 
 def read_layer(scope: str, path: Path) -> Layer:

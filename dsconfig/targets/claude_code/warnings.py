@@ -22,7 +22,9 @@ from dsconfig.targets.claude_code.settings import (
     ROUTING_VARS,
     Layer,
     _above,
+    _below,
     _shown,
+    credential_headers,
     managed_files,
     read_layer,
     settings_file,
@@ -49,6 +51,26 @@ def use_warnings(resolved: Resolved, ctx: TargetContext, *, scope: str, inline_k
         found.append(f"--inline-key: the API key is stored in plain text in {target} (made 0600); without "
                      f"--inline-key Claude Code reads it from the OS keyring through apiKeyHelper")
     return found
+
+
+def headers_note(resolved: Resolved, ctx: TargetContext, *, scope: str, root: Path | None = None) -> str | None:
+    """What `use` does with another setup's ANTHROPIC_CUSTOM_HEADERS in the file it writes (or one below): it
+    removes or blanks them, as every variable it owns, since a header may carry that setup's credential. None
+    when no such file sets it or the profile sets it itself (`--env`)."""
+    if vocab.HEADERS_VAR in resolved.claude_env():
+        return None
+    target = settings_file(ctx, scope)
+    layers = settings_layers(ctx, root=root)
+    here = [layer for layer in layers if layer.path == target] + _below(layers, target)
+    layer = next((layer for layer in here if layer.env.get(vocab.HEADERS_VAR)), None)
+    if layer is None:
+        return None
+    names = credential_headers(layer.env[vocab.HEADERS_VAR])
+    carrying = f", with a credential ({', '.join(names)})" if names else ""
+    return (f"{layer.path} sets {vocab.HEADERS_VAR}{carrying}, which profile {resolved.name!r} does not set: `use` "
+            f"{'removes' if layer.path == target else 'blanks'} it, so Claude Code does not send another setup's "
+            f"headers to this provider (`dsconfig off` puts it back); to send headers with this profile: "
+            f"`dsconfig profile edit {resolved.name} --env '{vocab.HEADERS_VAR}=Name: value'`")
 
 
 def _layer_warning(layer: Layer, target: Path, resolved: Resolved, ctx: TargetContext) -> list[str]:
