@@ -41,14 +41,14 @@ def read_bytes(path: Path) -> bytes | None:
 
     Raises:
         InvalidFileError: anything but a readable regular file (a folder, a FIFO, a device, a link loop, a
-            dangling link, a file over 16 MiB), naming what it is.
+            dangling link, a file over saferead.MAX_BYTES, 256 MiB), naming what it is.
     """
     return saferead.read_bytes(path)
 
 
 def read_text_quietly(path: Path) -> str | None:
     """For files read only to give advice (shell startup files, .npmrc): their text, or None for anything
-    unusual (missing, a FIFO or device, unreadable, over 16 MiB). Never blocks, never raises."""
+    unusual (missing, a FIFO or device, unreadable, over 256 MiB). Never blocks, never raises."""
     return saferead.read_text_quietly(path)
 
 

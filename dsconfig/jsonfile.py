@@ -210,7 +210,7 @@ class JsonStyle:
         if indent is None and "\n" in text.strip():
             indent = "  "
         non_ascii_escaped = re.search(r"\\u00[89a-fA-F][0-9a-fA-F]|\\u0[1-9a-fA-F][0-9a-fA-F]{2}|\\u[1-9a-fA-F]", text)
-        raw_non_ascii = any(ord(ch) > 127 for ch in text)
+        raw_non_ascii = not text.isascii()  # in C: ~/.claude.json can hold tens of MB of prompt history
         return cls(indent=indent, final_newline=text.endswith("\n"), ensure_ascii=bool(non_ascii_escaped) and not raw_non_ascii)
 
     def dump(self, doc: Any) -> bytes:

@@ -21,9 +21,10 @@ TYPE_CHECKING = False  # not typing's: this module is on the `key get` path (typ
 if TYPE_CHECKING:
     from pathlib import Path
 
-# No settings file, profile or template is anywhere near this; a bigger one is a mistake (or /dev/zero's
-# cousin, a sparse file) and reading it whole would cost the memory of the machine.
-MAX_BYTES = 16 * 1024 * 1024
+# Claude Code keeps its prompt history in ~/.claude.json, and files of 65-100 MB are reported in its issue
+# tracker: they must be read (`use` sets a member there, `off` puts it back). Far beyond that, a file is a mistake
+# (or /dev/zero's cousin, a sparse file) and reading it whole would cost the memory of the machine.
+MAX_BYTES = 256 * 1024 * 1024
 
 # O_NONBLOCK: opening a FIFO for reading otherwise waits for a writer. O_NOCTTY: a terminal device must not
 # become our controlling terminal. Both are absent on Windows, where neither problem exists.
@@ -36,7 +37,10 @@ def read_bytes(path: Path | str, *, limit: int = MAX_BYTES) -> bytes | None:
     """The bytes of the regular file at `path` (links followed), or None when nothing is there.
 
     Anything else is an InvalidFileError naming the path and what it is: a dangling link, a link loop, a folder,
-    a FIFO, a socket, a device, a file over `limit` bytes, an unreadable file.
+    a FIFO, a socket, a device, a file over `limit` bytes (FileTooLarge), an unreadable file.
+
+    Raises:
+        InvalidFileError: any of those, naming the path and what it is.
     """
     try:
         # stat first: a device or FIFO is refused without even being opened (opening a device can have effects).
@@ -117,9 +121,13 @@ def _check_kind(path: Path | str, st: os.stat_result) -> None:
     raise InvalidFileError(path, f"is {kind}, not a regular file{where}", _NOT_REGULAR_HINT)
 
 
+class FileTooLarge(InvalidFileError):
+    """A regular file over the read cap: not damaged, only more than dsconfig reads (advice differs)."""
+
+
 def _too_big(path: Path | str, limit: int) -> InvalidFileError:
-    return InvalidFileError(path, f"is larger than {limit // (1024 * 1024)} MiB, far more than any file dsconfig reads",
-                            f"check what it is (ls -l '{path}') and move it away")
+    return FileTooLarge(path, f"is larger than {limit // (1024 * 1024)} MiB, more than dsconfig reads",
+                            f"check what it is (ls -l '{path}'); if it is a program's file, let that program trim it")
 
 
 def _open_error(path: Path | str, exc: OSError) -> InvalidFileError:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from dsconfig import fileio, jsonfile, status, vocab
+from dsconfig import fileio, jsonfile, saferead, status, vocab
 from dsconfig.credentials import mask
 from dsconfig.doctor.findings import Finding
 from dsconfig.doctor.machine import Machine
@@ -68,6 +68,11 @@ def check_onboarding(m: Machine) -> list[Finding]:
     try:
         data = fileio.read_bytes(path)
         doc = jsonfile.parse_json_object(path, data, what=claude_code.STATE_WHAT) if data is not None else {}
+    except saferead.FileTooLarge as err:
+        # Not damaged: Claude Code keeps its prompt history there. Moving it away would lose that history.
+        return [Finding("onboarding", "warning", f"Claude Code's state file is too large for dsconfig: {err.message}",
+                        "keep the file (it holds Claude Code's history and settings); dsconfig cannot set "
+                        "hasCompletedOnboarding there until Claude Code's history in it is trimmed", str(path))]
     except InvalidFileError as err:
         return [Finding("onboarding", "error", f"Claude Code's state file is damaged: {err.message}",
                         f"move it away (mv '{path}' '{path}.broken'); Claude Code makes a new one", str(path))]

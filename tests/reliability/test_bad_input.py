@@ -14,7 +14,7 @@ file, a BOM dsconfig strips itself, a value of a key dsconfig does not own): the
 exactly.
 
 Files that are not regular files (after following links): a symlink loop, a named pipe (FIFO), a link to
-/dev/zero, a socket, a sparse file far over the 16 MiB read cap. They run through the installed command only,
+/dev/zero, a socket, a sparse file over the 256 MiB read cap. They run through the installed command only,
 under a time limit and a memory limit: an in-process read of a FIFO would hang the test run itself, and an
 unbounded read would take the machine's memory.
 
@@ -42,6 +42,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from dsconfig import saferead
 
 from .reliability_support import (
     DSCONFIG,
@@ -101,9 +103,9 @@ TARGETS = {
 NON_REGULAR = ("symlink-loop", "fifo", "dev-zero", "socket", "over-cap")
 NON_REGULAR_WORDS = {"symlink-loop": "symlink loop", "fifo": "named pipe", "dev-zero": "character device",
                      "socket": "socket", "over-cap": "larger than"}
-# Just over dsconfig's 16 MiB read cap (sparse: no disk used). The snapshot of the world reads it whole, so no
-# bigger; /dev/zero stands for the endless file.
-OVER_CAP = 17 * MB
+# Just over dsconfig's read cap (sparse: no disk used; the world's snapshots read it whole, ~0.3 GB each, so no
+# bigger); /dev/zero stands for the endless file.
+OVER_CAP = saferead.MAX_BYTES + MB
 DEFECTS = ("empty", "whitespace", "bom", "truncated", "syntax", "top-level", "value-types", "deep", "deep-700", "huge",
            "binary", "unreadable", "folder", "dangling-symlink", *NON_REGULAR)
 # Defects with a position in the file: the error must say line:column.
