@@ -17,12 +17,12 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dsconfig import fileio, jsonfile, paths
+from dsconfig import fileio, jsonfile, paths, vocab
 from dsconfig.errors import InvalidFileError
 from dsconfig.keypaths import ABSENT, KeyPath, decode_path, encode_path
 
@@ -236,9 +236,26 @@ class SwitchMarker:
                    float(raw.get("started", 0)))
 
     def describe(self) -> str:
+        """The command, as typed: `dsconfig use b --target all`, `dsconfig off --scope project`."""
         what = f"`dsconfig use {self.profile}" if self.command == "use" else "`dsconfig off"
-        what += (" --scope project" if self.scope == "project" else "") + "`"
+        what += self.target_option() + (" --scope project" if self.scope == "project" else "") + "`"
         return what
+
+    def target_option(self) -> str:
+        """The `--target` that covers every target of this switch: none for Claude Code alone (the default),
+        the one target's id, or `all`."""
+        if set(self.targets) <= {vocab.TARGET_CLAUDE_CODE}:
+            return ""
+        return f" --target {self.targets[0]}" if len(self.targets) == 1 else " --target all"
+
+    def undo_command(self) -> str:
+        """The `off` that undoes what this switch switched: `dsconfig off --target all`."""
+        return "dsconfig off" + self.target_option() + (" --scope project" if self.scope == "project" else "")
+
+    def covered_by(self, targets: Sequence[str], scope: str) -> bool:
+        """Whether a switch of `targets` at `scope` settles this one: only then may it clear the marker (a plain
+        `off` after a killed `use --target all` leaves Claude Desktop half switched)."""
+        return scope == self.scope and set(self.targets) <= set(targets)
 
 
 @dataclass

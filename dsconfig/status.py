@@ -293,7 +293,7 @@ def interrupted_switch(tctx: TargetContext) -> InterruptedJSON | None:
     if marker is None:
         return None
     finish = marker.describe().strip("`")
-    undo = "dsconfig off" + (" --scope project" if marker.scope == "project" else "")
+    undo = marker.undo_command()
     return {"command": marker.command, "profile": marker.profile, "scope": marker.scope, "targets": list(marker.targets),
             "message": f"{marker.describe()} was interrupted part way: some files may be switched and others not",
             "fix": f"{finish}   (finishes it), or {undo}   (undoes what it switched)"}

@@ -124,24 +124,34 @@ def _modes(chosen: Sequence[Target], ctx: TargetContext, scope: str, profile: st
 def _switching(t: TargetContext, plans: Sequence[changes.FilePlan], command: str, profile: str | None, scope: str,
                chosen: Sequence[Target], said: list[Notice]) -> Iterator[Callable[[], bool]]:
     """Around the writes of one switch: Ctrl-C held (apply_all puts back what it switched when one arrives),
-    and a marker in the journal that only a kill leaves behind, so the next command can say what happened."""
+    and a marker in the journal that only a kill leaves behind, so the next command can say what happened.
+
+    An earlier interrupted switch's marker is replaced (and cleared) only by a command covering all its targets
+    at its scope; any other keeps it, so `status` still names the command that settles it."""
     interrupted_before = t.journal.switch() if t.journal.path.exists() else None
-    if interrupted_before is not None:
+    covers = interrupted_before is None or interrupted_before.covered_by([c.id for c in chosen], scope)
+    if interrupted_before is not None and covers:
         said.append(notices.note(f"an earlier {interrupted_before.describe()} was interrupted part way; this "
                                  "command replaces what it left"))
+    elif interrupted_before is not None:
+        cut = interrupted_before
+        said.append(notices.warning(
+            f"an earlier {cut.describe()} was interrupted part way, and this command does not cover all it switched "
+            f"({', '.join(cut.targets)} at {cut.scope} scope): run {cut.describe()} (finishes it) or "
+            f"`{cut.undo_command()}` (undoes it)"))
     changing = any(p.changed for p in plans)
     with apply.deferred_interrupt() as interrupted:
-        if changing:
+        if changing and covers:
             t.journal.begin_switch(command, profile, scope, tuple(c.id for c in chosen))
         try:
             yield interrupted
         except BaseException as exc:
             # apply_all put back what it switched: the marker has done its job, unless files stay half-switched.
-            if not (isinstance(exc, apply.SwitchFailed) and not exc.put_back_all):
+            if covers and not (isinstance(exc, apply.SwitchFailed) and not exc.put_back_all):
                 with contextlib.suppress(DsconfigError, OSError):
                     t.journal.end_switch()
             raise
-        if changing or interrupted_before is not None:
+        if covers and (changing or interrupted_before is not None):
             t.journal.end_switch()
 
 
@@ -320,8 +330,20 @@ def _off(target: str, scope: str, dry_run: bool, force: bool, a: actions.Context
             plans = apply.apply_all(make, journal=t.journal, plans=plans, interrupted=interrupted, finish=record_active)
         for c in chosen:
             found += c.off_warnings(t)
+    elif not dry_run:
+        said += _settle_interrupted(t, ids, scope)
     return SwitchResult("off", profile, scope, tuple(ids), dry_run, _files(plans, owners, None),
                         _ordered([*said, *planned, *found]))
+
+
+def _settle_interrupted(t: TargetContext, ids: Sequence[str], scope: str) -> list[Notice]:
+    """An `off` with nothing left to undo still settles an interrupted switch it covers (killed before it
+    changed anything of these targets, or its other targets already undone): the marker goes."""
+    marker = t.journal.switch() if t.journal.path.exists() else None
+    if marker is None or not marker.covered_by(ids, scope):
+        return []
+    t.journal.end_switch()
+    return [notices.note(f"an earlier {marker.describe()} was interrupted part way; nothing of it is left to undo")]
 
 
 def _still_applied(ctx: TargetContext, turned_off: Sequence[str]) -> list[str]:

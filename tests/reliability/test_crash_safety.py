@@ -45,7 +45,9 @@ import pytest
 
 from .reliability_support import (
     DSCONFIG,
+    FOREIGN_ID,
     ORIGINAL_META,
+    ORIGINAL_SETTINGS,
     ORIGINAL_STATE,
     TEMP_SUFFIX,
     World,
@@ -562,3 +564,38 @@ def test_next_run_removes_the_journal_temp_file_a_kill_left(world: World) -> Non
     assert temp_files(world.journal.parent), "the kill before the rename should leave the journal's temp file"
     assert world.run("use", "b").returncode == 0
     assert temp_files(world.dsh) == []
+
+
+def _interrupted(world: World) -> Any:
+    proc = world.run("status", "--json")
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)["interrupted_switch"]
+
+
+@pytest.mark.parametrize("killed_after", [".claude.json", "entry"])
+def test_a_plain_off_after_a_killed_use_all_keeps_the_marker_until_off_target_all(world: World, killed_after: str) -> None:
+    """Killed between Claude Code and Claude Desktop (after Code's last file, or after Desktop's entry): the fix
+    names `--target all`; a plain `off` (Claude Code only) does not clear the marker; `off --target all` puts
+    every file back and does."""
+    from dsconfig.targets import claude_desktop as cd
+
+    name = f"{cd.entry_id('a')}.json" if killed_after == "entry" else killed_after
+    killed = run_killed_at(world, name, "after", "use", "a", "--target", "all")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    cut = _interrupted(world)
+    assert cut is not None and cut["targets"] == ["claude-code", "claude-desktop"], cut
+    assert "dsconfig use a --target all" in cut["fix"] and "dsconfig off --target all" in cut["fix"], cut
+    plain = world.run("off")
+    assert plain.returncode == 0, plain.stderr
+    assert "dsconfig off --target all" in plain.stderr, plain.stderr
+    assert world.settings.read_bytes() == ORIGINAL_SETTINGS
+    cut = _interrupted(world)
+    assert cut is not None and "dsconfig off --target all" in cut["fix"], cut  # before the fix: None
+    status = world.run("status")
+    assert "dsconfig off --target all" in status.stdout + status.stderr
+    every = world.run("off", "--target", "all")
+    assert every.returncode == 0, every.stderr
+    assert _interrupted(world) is None
+    assert world.settings.read_bytes() == ORIGINAL_SETTINGS and world.state.read_bytes() == ORIGINAL_STATE
+    assert world.meta.read_bytes() == ORIGINAL_META
+    assert sorted(p.name for p in world.library.glob("*.json")) == sorted([f"{FOREIGN_ID}.json", world.meta.name])
