@@ -99,3 +99,16 @@ def test_doctor_warns_about_a_key_inside_someone_elses_helper(settings: Path, ru
     inline = [f for f in doc["findings"] if f["check"] == "inline-keys"]
     assert [f["severity"] for f in inline] == ["warning"], inline
     assert "apiKeyHelper" in inline[0]["message"] and "dsconfig setup" in inline[0]["fix"], inline
+
+
+def test_setup_shows_both_masked_and_says_what_happens_to_the_headers(home: Path, run_dsconfig: Any) -> None:
+    (home / ".claude").mkdir()
+    settings = home / ".claude" / "settings.json"
+    settings.write_text(json.dumps({"apiKeyHelper": f"echo {HELPER_KEY}", "env": {"ANTHROPIC_CUSTOM_HEADERS": HEADERS}}))
+    proc = run_dsconfig("setup", "-y", "--no-verify", "--no-adopt", "--target", "claude-code", "--key-source",
+                        "env:MYKEY", env={"MYKEY": KEY})
+    assert proc.returncode == 0, proc.stderr
+    shown = proc.stdout + proc.stderr
+    assert "ANTHROPIC_CUSTOM_HEADERS" in shown and "apiKeyHelper" in shown, shown
+    assert not any(_shows(shown, secret) for secret in (TOKEN, OTHER, HELPER_KEY)), shown
+    assert "ANTHROPIC_CUSTOM_HEADERS" not in json.loads(settings.read_text())["env"]

@@ -67,8 +67,8 @@ def headers_note(resolved: Resolved, ctx: TargetContext, *, scope: str, root: Pa
         return None
     names = credential_headers(layer.env[vocab.HEADERS_VAR])
     carrying = f", with a credential ({', '.join(names)})" if names else ""
-    return (f"{layer.path} sets {vocab.HEADERS_VAR}{carrying}, which profile {resolved.name!r} does not set: `use` "
-            f"{'removes' if layer.path == target else 'blanks'} it, so Claude Code does not send another setup's "
+    return (f"{layer.path} sets {vocab.HEADERS_VAR}{carrying}, which profile {resolved.name!r} does not set: "
+            f"switching {'removes' if layer.path == target else 'blanks'} it, so Claude Code does not send another setup's "
             f"headers to this provider (`dsconfig off` puts it back); to send headers with this profile: "
             f"`dsconfig profile edit {resolved.name} --env '{vocab.HEADERS_VAR}=Name: value'`")
 
