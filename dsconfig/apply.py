@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import os
 import signal
+import stat
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -44,11 +46,13 @@ def apply(plan: FilePlan, *, journal: Journal, mode: int | None = None) -> None:
             raise ConcurrentChange(str(plan.path))
         record = plan.record
         old = journal.get(plan.path)
+        if record is not None and plan.before is not None and mode is not None and record.mode_before is None:
+            _record_mode(plan.path, record, mode)
         if record is not None and plan.before is not None and record.backup is None and not record.created:
             record.backup = str(fileio.backup(plan.path, plan.before))
         if record is None:
-            if plan.changed:
-                _write(plan, mode)
+            if plan.changed or plan.mode is not None:  # same bytes, yet the permission bits go back
+                _write(plan, plan.mode if mode is None else mode)
             if old is not None and plan.after is None:
                 _remove_empty_dirs(old.created_dirs)
             if old is not None:
@@ -65,6 +69,17 @@ def apply(plan: FilePlan, *, journal: Journal, mode: int | None = None) -> None:
             raise ConcurrentChange(str(plan.path))
         _write(plan, mode)
         journal.put(record)
+
+
+def _record_mode(path: Path, record: FileRecord, mode: int) -> None:
+    """Before dsconfig first changes an existing file's permission bits (0600 for a key written into it): what
+    they were, so `off` can put them back, as it puts back the members' before-values."""
+    try:
+        now = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return  # the write below reports what is wrong with the file
+    if now != mode:
+        record.mode_before, record.mode_set = now, mode
 
 
 def _pending(record: FileRecord, old: FileRecord | None) -> FileRecord:
@@ -246,7 +261,9 @@ def _put_back(plan: FilePlan, old: FileRecord | None, journal: Journal) -> None:
             if record is not None and old is None:
                 _remove_empty_dirs(record.created_dirs)
         else:
-            fileio.atomic_write(plan.path, plan.before, expect=plan.after)
+            # Bits this command tightened go back with the bytes.
+            mode = plan.record.mode_before if plan.record is not None and (old is None or old.mode_before is None) else None
+            fileio.atomic_write(plan.path, plan.before, expect=plan.after, mode=mode)
         # The file is back; a journal that cannot be written now (a full state folder) still lists both values
         # of every member as dsconfig's, so a later `off` is right whichever the file holds.
         with contextlib.suppress(DsconfigError, OSError):

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import copy
 import difflib
+import os
+import stat
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,6 +50,7 @@ class FilePlan:
     after: bytes | None
     record: FileRecord | None  # the journal record after applying (None: drop it)
     notes: tuple[str, ...] = ()
+    mode: int | None = None  # permission bits to give the file (None: it keeps its own); `off` restoring them
 
     @property
     def changed(self) -> bool:
@@ -181,6 +184,8 @@ def plan_json(
         raw=raw,
         empty_text=record.empty_text if record else (current_text if before is not None and doc == {} else None),
         frame=record.frame if record else (jsonsplice.top_frame(current_text) if before is not None else None),
+        mode_before=record.mode_before if record else None,
+        mode_set=record.mode_set if record else None,
     )
     return FilePlan(path, before, after, new_record, tuple(notes))
 
@@ -278,4 +283,16 @@ def plan_undo(path: Path, *, journal: Journal, force: bool = False, what: str = 
         remaining.written_sha256 = fileio.sha256(after) if after is not None else None
         remaining.pending_sha256 = None
         remaining.kept_only = True
-    return FilePlan(path, current, after, remaining, tuple(notes))
+    return FilePlan(path, current, after, remaining, tuple(notes), mode=_mode_to_restore(path, record, after, kept))
+
+
+def _mode_to_restore(path: Path, record: FileRecord, after: bytes | None, kept: Sequence[KeyRecord]) -> int | None:
+    """The permission bits the file had before dsconfig tightened them, when `off` gives back everything it wrote
+    (a member kept by hand may be a key: the file then stays 0600) and nobody changed the bits since."""
+    if record.mode_before is None or after is None or kept:
+        return None
+    try:
+        now = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        return None
+    return record.mode_before if now == record.mode_set else None

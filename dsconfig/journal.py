@@ -79,6 +79,10 @@ class FileRecord:
     empty_text: str | None = None  # the original text when the file held an object with no members
     frame: tuple[str, str, str] | None = None  # the original top-level object's lead, separator, tail
     kept_only: bool = False  # left by `off`: only members a person changed by hand, kept for `off --force`
+    # When dsconfig tightened the file's permission bits (0600 for a key written into it): the bits it had
+    # before (recorded once, at that first change) and the bits dsconfig set. `off` puts the first back.
+    mode_before: int | None = None
+    mode_set: int | None = None
 
     def key(self, path: KeyPath) -> KeyRecord | None:
         return next((k for k in self.keys if k.path == path), None)
@@ -99,6 +103,7 @@ class FileRecord:
             "empty_text": self.empty_text,
             "frame": list(self.frame) if self.frame is not None else None,
             "kept_only": self.kept_only,
+            **({"mode_before": self.mode_before, "mode_set": self.mode_set} if self.mode_before is not None else {}),
         }
 
     @classmethod
@@ -118,6 +123,10 @@ class FileRecord:
         for name in ("original_sha256", "backup", "written_sha256", "pending_sha256", "empty_text"):
             if raw.get(name) is not None and not isinstance(raw[name], str):
                 raise ValueError(f"{path}: {name} is not a string")
+        for name in ("mode_before", "mode_set"):
+            value = raw.get(name)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 0o7777):
+                raise ValueError(f"{path}: {name} is not permission bits")
         if not isinstance(raw.get("created"), bool):
             raise TypeError(f"{path}: created is not true or false")
         keys = raw.get("keys", [])
@@ -151,6 +160,8 @@ class FileRecord:
             empty_text=raw.get("empty_text"),
             frame=(frame[0], frame[1], frame[2]) if frame is not None else None,
             kept_only=raw.get("kept_only") is True,
+            mode_before=raw.get("mode_before"),
+            mode_set=raw.get("mode_set"),
         )
 
 
