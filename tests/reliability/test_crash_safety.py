@@ -599,3 +599,18 @@ def test_a_plain_off_after_a_killed_use_all_keeps_the_marker_until_off_target_al
     assert world.settings.read_bytes() == ORIGINAL_SETTINGS and world.state.read_bytes() == ORIGINAL_STATE
     assert world.meta.read_bytes() == ORIGINAL_META
     assert sorted(p.name for p in world.library.glob("*.json")) == sorted([f"{FOREIGN_ID}.json", world.meta.name])
+
+
+def test_a_plain_use_after_a_killed_use_all_keeps_the_marker_until_use_target_all(world: World) -> None:
+    killed = run_killed_at(world, ".claude.json", "after", "use", "b", "--target", "all")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    plain = world.run("use", "b")
+    assert plain.returncode == 0, plain.stderr
+    assert "dsconfig use b --target all" in plain.stderr, plain.stderr
+    cut = _interrupted(world)
+    assert cut is not None and "dsconfig use b --target all" in cut["fix"], cut  # before the fix: None
+    every = world.run("use", "b", "--target", "all")
+    assert every.returncode == 0, every.stderr
+    assert _interrupted(world) is None
+    assert world.run("off", "--target", "all").returncode == 0
+    assert world.settings.read_bytes() == ORIGINAL_SETTINGS and world.meta.read_bytes() == ORIGINAL_META
