@@ -611,7 +611,9 @@ def test_run_overrides_carry_profile_and_helper_but_no_key(world: World) -> None
     assert env["ANTHROPIC_BASE_URL"] == "http://gateway.internal:4000" and env["ANTHROPIC_MODEL"] == "gw-large"
     assert env["GW_FLAG"] == "1"
     assert env["ANTHROPIC_AUTH_TOKEN"] == "" and env["ANTHROPIC_API_KEY"] == ""
-    for var in ("ANTHROPIC_DEFAULT_OPUS_MODEL", "ANTHROPIC_SMALL_FAST_MODEL", "CLAUDE_CODE_USE_BEDROCK"):
+    # ANTHROPIC_CUSTOM_HEADERS too: another setup's headers may carry its credential (outside tester, finding 3)
+    for var in ("ANTHROPIC_DEFAULT_OPUS_MODEL", "ANTHROPIC_SMALL_FAST_MODEL", "CLAUDE_CODE_USE_BEDROCK",
+                "ANTHROPIC_CUSTOM_HEADERS"):
         assert env[var] == ""
     assert extra == {"ANTHROPIC_AUTH_TOKEN": "", "ANTHROPIC_API_KEY": ""}
 
