@@ -4,6 +4,7 @@ key from dsconfig's older backups."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,7 +141,9 @@ def scrub_old_backups(key: str, key_paths: Sequence[KeyPath]) -> None:
             doc = jsonfile.parse_json_object(backup, data, what="backup")
         except DsconfigError:
             continue  # not a JSON backup: leave it (and its owner) alone
+        scrubbed = copy.deepcopy(doc)
         for kpath in key_paths:
-            if get_at(doc, kpath) == key:
-                set_at(doc, kpath, ABSENT, [])
-        fileio.atomic_write(backup, jsonfile.JsonStyle.of(data).dump(doc), mode=0o600)
+            if get_at(scrubbed, kpath) == key:
+                set_at(scrubbed, kpath, ABSENT, [])
+        # The splice keeps every other member's text: a dump would write a 1e999 as `Infinity` (not JSON).
+        fileio.atomic_write(backup, jsonfile.rewrite(backup, data, doc, scrubbed), mode=0o600)
