@@ -135,7 +135,7 @@ def plan_json(
     raw = dict(record.raw) if record else {}
     owned_tops = {k.path[0] for k in record.keys} if record else set()
     current_text = before.decode("utf-8", "surrogatepass") if before is not None else ""
-    members = (jsonsplice.top_members(current_text) or {}) if before is not None else {}
+    members: dict[str, jsonsplice.RawMember] | None = None  # scanned when first needed (a big file's cost)
     for kpath, value in wanted.items():
         now = get_at(doc, kpath)
         if isinstance(value, _Restore):
@@ -156,8 +156,11 @@ def plan_json(
             original, prev = now, previous_sibling(doc, kpath)
             first = now is not ABSENT and prev is None and isinstance(kpath[-1], str)
             top = kpath[0]
-            if isinstance(top, str) and top not in owned_tops and top not in raw and top in members:
-                raw[top] = members[top]
+            if isinstance(top, str) and top not in owned_tops and top not in raw and top in doc:
+                if members is None:
+                    members = jsonsplice.top_members(current_text) or {}
+                if top in members:
+                    raw[top] = members[top]
         set_at(new_doc, kpath, value, created)
         keys.append(KeyRecord(kpath, original, value, prev=prev, first=first))
     _restore_in_order(new_doc, restoring, created)
@@ -166,7 +169,7 @@ def plan_json(
         return FilePlan(path, None, None, None)  # nothing to set in a file that does not exist: leave it absent
     if before is None:
         after: bytes | None = (new_file_style or jsonfile.JsonStyle()).dump(new_doc)
-    elif same(new_doc, doc):
+    elif _same_doc(new_doc, doc):
         after = before
     else:
         after = jsonfile.rewrite(path, before, doc, new_doc, raw, record.frame if record else None)
@@ -200,6 +203,12 @@ def _restore_in_order(doc: dict[str, Any], keys: Sequence[KeyRecord], created: l
         for key in ready or pending:  # none ready: a cycle cannot happen, but never loop for ever
             set_at(doc, key.path, key.before, created if created is not None else [], after=key.prev, first=key.first)
         pending = [k for k in pending if k not in (ready or pending)]
+
+
+def _same_doc(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """`same` for whole documents: Python's == first (in C, and false at once when a member was added or
+    removed), so a ~/.claude.json of tens of MB is not serialized twice just to learn that it changed."""
+    return a == b and same(a, b)
 
 
 def _is_ours(key: KeyRecord, now: Any) -> bool:
@@ -272,7 +281,7 @@ def plan_undo(path: Path, *, journal: Journal, force: bool = False, what: str = 
         after = None  # dsconfig made this file and nobody put anything else in it
     elif new_doc == {} and record.empty_text is not None and not kept:
         after = record.empty_text.encode("utf-8", "surrogatepass")
-    elif same(new_doc, doc):
+    elif _same_doc(new_doc, doc):
         after = current
     else:
         after = jsonfile.rewrite(path, current, doc, new_doc, record.raw, record.frame)
