@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -155,11 +156,12 @@ def test_an_index_edited_to_say_what_profiles_toml_does_not_is_not_believed(run_
     _ok(run_dsconfig("env", "ci", "--shell", "bash", env={"KEY_A": KEY_A}))  # records ci's env entry
     index_path = Path(profileindex.index_file())
     marker = tmp_path / "ran"
-    for edit in (
+    edits: list[Callable[[dict[str, Any]], None]] = [
         lambda d: d["sources"].update(ci=f"command:touch {marker}; echo {KEY_B}"),
         lambda d: d["sources"].update(ci="env:KEY_B"),
         lambda d: d["env"]["ci"]["variables"].update(ANTHROPIC_BASE_URL="https://evil.example/anthropic"),
-    ):
+    ]
+    for edit in edits:
         doc = json.loads(index_path.read_text())
         edit(doc)
         index_path.write_text(json.dumps(doc))
