@@ -20,7 +20,7 @@ import difflib
 import os
 import stat
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -235,7 +235,12 @@ def plan_whole(path: Path, data: bytes, *, owner: Mapping[str, str], journal: Jo
         raise InvalidFileError(path, "exists and was not made by dsconfig", "move it away, then run again")
     rec = FileRecord(path=path, owner=dict(owner), kind="whole", created=True, original_sha256=None, backup=None,
                      written_sha256=fileio.sha256(data), created_dirs=list(record.created_dirs) if record else [])
-    return FilePlan(path, before, data, rec)
+    notes: tuple[str, ...] = ()
+    if before is not None and record is not None and before != data and \
+            fileio.sha256(before) not in {record.written_sha256, record.pending_sha256} - {None}:
+        notes = ((f"{path} was changed since dsconfig wrote it (by you or the app); dsconfig made it and writes "
+                 "it again"),)
+    return FilePlan(path, before, data, rec, notes)
 
 
 def plan_undo(path: Path, *, journal: Journal, force: bool = False, what: str = "settings file") -> FilePlan:
@@ -254,9 +259,12 @@ def plan_undo(path: Path, *, journal: Journal, force: bool = False, what: str = 
         return FilePlan(path, None, None, None, (f"{path} was removed by someone else; nothing to restore",))
     if record.kind == "whole":
         # A kill between the journal's "pending" entry and its confirmation leaves the old or the new bytes.
-        if fileio.sha256(current) in {record.written_sha256, record.pending_sha256} - {None}:
+        if force or fileio.sha256(current) in {record.written_sha256, record.pending_sha256} - {None}:
             return FilePlan(path, current, None, None)
-        return FilePlan(path, current, current, None, (f"{path} was changed by someone else since dsconfig wrote it; left in place",))
+        # Still dsconfig's (the record stays, kept for `off --force`, and the next `use` may write it again).
+        return FilePlan(path, current, current, replace(record, kept_only=True),
+                        ((f"{path} was changed by someone else since dsconfig wrote it; left in place "
+                         "(`off --force` removes it)"),))
     doc = _read_doc(path, current, what)
     _check_paths(path, doc, (k.path for k in record.keys))
     new_doc = copy.deepcopy(doc)

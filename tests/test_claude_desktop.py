@@ -488,6 +488,30 @@ def test_switching_away_from_an_entry_the_user_edited_leaves_it_with_a_warning(
     assert [e["id"] for e in json.loads(cd.layout(ctx).meta.read_bytes())["entries"]] == [cd.entry_id("work")]
 
 
+def test_an_entry_the_user_edited_stays_working_and_dsconfig_s_after_off(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Second outside tester: `off` left the edited entry in place but removed the helper it runs, and forgot the
+    # entry, so every later `use` refused it ("exists and was not made by dsconfig").
+    ctx = make_ctx(home)
+    system = nothing_outside_home(tmp_path)
+    use(ctx, profile(), system)
+    entry = cd.layout(ctx).entry(DS_ID)
+    helper = cd.helper_path("ds", ctx)
+    doc = json.loads(entry.read_text())
+    doc["userNote"] = "x"
+    entry.write_text(json.dumps(doc))
+    off(ctx, system)
+    assert "left in place" in capsys.readouterr().err
+    assert json.loads(entry.read_text())["userNote"] == "x" and helper.exists()  # the kept entry still works
+    use(ctx, profile(), system)  # dsconfig's again: written anew, with a note
+    assert "was changed since dsconfig wrote it" in capsys.readouterr().err
+    assert "userNote" not in json.loads(entry.read_text()) and helper.exists()
+    entry.write_text(json.dumps(doc))
+    off(ctx, system, force=True)
+    assert not entry.exists() and not helper.exists()
+
+
 def test_malformed_meta_stops_off_and_nothing_is_written(home: Path, tmp_path: Path) -> None:
     lay_out("macos", home)
     ctx = layout_ctx("macos", home)

@@ -4,6 +4,7 @@ notices (data; nothing here prints)."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -185,14 +186,34 @@ def plan_use(resolved: Resolved, ctx: TargetContext, *, inline_key: str | None =
     # Files of an earlier `use` this one does not write again (another profile's entry and helper, a helper
     # after --inline-key): undone, after `_meta.json` stopped naming them.
     wanted = {p.path for p in plans}
-    stale = [plan_undo(r.path, journal=ctx.journal, what=_what(r.path)) for r in _records(ctx) if r.path not in wanted]
+    stale = _keep_helpers_of_kept_entries(
+        [plan_undo(r.path, journal=ctx.journal, what=_what(r.path)) for r in _records(ctx) if r.path not in wanted], ctx)
     plans += stale
-    found = notices_of(stale)  # where the engine kept a value the user changed, or found a file already gone
+    # Where the engine kept a value the user changed, found a file already gone, or writes again a file of its
+    # own someone changed.
+    found = notices_of(plans)
     if key is not None:
         found.append(warning(f"--inline-key: the API key is stored in plain text in {entry} (0600); without "
                              "--inline-key Claude Desktop reads it from the OS keyring through a helper"))
     found += _running(ctx, system)
     return Planned(plans, tuple(found))
+
+
+def _keep_helpers_of_kept_entries(plans: list[FilePlan], ctx: TargetContext) -> list[FilePlan]:
+    """An entry file left in place (changed since dsconfig wrote it) still runs its profile's credential helper:
+    that helper stays too, kept with it for `off --force`, so the entry the person kept goes on working."""
+    kept = {p.record.owner.get("profile") for p in plans
+            if p.record is not None and p.record.kept_only and p.record.kind == "whole" and p.path.suffix == ".json"}
+    out = []
+    for plan in plans:
+        record = ctx.journal.get(plan.path)
+        profile = record.owner.get("profile") if record is not None else None
+        if (profile in kept and record is not None and record.kind == "whole" and plan.path.suffix != ".json"
+                and plan.after is None and plan.before is not None):
+            plan = FilePlan(plan.path, plan.before, plan.before, replace(record, kept_only=True),
+                            (f"{plan.path} kept: the entry left in place runs it",))
+        out.append(plan)
+    return out
 
 
 def _undo_order(record: FileRecord) -> int:
@@ -211,7 +232,8 @@ def plan_off(ctx: TargetContext, *, force: bool = False, system: System | None =
 
     Raises: InvalidFileError (a malformed file)."""
     records = sorted(_records(ctx), key=_undo_order)
-    plans = [plan_undo(r.path, journal=ctx.journal, force=force, what=_what(r.path)) for r in records]
+    plans = _keep_helpers_of_kept_entries(
+        [plan_undo(r.path, journal=ctx.journal, force=force, what=_what(r.path)) for r in records], ctx)
     found = notices_of(plans)
     if any(p.changed for p in plans):
         found += _running(ctx, system or ctx.system)
