@@ -47,13 +47,17 @@ def _routes(var: str) -> bool:
 
 
 def check_startup_files(m: Machine) -> list[Finding]:
-    from dsconfig.targets.shell_startup import StartupLoader, scan_startup_files
+    from dsconfig.targets.shell_startup import StartupLoader, StartupUnreadable, scan_startup_files
 
     out = []
     for found in scan_startup_files(_routes, m.tctx.home, m.tctx.environ, m.tctx.platform):
         path, number = found.path, found.line
         where = f"{path}:{number}"
-        if isinstance(found, StartupLoader):
+        if isinstance(found, StartupUnreadable):
+            out.append(Finding("startup-files", "warning", f"{path} could not be read ({found.reason}): whether it "
+                               "exports ANTHROPIC_* variables to every new shell is unknown",
+                               f"make {path} a readable regular file again (or remove it)", str(path)))
+        elif isinstance(found, StartupLoader):
             if "--shell" not in found.text:
                 kind = found.syntax
                 out.append(Finding("startup-files", "info", f"{where} loads a profile with `dsconfig env` but names no "

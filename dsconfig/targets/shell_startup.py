@@ -54,6 +54,16 @@ class StartupExport:
 
 
 @dataclass(frozen=True)
+class StartupUnreadable:
+    """A startup file that exists but could not be read (a FIFO, a device, unreadable, too big): what it exports
+    is unknown. `line` is 0."""
+
+    path: Path
+    reason: str
+    line: int = 0
+
+
+@dataclass(frozen=True)
 class StartupLoader:
     """A startup file line that runs `dsconfig env` (loads a profile into every new shell)."""
 
@@ -97,16 +107,22 @@ def startup_file_for(kind: str, home: Path, environ: Mapping[str, str], platform
 
 
 def scan_startup_files(wanted: Callable[[str], bool], home: Path, environ: Mapping[str, str],
-                       platform: str | None = None) -> list[StartupExport | StartupLoader]:
+                       platform: str | None = None) -> list[StartupExport | StartupLoader | StartupUnreadable]:
     """Every startup file line that exports a variable `wanted` accepts, or runs `dsconfig env`, in the order
-    the shells read them. Files are read quietly (a FIFO or an unreadable file is skipped, never waited on)."""
-    from dsconfig.fileio import read_text_quietly
+    the shells read them, and every startup file that exists but could not be read (a FIFO or device, never
+    waited on; unreadable; too big), whose exports are unknown."""
+    from dsconfig import saferead
+    from dsconfig.errors import InvalidFileError
 
-    out: list[StartupExport | StartupLoader] = []
+    out: list[StartupExport | StartupLoader | StartupUnreadable] = []
     for path, syntax in startup_files(home, environ, platform):
-        text = read_text_quietly(path)
-        if text is not None:
-            out += _scan(path, syntax, text, wanted)
+        try:
+            data = saferead.read_bytes(path)
+        except InvalidFileError as err:
+            out.append(StartupUnreadable(path, err.message))
+            continue
+        if data is not None:
+            out += _scan(path, syntax, data.decode("utf-8", "replace"), wanted)
     return out
 
 
