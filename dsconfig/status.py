@@ -8,7 +8,7 @@ whether an exported key is the profile's) and /proc (is Claude Desktop running).
 
 JSON document (`status_doc()`, `dsconfig status --json`); every key is always present, absent values are null:
 
-    {"interrupted_switch": {...}|null, "active_profile": PROFILE|null, "project_profile": PROJECT|null,
+    {"profiles_error": str|null, "interrupted_switch": {...}|null, "active_profile": PROFILE|null, "project_profile": PROJECT|null,
      "claude_code": CODE, "claude_desktop": DESKTOP, "shell": SHELL}
     PROFILE = {"name", "provider", "base_url", "key", "key_error", "key_source"}
               # key_source: keyring | env:VAR | command:CMD | kernel (never the key; a command: key is not read)
@@ -104,12 +104,22 @@ def _profile_json(name: str | None, *, key_error: str | None, provider: str | No
 Found = tuple[ProfileJSON | None, Resolved | None, str | None]
 
 
+def _profiles_error(actx: actions.Context) -> str | None:
+    """Why profiles.toml cannot be loaded (file, line, column and the fix), or None when it can."""
+    try:
+        actx.store.load()
+    except DsconfigError as err:
+        return err.render().removeprefix("error: ")
+    return None
+
+
 def _active(actx: actions.Context) -> Found:
-    """(PROFILE doc, resolved profile, key) of the active profile; Nones when there is none."""
+    """(PROFILE doc, resolved profile, key) of the active profile; Nones when there is none (or profiles.toml
+    cannot be loaded: `profiles_error` says why)."""
     try:
         found = actx.store.load()
-    except DsconfigError as err:
-        return _profile_json(None, key_error=err.message), None, None
+    except DsconfigError:
+        return None, None, None
     if not found.active or found.active not in found.profiles:
         return None, None, None
     return _profile(actx, found.active)
@@ -238,6 +248,7 @@ def status_doc(*, actx: actions.Context | None = None, tctx: TargetContext | Non
     if project is not None:  # `dsconfig env` here prints the folder's profile: the shell is compared with it
         resolved, key = project_resolved, project_key
     doc: dict[str, Any] = {
+        "profiles_error": _profiles_error(a),
         "interrupted_switch": interrupted_switch(t),
         "applied_lag": applied_lag(t, a),
         "active_profile": profile,
@@ -304,7 +315,10 @@ def render_text(doc: Mapping[str, Any]) -> str:
     if doc.get("interrupted_switch"):
         cut = doc["interrupted_switch"]
         lines += [f"WARNING: {cut['message']}", f"  fix: {cut['fix']}", ""]
-    lines += _profile_lines(doc["active_profile"])
+    if doc.get("profiles_error"):
+        lines.append(f"profiles: cannot be read: {doc['profiles_error']}")
+    else:
+        lines += _profile_lines(doc["active_profile"])
     project = doc.get("project_profile")
     if project is not None:
         lines.append(f"this folder's profile: {project['name']} ({_profile_facts(project)}), applied by `dsconfig use "

@@ -125,7 +125,7 @@ def test_status_json_contract(m: Machine) -> None:
     doc = m.exporting(ANTHROPIC_BASE_URL="https://api.deepseek.com/anthropic", ANTHROPIC_API_KEY=KEY).status()
     text = json.dumps(doc, ensure_ascii=False)
     assert KEY not in text and MASKED in text
-    assert set(doc) == {"interrupted_switch", "applied_lag", "active_profile", "project_profile", "claude_code",
+    assert set(doc) == {"profiles_error", "interrupted_switch", "applied_lag", "active_profile", "project_profile", "claude_code",
                         "claude_desktop", "shell"}
     assert set(doc["active_profile"]) == {"name", "provider", "base_url", "key", "key_error", "key_source"}
     assert doc["active_profile"] == {"name": "ds", "provider": "deepseek", "base_url": "https://api.deepseek.com/anthropic",
@@ -192,7 +192,7 @@ def test_status_cli_is_json_and_uses_no_network(run_dsconfig: Any, tmp_path: Pat
              "sys.exit(code)")
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=30, cwd=tmp_path, check=False)
     assert proc.returncode == 0, proc.stderr
-    assert set(json.loads(proc.stdout)) == {"interrupted_switch", "applied_lag", "active_profile", "project_profile",
+    assert set(json.loads(proc.stdout)) == {"profiles_error", "interrupted_switch", "applied_lag", "active_profile", "project_profile",
                                             "claude_code", "claude_desktop", "shell"}
     assert proc.stderr.strip().splitlines()[-1] == "[]"
 
@@ -454,3 +454,14 @@ def test_doctor_cli_healthy_exits_0(secret_service: Any, fake_deepseek: FakeDeep
         assert shown.returncode == 0 and "active profile: doc-ok" in shown.stdout and "written by dsconfig, unchanged" in shown.stdout
     finally:
         subprocess.run(["secret-tool", "clear", "service", "dsconfig", "username", "doc-ok"], capture_output=True, timeout=20, check=False)
+
+
+def test_status_says_profiles_toml_cannot_be_read(run_dsconfig: Any) -> None:
+    # Second outside tester: a broken profiles.toml showed "active profile: None (None, None, key ...)".
+    path = Path(os.environ["DSCONFIG_HOME"]) / "profiles.toml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('schema_version = 1\nactive = "a"\nactive = "b"\n')
+    text = run_dsconfig("status").stdout
+    assert "profiles: cannot be read:" in text and "profiles.toml:3:" in text and "None" not in text, text
+    doc = json.loads(run_dsconfig("status", "--json").stdout)
+    assert doc["active_profile"] is None and "profiles.toml:3:" in doc["profiles_error"]
