@@ -21,7 +21,8 @@ JSON document (`status_doc()`, `dsconfig status --json`); every key is always pr
                  # as claude_code.effective(): CRED = {"kind", "source", "value" (masked), ...}
     FILE    = {"scope", "path", "exists", "error", "sets", "profile", "state", "drift": [DRIFT, ...], "notes": [str, ...]}
               # scope: managed | project-local (what `--scope project` writes) | project | user
-              # state: applied (dsconfig wrote it, unchanged) | drifted (changed since) | other (routing keys
+              # state: applied (dsconfig wrote it, unchanged) | drifted (changed since) | kept (off kept hand-changed
+              # values, for off --force) | other (routing keys
               #        dsconfig did not write) | none (nothing that routes Claude Code) | invalid
     DRIFT   = {"key", "wrote", "now", "change"}   # change: changed | removed | added | file-removed | file-changed
     DESKTOP = {"installed", "library", "applied_id", "applied_name", "profile", "applied", "credential",
@@ -263,6 +264,8 @@ def status_doc(*, actx: actions.Context | None = None, tctx: TargetContext | Non
 _STATE_TEXT = {
     "applied": "written by dsconfig, unchanged",
     "drifted": "written by dsconfig, CHANGED since",
+    "kept": "dsconfig's profile is off here; it kept the values you changed by hand (`dsconfig off --force` puts "
+            "the originals back)",
     "other": "not written by dsconfig",
     "none": "nothing that routes Claude Code",
     "invalid": "INVALID",

@@ -465,3 +465,21 @@ def test_status_says_profiles_toml_cannot_be_read(run_dsconfig: Any) -> None:
     assert "profiles: cannot be read:" in text and "profiles.toml:3:" in text and "None" not in text, text
     doc = json.loads(run_dsconfig("status", "--json").stdout)
     assert doc["active_profile"] is None and "profiles.toml:3:" in doc["profiles_error"]
+
+
+def test_status_after_off_kept_a_hand_edit_says_kept_not_applied(run_dsconfig: Any, home: Path) -> None:
+    # Second outside tester: after `off` kept a value changed by hand, status said "written by dsconfig,
+    # unchanged (profile a)" and --json state "applied", though no profile was in use any more.
+    assert run_dsconfig("profile", "add", "a", "--provider", "deepseek", "--key-source", "env:K").returncode == 0
+    settings = home / ".claude" / "settings.json"
+    settings.parent.mkdir(parents=True, exist_ok=True)
+    settings.write_text('{"env": {"ANTHROPIC_MODEL": "orig"}}')
+    assert run_dsconfig("use", "a").returncode == 0
+    doc = json.loads(settings.read_text())
+    doc["env"]["ANTHROPIC_MODEL"] = "handmade"
+    settings.write_text(json.dumps(doc))
+    assert run_dsconfig("off").returncode == 0
+    files = json.loads(run_dsconfig("status", "--json").stdout)["claude_code"]["files"]
+    mine = next(f for f in files if f["path"] == str(settings))
+    assert (mine["state"], mine["profile"]) == ("kept", None), mine
+    assert "off --force" in run_dsconfig("status").stdout

@@ -32,7 +32,7 @@ class Machine:
     @property
     def applied(self) -> bool:
         """Whether dsconfig has switched Claude Code (any scope) to a profile."""
-        return bool(self.tctx.journal.owned_by(target="claude-code"))
+        return bool(self.tctx.journal.owned_by(target="claude-code", applied_only=True))
 
     def unset(self, var: str) -> str:
         """The command that drops `var` in the shell doctor runs from (fish `set -e VAR`: fish has no `unset`)."""

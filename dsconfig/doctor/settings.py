@@ -219,6 +219,8 @@ def _several_credentials(m: Machine) -> list[Finding]:
 def check_drift(m: Machine) -> list[Finding]:
     out = []
     for record in m.tctx.journal.load().values():
+        if record.kept_only:
+            continue  # `off` ran and kept hand-changed values: nothing of dsconfig's is applied there
         for entry in status.file_drift(record):
             what = entry["key"] or "the file"
             change = {"file-removed": "was removed", "file-changed": "was changed", "removed": "was removed",

@@ -374,15 +374,19 @@ class StatusJSON(TypedDict):
 
 def _file_status(layer: Layer, record: FileRecord | None) -> FileStatusJSON:
     exists = layer.doc is not None or layer.error is not None
-    drift = file_drift(record) if record is not None else []
+    kept = record is not None and record.kept_only
+    drift = file_drift(record) if record is not None and not kept else []
     if layer.error is not None:
         state = "invalid"
+    elif kept:
+        state = "kept"  # `off` ran; it kept values someone changed by hand (for `off --force`)
     elif record is not None:
         state = "drifted" if drift else "applied"
     else:
         state = "other" if layer.routing() else "none"
     return {"scope": layer.scope, "path": str(layer.path), "exists": exists, "error": layer.error,
-            "sets": layer.routing(), "profile": record.owner.get("profile") if record else None, "state": state,
+            "sets": layer.routing(), "profile": record.owner.get("profile") if record and not kept else None,
+            "state": state,
             "drift": drift, "notes": list(layer.notes)}
 
 
