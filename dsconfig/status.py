@@ -285,7 +285,9 @@ def applied_lag(tctx: TargetContext, actx: actions.Context) -> list[AppliedLagJS
             continue
         try:
             data = fileio.read_bytes(record.path)  # read as Claude Code reads it, like every report
-            doc = parse_json_like_claude(record.path, data)[0] if data is not None else {}
+            if data is None:
+                continue  # the file is gone (a project folder removed): nothing applied there lags anything
+            doc = parse_json_like_claude(record.path, data)[0]
             resolved = actions.resolved_profile(record.owner["profile"], actx)
         except DsconfigError:
             continue

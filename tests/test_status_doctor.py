@@ -483,3 +483,18 @@ def test_status_after_off_kept_a_hand_edit_says_kept_not_applied(run_dsconfig: A
     mine = next(f for f in files if f["path"] == str(settings))
     assert (mine["state"], mine["profile"]) == ("kept", None), mine
     assert "off --force" in run_dsconfig("status").stdout
+
+
+def test_no_lag_is_reported_for_a_project_folder_that_is_gone(run_dsconfig: Any, tmp_path: Path) -> None:
+    # First outside tester: after `rm -rf` of a project folder dsconfig had switched, status and doctor said its
+    # settings lag the profile, with a fix that cds into the folder that no longer exists.
+    import shutil
+
+    assert run_dsconfig("profile", "add", "b", "--provider", "openrouter", "--key-source", "env:K").returncode == 0
+    project = tmp_path / "p"
+    project.mkdir()
+    assert run_dsconfig("use", "b", "--scope", "project", cwd=project).returncode == 0
+    shutil.rmtree(project)
+    assert json.loads(run_dsconfig("status", "--json", cwd=tmp_path).stdout)["applied_lag"] == []
+    findings = json.loads(run_dsconfig("doctor", "--no-verify", "--json", cwd=tmp_path).stdout)["findings"]
+    assert [f["severity"] for f in findings if f["check"] == "applied-lag"] == ["ok"], findings
