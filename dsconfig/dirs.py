@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
 APP_NAME = "dsconfig"
+PROJECT_SETTINGS = ((".claude", "settings.local.json"), (".claude", "settings.json"))
+"""A project folder's Claude Code settings files, highest precedence first (paths.claude_project_settings)."""
 
 
 def config_dir_name(env: Mapping[str, str] | None = None) -> str:

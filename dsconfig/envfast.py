@@ -22,7 +22,9 @@ _KEY_MARK = "\0dsconfig-key\0"
 def _cwd_has_project_settings() -> bool:
     """Whether `dsconfig use --scope project` may have applied a profile here (actions.folder_profile's file)."""
     try:
-        return os.path.lexists(os.path.join(os.getcwd(), ".claude", "settings.local.json"))
+        from dsconfig.dirs import PROJECT_SETTINGS
+
+        return os.path.lexists(os.path.join(os.getcwd(), *PROJECT_SETTINGS[0]))
     except OSError:  # a folder removed under the shell: no project there
         return False
 

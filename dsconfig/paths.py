@@ -95,7 +95,8 @@ def claude_global_state(home: Path | None = None, env: Mapping[str, str] | None 
 
 def claude_project_settings(project: Path) -> tuple[Path, Path]:
     """(settings.local.json, settings.json) of a project folder, highest precedence first."""
-    return project / ".claude" / "settings.local.json", project / ".claude" / "settings.json"
+    local, shared = (project.joinpath(*parts) for parts in dirs.PROJECT_SETTINGS)
+    return local, shared
 
 
 def claude_managed_settings(platform: str | None = None) -> Path:

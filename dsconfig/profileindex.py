@@ -223,28 +223,19 @@ def remember_env(text: str, sources: Mapping[str, str], names: Sequence[str], ac
 
 
 def _write(doc: dict[str, Any], path: str | None) -> bool:
+    """Write the index with fileio.atomic_write (temp file, fsync, rename; 0600; the folder owner's when root
+    works on a user's HOME). Only after a load, never on the fast path, so fileio's imports cost nothing there."""
     import json
+    from pathlib import Path
+
+    from dsconfig import fileio
+    from dsconfig.errors import DsconfigError
 
     target = path or index_file()
-    folder = os.path.dirname(target)
-    if not os.path.isdir(folder):
+    if not os.path.isdir(os.path.dirname(target)):
         return False  # the state folder appears with the first change dsconfig makes; not worth creating here
-    body = json.dumps(doc, ensure_ascii=False)
-    temp = os.path.join(folder, f".{FILE_NAME}.{os.getpid()}.tmp")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
-        with os.fdopen(os.open(temp, flags, 0o600), "wb") as handle:
-            owner = os.stat(folder)
-            if os.name != "nt" and os.geteuid() == 0 and owner.st_uid != 0:
-                # Root on a user's HOME (sudo keeping HOME) leaves the file to the folder's owner, as every
-                # write of fileio.py does: the user must be able to replace their own index.
-                os.fchown(handle.fileno(), owner.st_uid, owner.st_gid)
-            handle.write(body.encode("utf-8"))
-        os.replace(temp, target)
-        return True
-    except OSError:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
+        fileio.atomic_write(Path(target), json.dumps(doc, ensure_ascii=False, allow_nan=False).encode("utf-8"))
+    except (DsconfigError, OSError, ValueError):
         return False
+    return True

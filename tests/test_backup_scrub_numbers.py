@@ -8,7 +8,7 @@ import json
 from dsconfig import paths
 from dsconfig.wizard.adoption import scrub_old_backups
 
-KEY = "sk-0123456789abcdef0123456789abcdef"
+KEY = "sk-test-00112233445566778899aabbccdd"  # cannot be a real key (not sk- + 32 hex)
 
 
 def test_scrubbing_a_backup_keeps_1e999_and_every_other_byte() -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-KEY = "sk-0123456789abcdef0123456789abcdef"
+KEY = "sk-test-00112233445566778899aabbccdd"  # cannot be a real key (not sk- + 32 hex)
 TOKEN = "zzTOPSECRETzzQWERTYzz"
 OTHER = "yyANOTHERSECRETyy"
 HEADERS = f"Authorization: Bearer {TOKEN}\nx-api-key: {OTHER}"

@@ -15,7 +15,7 @@ import socket
 import ssl
 import time
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -38,6 +38,8 @@ from dsconfig.verify.diagnosis import (
 from dsconfig.verify.report import Amount, Balance, Failure, MessageCheck, ModelList
 from dsconfig.verify.sse import Event, Progress, TooLarge, read_events, read_limited, stream_problem
 from dsconfig.verify.target import Target
+
+_R = TypeVar("_R", ModelList, Balance)
 
 DEFAULT_TIMEOUT = 30.0
 """Seconds each check may take. Claude Code itself waits much longer (API_TIMEOUT_MS), but a check that
@@ -323,27 +325,37 @@ async def _get_json(client: httpx.AsyncClient, target: Target, url: str, timeout
     return await asyncio.wait_for(get(), timeout)
 
 
-async def model_list(client: httpx.AsyncClient, target: Target, path: str, timeout: float) -> ModelList:
-    url = target.root_url + path
-    base = ModelList(url=url)
+async def _get_checked(client: httpx.AsyncClient, target: Target, base: _R, path: str,
+                       timeout: float) -> tuple[_R, Any, bytes]:
+    """GET `base.url`: (`base` with its status and time, the JSON data, the body). When the request failed or
+    the status is not 200, `base` carries the failure (and the data is None)."""
     start = time.perf_counter()
     what = f"GET {path}"
     try:
-        status, data, body, headers = await _get_json(client, target, url, timeout)
+        status, data, body, headers = await _get_json(client, target, base.url, timeout)
     except TooLarge as big:
-        return replace(base, status=big.status, total=time.perf_counter() - start, failure=too_large(target, big))
+        return replace(base, status=big.status, total=time.perf_counter() - start, failure=too_large(target, big)), None, b""
     except Exception as exc:  # noqa: BLE001
-        return replace(base, total=time.perf_counter() - start, failure=_transport_failure(target, exc, url, timeout, what))
+        failure = _transport_failure(target, exc, base.url, timeout, what)
+        return replace(base, total=time.perf_counter() - start, failure=failure), None, b""
     base = replace(base, status=status, total=time.perf_counter() - start)
     if status != 200:
-        return replace(base, failure=status_failure(target, status, provider_message(body), model=None, what=what,
-                                                     retry_after=headers.get("retry-after"), via=headers.get("via"),
-                                                     messages_endpoint=False))
+        failure = status_failure(target, status, provider_message(body), model=None, what=what,
+                                 retry_after=headers.get("retry-after"), via=headers.get("via"), messages_endpoint=False)
+        return replace(base, failure=failure), None, body
+    return base, data, body
+
+
+async def model_list(client: httpx.AsyncClient, target: Target, path: str, timeout: float) -> ModelList:
+    base, data, body = await _get_checked(client, target, ModelList(url=target.root_url + path), path, timeout)
+    if base.failure is not None:
+        return base
+    what = f"GET {path}"
     entries = data.get("data") if isinstance(data, dict) else None
     if not isinstance(entries, list):
         return replace(base, failure=Failure("error", f"{what} answered without a model list (no \"data\" array)",
                                              "the endpoint is not the provider's model list; check the base URL's host: "
-                                             f"dsconfig profile show {target.name}", status, target.scrub(short(body.decode('utf-8', 'replace'))) or None))
+                                             f"dsconfig profile show {target.name}", base.status, target.scrub(short(body.decode('utf-8', 'replace'))) or None))
     models = tuple(str(e["id"]) for e in entries if isinstance(e, dict) and "id" in e)
     missing = tuple(m for m, _ in target.models_to_check() if m not in models)
     shown = ", ".join(models[:6]) + (f" and {len(models) - 6} more" if len(models) > 6 else "")
@@ -360,21 +372,9 @@ def _with_drift(target: Target, result: ModelList) -> ModelList:
 
 
 async def balance(client: httpx.AsyncClient, target: Target, path: str, timeout: float) -> Balance:
-    url = target.root_url + path
-    base = Balance(url=url)
-    start = time.perf_counter()
-    what = f"GET {path}"
-    try:
-        status, data, body, headers = await _get_json(client, target, url, timeout)
-    except TooLarge as big:
-        return replace(base, status=big.status, total=time.perf_counter() - start, failure=too_large(target, big))
-    except Exception as exc:  # noqa: BLE001
-        return replace(base, total=time.perf_counter() - start, failure=_transport_failure(target, exc, url, timeout, what))
-    base = replace(base, status=status, total=time.perf_counter() - start)
-    if status != 200:
-        return replace(base, failure=status_failure(target, status, provider_message(body), model=None, what=what,
-                                                     retry_after=headers.get("retry-after"), via=headers.get("via"),
-                                                     messages_endpoint=False))
+    base, data, _body = await _get_checked(client, target, Balance(url=target.root_url + path), path, timeout)
+    if base.failure is not None:
+        return base
     if not isinstance(data, dict) or "is_available" not in data:
         return replace(base, detail="answered, in a format dsconfig does not read (not DeepSeek's)")
     available = bool(data.get("is_available"))
@@ -386,7 +386,7 @@ async def balance(client: httpx.AsyncClient, target: Target, path: str, timeout:
         return replace(base, failure=Failure(
             "credit", f"the account's balance is not available for use ({shown}; is_available: false)",
             f"top up the account that owns key {target.masked_key}{target.key_page()}, then run `dsconfig verify {target.name}` again",
-            status,
+            base.status,
         ))
     return base
 

@@ -14,7 +14,7 @@ import pytest
 
 from .reliability_support import World, make_world
 
-KEY = "sk-0123456789abcdef0123456789abcdef"
+KEY = "sk-test-00112233445566778899aabbccdd"  # cannot be a real key (not sk- + 32 hex)
 PROFILES = """schema_version = 1
 
 [profiles.a]
